@@ -1,0 +1,1 @@
+//! Shared helpers for Glimpse's integration tests.
