@@ -1,1 +1,152 @@
-fn main() {}
+//! `glimpse`: find photos by what is in them, from the terminal.
+//!
+//! A headless client of [`glimpse_engine::Library`]: index folders, search them by text or
+//! by example, report status. Every error is one line on stderr and a non-zero exit.
+
+mod commands;
+mod model;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Find photos by what is in them. Private: nothing leaves this machine.
+#[derive(Debug, Parser)]
+#[command(name = "glimpse", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// A local CLIP model folder (config.json, model.safetensors, tokenizer.json,
+    /// preprocessor_config.json).
+    #[arg(long, global = true, env = "GLIMPSE_MODEL_DIR", value_name = "DIR")]
+    model_dir: Option<PathBuf>,
+    /// A model repo on the Hugging Face hub, downloaded on first use
+    /// [default: openai/clip-vit-base-patch32].
+    #[arg(long, global = true, env = "GLIMPSE_MODEL", value_name = "REPO_ID", conflicts_with = "model_dir")]
+    model: Option<String>,
+    /// Where the library (catalog, vectors, thumbnails) lives [default: the platform's data
+    /// folder, e.g. ~/.local/share/glimpse].
+    #[arg(long, global = true, env = "GLIMPSE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where the model runs.
+    #[arg(long, global = true, default_value = "auto", value_name = "auto|cpu|cuda|metal")]
+    device: glimpse_embed::DeviceChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Add folders to the library and index them until done.
+    Index {
+        /// Folders to index.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find photos matching a text.
+    Search {
+        /// What to look for, e.g. "a dog on a beach at sunset".
+        text: String,
+        /// How many results.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find photos that look like an image.
+    Similar {
+        /// An image file (in the library or not).
+        image: PathBuf,
+        /// How many results.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what the library holds and what failed.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the library's folders.
+    Folders {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a folder from the library (the files are not touched).
+    Forget {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// Compute one embedding (for checking a model).
+    Embed {
+        #[command(subcommand)]
+        what: EmbedWhat,
+    },
+    /// Index the bundled demo pictures with the bundled demo model and search them.
+    Demo {
+        /// What to search for.
+        #[arg(default_value = "a red circle")]
+        text: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EmbedWhat {
+    /// Embed a text.
+    Text {
+        /// The text.
+        text: String,
+        /// Print JSON (the default and only format).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embed an image file.
+    Image {
+        /// The image.
+        path: PathBuf,
+        /// Print JSON (the default and only format).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GLIMPSE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // One line: the chain of causes, never a backtrace.
+            eprintln!("glimpse: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Index { dirs, json } => commands::index(&cli, dirs, *json),
+        Command::Search { text, limit, json } => commands::search(&cli, text, *limit, *json),
+        Command::Similar { image, limit, json } => commands::similar(&cli, image, *limit, *json),
+        Command::Status { json } => commands::status(&cli, *json),
+        Command::Folders { json } => commands::folders(&cli, *json),
+        Command::Forget { dir } => commands::forget(&cli, dir),
+        Command::Embed { what: EmbedWhat::Text { text, .. } } => commands::embed_text(&cli, text),
+        Command::Embed { what: EmbedWhat::Image { path, .. } } => commands::embed_image(&cli, path),
+        Command::Demo { text } => commands::demo(&cli, text),
+    }
+}

@@ -1,0 +1,281 @@
+//! One function per subcommand.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use glimpse_engine::{Hit, Library, LibraryConfig, SimilarTo};
+use serde::Serialize;
+
+use crate::{Cli, model, progress};
+
+/// The data folder: `--data-dir`, or the platform's (e.g. `~/.local/share/glimpse`).
+fn data_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = &cli.data_dir {
+        return Ok(dir.clone());
+    }
+    directories::ProjectDirs::from("", "", "glimpse")
+        .map(|d| d.data_dir().to_path_buf())
+        .context("cannot find a data folder for this user; pass --data-dir DIR")
+}
+
+fn open(cli: &Cli, with_model: bool) -> anyhow::Result<Library> {
+    let dir = data_dir(cli)?;
+    let mut config = LibraryConfig::new(&dir);
+    config.device = cli.device;
+    if with_model {
+        config.model = Some(model::resolve(cli)?);
+    }
+    Library::open(config).with_context(|| format!("cannot open the library in {}", dir.display()))
+}
+
+#[derive(Serialize)]
+struct JsonHit<'a> {
+    path: String,
+    score: f32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    duplicates: Vec<String>,
+    #[serde(skip)]
+    _hit: std::marker::PhantomData<&'a Hit>,
+}
+
+fn print_hits(hits: &[Hit], json: bool) -> anyhow::Result<()> {
+    if json {
+        let out: Vec<JsonHit<'_>> = hits
+            .iter()
+            .map(|h| JsonHit {
+                path: h.path.to_string_lossy().into_owned(),
+                score: h.score,
+                duplicates: h
+                    .duplicates
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect(),
+                _hit: std::marker::PhantomData,
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else if hits.is_empty() {
+        eprintln!("no results (is anything indexed? try `glimpse status`)");
+    } else {
+        for h in hits {
+            let dups = if h.duplicates.is_empty() {
+                String::new()
+            } else {
+                format!("  (+{} identical)", h.duplicates.len())
+            };
+            println!("{:.3}  {}{dups}", h.score, h.path.display());
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn index(cli: &Cli, dirs: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    let library = open(cli, true)?;
+    let started = Instant::now();
+    let events = library.subscribe();
+    let mut roots = Vec::new();
+    for dir in dirs {
+        let id = library
+            .add_folder(dir)
+            .with_context(|| format!("cannot add {}", dir.display()))?;
+        roots.push((id, std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())));
+    }
+    progress::follow(&library, events)?;
+    let stats = library.run_stats();
+    let elapsed = started.elapsed().as_secs_f64();
+    let failures: Vec<_> = library
+        .status()?
+        .failures
+        .into_iter()
+        .filter(|f| roots.iter().any(|(_, r)| f.path.starts_with(r)))
+        .collect();
+    if json {
+        #[derive(Serialize)]
+        struct Summary {
+            folders: Vec<String>,
+            scanned: u64,
+            indexed: u64,
+            unchanged: u64,
+            renamed: u64,
+            removed: u64,
+            failed: u64,
+            failures: Vec<glimpse_engine::FailedFile>,
+            seconds: f64,
+            images_per_second: f64,
+        }
+        let summary = Summary {
+            folders: roots.iter().map(|(_, p)| p.to_string_lossy().into_owned()).collect(),
+            scanned: stats.scanned,
+            indexed: stats.embedded,
+            unchanged: stats.unchanged,
+            renamed: stats.reused,
+            removed: stats.removed,
+            failed: stats.failed,
+            failures,
+            seconds: elapsed,
+            images_per_second: if elapsed > 0.0 { stats.embedded as f64 / elapsed } else { 0.0 },
+        };
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "indexed {}, unchanged {}, renamed or duplicate {}, removed {}, failed {} — {:.1} s",
+            stats.embedded, stats.unchanged, stats.reused, stats.removed, stats.failed, elapsed
+        );
+        for f in &failures {
+            println!("  failed: {}: {}", f.path.display(), f.reason);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn search(cli: &Cli, text: &str, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
+    let library = open(cli, true)?;
+    let hits = library.search(text, limit)?;
+    print_hits(&hits, json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn similar(cli: &Cli, image: &Path, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
+    let library = open(cli, true)?;
+    let hits = library.similar(&SimilarTo::File(image.to_path_buf()), limit)?;
+    print_hits(&hits, json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
+    let library = open(cli, false)?;
+    let status = library.status()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("library: {}", status.data_dir.display());
+    println!(
+        "photos: {} ({} searchable, {} waiting, {} failed; {} distinct)",
+        status.photos, status.indexed, status.pending, status.failed, status.distinct
+    );
+    for f in &status.folders {
+        println!(
+            "  {}  {} photos, {} searchable, {} waiting, {} failed",
+            f.path.display(),
+            f.photos,
+            f.indexed,
+            f.pending,
+            f.failed
+        );
+    }
+    if !status.failures.is_empty() {
+        println!("files that could not be indexed:");
+        for f in &status.failures {
+            println!("  {}: {}", f.path.display(), f.reason);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn folders(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
+    let library = open(cli, false)?;
+    let folders = library.folders()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&folders)?);
+    } else if folders.is_empty() {
+        eprintln!("no folders yet: add one with `glimpse index DIR`");
+    } else {
+        for f in folders {
+            println!("{}  ({} photos)", f.path.display(), f.photos);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn forget(cli: &Cli, dir: &Path) -> anyhow::Result<ExitCode> {
+    let library = open(cli, false)?;
+    library.remove_folder(dir)?;
+    println!("forgot {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct EmbeddingOut<'a> {
+    model: &'a str,
+    dim: usize,
+    embedding: &'a [f32],
+}
+
+pub(crate) fn embed_text(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
+    let files = model::resolve(cli)?;
+    let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
+    let v = embedder.embed_texts(&[text])?;
+    let Some(v) = v.first() else { bail!("the model returned no vector") };
+    println!(
+        "{}",
+        serde_json::to_string(&EmbeddingOut { model: embedder.id(), dim: v.len(), embedding: v })?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn embed_image(cli: &Cli, path: &Path) -> anyhow::Result<ExitCode> {
+    let bytes = glimpse_media::read_file(path)?;
+    let decoded = glimpse_media::decode(path, &bytes)?;
+    let files = model::resolve(cli)?;
+    let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
+    let pixels = embedder.preprocessor().pixels(&decoded.image)?;
+    let v = embedder.embed_pixels(std::slice::from_ref(&pixels))?;
+    let Some(v) = v.first() else { bail!("the model returned no vector") };
+    println!(
+        "{}",
+        serde_json::to_string(&EmbeddingOut { model: embedder.id(), dim: v.len(), embedding: v })?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The bundled demo: the shapes pictures and the small model trained on them.
+fn demo_assets() -> anyhow::Result<(PathBuf, PathBuf)> {
+    let root = std::env::var_os("GLIMPSE_DEMO_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures"));
+    let (model, pictures) = (root.join("shapes-clip"), root.join("shapes"));
+    if !model.is_dir() || !pictures.is_dir() {
+        bail!(
+            "{}: the demo pictures and model are not there; set GLIMPSE_DEMO_DIR to a folder with shapes/ and shapes-clip/",
+            root.display()
+        );
+    }
+    Ok((model, pictures))
+}
+
+pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
+    let (model_dir, pictures) = demo_assets()?;
+    let data = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("glimpse-demo"));
+    println!("Glimpse demo");
+    println!("  model:    {} (a small CLIP trained on coloured shapes)", model_dir.display());
+    println!("  pictures: {}", pictures.display());
+    println!("  library:  {}", data.display());
+    let mut config = LibraryConfig::new(&data);
+    config.device = cli.device;
+    config.model = Some(glimpse_embed::ModelFiles::from_dir(&model_dir)?);
+    let library = Library::open(config)?;
+    let started = Instant::now();
+    let events = library.subscribe();
+    library.add_folder(&pictures)?;
+    progress::follow(&library, events)?;
+    let stats = library.run_stats();
+    let status = library.status()?;
+    println!(
+        "indexed {} pictures ({} new, {} unchanged) in {:.1} s",
+        status.indexed,
+        stats.embedded,
+        stats.unchanged,
+        started.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let hits = library.search(text, 10)?;
+    println!("\nsearch \"{text}\" ({:.1} ms):", t.elapsed().as_secs_f64() * 1e3);
+    print_hits(&hits, false)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,66 @@
+//! Finding the model the user asked for, with a download progress bar.
+
+use anyhow::Context;
+use glimpse_embed::source::{DownloadProgress, ModelSource};
+use glimpse_embed::ModelFiles;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::Cli;
+
+/// The model source named on the command line (or the default hub model).
+pub(crate) fn source(cli: &Cli) -> ModelSource {
+    match (&cli.model_dir, &cli.model) {
+        (Some(dir), _) => ModelSource::Dir(dir.clone()),
+        (None, Some(repo)) => {
+            let (repo, revision) = match repo.split_once('@') {
+                Some((r, rev)) => (r.to_string(), Some(rev.to_string())),
+                None => (repo.clone(), None),
+            };
+            ModelSource::Hub { repo, revision }
+        }
+        (None, None) => ModelSource::default(),
+    }
+}
+
+/// Resolves (downloading if needed) the model's files.
+pub(crate) fn resolve(cli: &Cli) -> anyhow::Result<ModelFiles> {
+    let source = source(cli);
+    let mut bar = BarProgress::default();
+    let files = source
+        .resolve(&mut bar)
+        .with_context(|| format!("cannot load the model {source}"))?;
+    Ok(files)
+}
+
+/// A terminal progress bar per downloaded file (hidden when stderr is not a terminal).
+#[derive(Default)]
+struct BarProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl DownloadProgress for BarProgress {
+    fn start(&mut self, file: &str, total_bytes: Option<u64>) {
+        let bar = ProgressBar::with_draw_target(total_bytes, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(format!("downloading {file}"));
+        self.bar = Some(bar);
+    }
+
+    fn advance(&mut self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+    }
+
+    fn finish(&mut self, _file: &str) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! How a library is opened.
+
+use std::path::{Path, PathBuf};
+
+use glimpse_embed::{DeviceChoice, ModelFiles};
+use glimpse_vectors::Quantization;
+
+/// Settings for [`crate::Library::open`].
+#[derive(Debug, Clone)]
+pub struct LibraryConfig {
+    /// Where the catalog, the vector index and the thumbnails live.
+    pub data_dir: PathBuf,
+    /// The CLIP model. Without one the library can list and forget folders and report
+    /// status, but not index or search.
+    pub model: Option<ModelFiles>,
+    /// Where the model runs.
+    pub device: DeviceChoice,
+    /// How vectors are stored in the approximate index.
+    pub quantization: Quantization,
+    /// Threads that read, hash, decode and thumbnail files. The model uses its own thread
+    /// (and its matrix kernels use every core), so one less than the core count keeps the
+    /// machine responsive.
+    pub decode_threads: usize,
+    /// Most images embedded in one forward pass.
+    pub batch_size: usize,
+    /// Longest edge of thumbnails, in pixels.
+    pub thumbnail_edge_px: u32,
+}
+
+impl LibraryConfig {
+    /// Defaults for a data directory: no model, CPU, f16 vectors, cores − 1 decode threads.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Self {
+            data_dir: data_dir.into(),
+            model: None,
+            device: DeviceChoice::Cpu,
+            quantization: Quantization::F16,
+            decode_threads: cores.saturating_sub(1).max(1),
+            batch_size: 16,
+            thumbnail_edge_px: glimpse_media::THUMBNAIL_MAX_EDGE_PX,
+        }
+    }
+
+    /// The same with a model.
+    pub fn with_model(mut self, model: ModelFiles) -> Self {
+        self.model = Some(model);
+        self
+    }
+}
+
+/// Where each store lives inside the data directory.
+#[derive(Debug, Clone)]
+pub(crate) struct DataPaths {
+    pub(crate) root: PathBuf,
+}
+
+impl DataPaths {
+    pub(crate) fn catalog(&self) -> PathBuf {
+        self.root.join("catalog.sqlite")
+    }
+
+    /// One index file per embedder: switching models never mixes vector spaces, and
+    /// switching back finds the old index still valid.
+    pub(crate) fn vector_index(&self, embedder_id: &str) -> PathBuf {
+        let tag = blake3::hash(embedder_id.as_bytes()).to_hex();
+        self.root.join("vectors").join(format!("{}.usearch", &tag[..16]))
+    }
+
+    pub(crate) fn thumbnails(&self) -> PathBuf {
+        self.root.join("thumbs")
+    }
+
+    /// Thumbnails are named by content hash: a renamed file keeps its thumbnail, and a
+    /// thumbnail written before a crash is simply found again.
+    pub(crate) fn thumbnail(&self, hash: &[u8; 32]) -> PathBuf {
+        let hex = blake3::Hash::from_bytes(*hash).to_hex();
+        self.thumbnails()
+            .join(&hex[..2])
+            .join(format!("{hex}.jpg"))
+    }
+
+    pub(crate) fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The decode pool: read a file, hash it, and either reuse a known content's embedding
+//! (rename, move, duplicate) or decode, write the thumbnail and preprocess for the model.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+use glimpse_catalog::{Catalog, ContentFacts};
+use glimpse_embed::Preprocessor;
+
+use crate::library::Shared;
+use crate::ops::{EmbedJob, FileJob, WriteOp};
+
+/// How often a file that keeps changing while it is read is read again before giving up.
+const MAX_READ_ATTEMPTS: usize = 3;
+
+pub(crate) struct Decoder {
+    pub(crate) catalog: Catalog,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) preprocessor: Preprocessor,
+    pub(crate) embedder_id: String,
+    pub(crate) writer: Sender<WriteOp>,
+    pub(crate) embed: Sender<EmbedJob>,
+    pub(crate) thumbnail_edge_px: u32,
+}
+
+enum Next {
+    Write(WriteOp),
+    Embed(EmbedJob),
+}
+
+impl Decoder {
+    pub(crate) fn run(self, jobs: Receiver<FileJob>) {
+        for file in jobs {
+            if self.shared.is_shutting_down() {
+                // Left pending in the catalog; the next start resumes it.
+                continue;
+            }
+            let next = self.process(file);
+            let sent = match next {
+                Next::Write(op) => self.writer.send(op).is_ok(),
+                Next::Embed(job) => self.embed.send(job).is_ok(),
+            };
+            if !sent {
+                break;
+            }
+        }
+    }
+
+    fn process(&self, mut file: FileJob) -> Next {
+        let bytes = match read_stable(&mut file) {
+            Ok(bytes) => bytes,
+            Err(ReadError::Vanished) => return Next::Write(WriteOp::Vanished { file }),
+            Err(ReadError::Failed(reason)) => return Next::Write(WriteOp::Failed { file, reason }),
+        };
+        let hash = glimpse_media::content_hash(&bytes).0;
+        let thumb_path = self.shared.paths.thumbnail(&hash);
+
+        // Known content with a vector for this model: no decoding, no embedding.
+        match self.known_content(&hash) {
+            Ok(Some(content)) if thumb_path.is_file() => {
+                return Next::Write(WriteOp::Reused {
+                    file,
+                    content,
+                    thumbnail_written: false,
+                });
+            }
+            Ok(Some(content)) => {
+                // The thumbnail cache was cleared: make it again, keep the embedding.
+                return match glimpse_media::decode(&file.path, &bytes)
+                    .map_err(|e| e.reason())
+                    .and_then(|d| self.write_thumbnail(&d.image, &thumb_path))
+                {
+                    Ok(()) => Next::Write(WriteOp::Reused {
+                        file,
+                        content,
+                        thumbnail_written: true,
+                    }),
+                    Err(reason) => Next::Write(WriteOp::Failed { file, reason }),
+                };
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // A read failure of the catalog is not this file's fault; embed it anyway.
+                tracing::warn!(error = %e, "content lookup failed");
+            }
+        }
+
+        let decoded = match glimpse_media::decode(&file.path, &bytes) {
+            Ok(d) => d,
+            Err(e) => return Next::Write(WriteOp::Failed { reason: e.reason(), file }),
+        };
+        drop(bytes);
+        if let Err(reason) = self.write_thumbnail(&decoded.image, &thumb_path) {
+            return Next::Write(WriteOp::Failed { file, reason });
+        }
+        let pixels = match self.preprocessor.pixels(&decoded.image) {
+            Ok(p) => p,
+            Err(e) => {
+                return Next::Write(WriteOp::Failed {
+                    file,
+                    reason: format!("cannot prepare the image for the model: {e}"),
+                });
+            }
+        };
+        let facts = ContentFacts {
+            format: decoded.format.to_string(),
+            width: decoded.width,
+            height: decoded.height,
+            taken_at: decoded.metadata.taken_at,
+            camera_make: decoded.metadata.camera_make.clone(),
+            camera_model: decoded.metadata.camera_model.clone(),
+        };
+        Next::Embed(EmbedJob {
+            file,
+            hash,
+            facts,
+            pixels,
+        })
+    }
+
+    fn known_content(&self, hash: &[u8; 32]) -> glimpse_catalog::Result<Option<i64>> {
+        let Some(content) = self.catalog.content_by_hash(hash)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .catalog
+            .embedding(content.id, &self.embedder_id)?
+            .map(|_| content.id))
+    }
+
+    fn write_thumbnail(&self, image: &image::DynamicImage, path: &Path) -> Result<(), String> {
+        let thumb = glimpse_media::thumbnail(image, self.thumbnail_edge_px);
+        let bytes = glimpse_media::encode_thumbnail_jpeg(&thumb, THUMBNAIL_JPEG_QUALITY)
+            .map_err(|e| format!("cannot make a thumbnail: {}", e.reason()))?;
+        // A failure here is the data directory's, not the photo's; it is reported on the
+        // photo so indexing goes on, and the store-level check catches a full disk.
+        glimpse_media::write_atomic(path, &bytes)
+            .map_err(|e| format!("cannot write the thumbnail: {e}"))
+    }
+}
+
+/// JPEG quality of thumbnails: visually clean at 320 px and about 15–25 KB each.
+const THUMBNAIL_JPEG_QUALITY: u8 = 82;
+
+enum ReadError {
+    Vanished,
+    Failed(String),
+}
+
+/// Reads a file whose size and mtime stay the same across the read, so a file being written
+/// (a download, a copy) is never indexed half-way. `file` gets the stat that matches the bytes.
+fn read_stable(file: &mut FileJob) -> Result<Vec<u8>, ReadError> {
+    for _ in 0..MAX_READ_ATTEMPTS {
+        let before = stat(&file.path)?;
+        let bytes = match glimpse_media::read_file(&file.path) {
+            Ok(b) => b,
+            Err(glimpse_media::MediaError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return Err(ReadError::Vanished);
+            }
+            Err(e) => return Err(ReadError::Failed(e.reason())),
+        };
+        let after = stat(&file.path)?;
+        if before == after && after.0 == bytes.len() as u64 {
+            file.size = after.0;
+            file.mtime_ns = after.1;
+            return Ok(bytes);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Err(ReadError::Failed(
+        "the file kept changing while it was read; it will be indexed when it settles".into(),
+    ))
+}
+
+fn stat(path: &Path) -> Result<(u64, i64), ReadError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok((m.len(), crate::scan::mtime_ns(&m))),
+        Ok(_) => Err(ReadError::Failed("not a regular file".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ReadError::Vanished),
+        Err(e) => Err(ReadError::Failed(format!("cannot read: {e}"))),
+    }
+}

@@ -1,0 +1,113 @@
+//! The embedder thread: the only user of the model for images. It batches decoded images so
+//! the matrix kernels run on large products, and hands vectors to the writer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use glimpse_embed::Embedder;
+
+use crate::library::Shared;
+use crate::ops::{EmbedJob, Embedded, WriteOp};
+
+/// How long a partial batch waits for more images: short, so a single dropped photo shows
+/// up at once, long enough to fill a batch while the decode pool is busy.
+const BATCH_FILL_WAIT: Duration = Duration::from_millis(30);
+
+pub(crate) fn run(
+    embedder: Arc<Embedder>,
+    shared: Arc<Shared>,
+    jobs: Receiver<EmbedJob>,
+    writer: Sender<WriteOp>,
+    batch_size: usize,
+) {
+    let batch_size = batch_size.max(1);
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < batch_size {
+            match jobs.recv_timeout(BATCH_FILL_WAIT) {
+                Ok(job) => batch.push(job),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let ops = embed_batch(&embedder, batch);
+        shared
+            .embedded_total
+            .fetch_add(ops.0.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        if !ops.0.is_empty() && writer.send(WriteOp::Embedded(ops.0)).is_err() {
+            return;
+        }
+        for op in ops.1 {
+            if writer.send(op).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Embeds a batch; if the batch fails as a whole, each image is tried alone so one bad
+/// input cannot fail its neighbours.
+fn embed_batch(embedder: &Embedder, batch: Vec<EmbedJob>) -> (Vec<Embedded>, Vec<WriteOp>) {
+    let (metas, pixels): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .map(|j| ((j.file, j.hash, j.facts), j.pixels))
+        .unzip();
+    match embedder.embed_pixels(&pixels) {
+        Ok(vectors) if vectors.len() == metas.len() => (
+            metas
+                .into_iter()
+                .zip(vectors)
+                .map(|((file, hash, facts), vector)| Embedded {
+                    file,
+                    hash,
+                    facts,
+                    vector,
+                })
+                .collect(),
+            Vec::new(),
+        ),
+        Ok(_) | Err(_) if metas.len() > 1 => {
+            let mut done = Vec::new();
+            let mut failed = Vec::new();
+            for ((file, hash, facts), px) in metas.into_iter().zip(pixels) {
+                match embedder.embed_pixels(std::slice::from_ref(&px)) {
+                    Ok(mut v) if v.len() == 1 => done.push(Embedded {
+                        file,
+                        hash,
+                        facts,
+                        vector: v.remove(0),
+                    }),
+                    Ok(_) => failed.push(WriteOp::Failed {
+                        file,
+                        reason: "the model returned no vector".into(),
+                    }),
+                    Err(e) => failed.push(WriteOp::Failed {
+                        file,
+                        reason: format!("the model failed on this image: {e}"),
+                    }),
+                }
+            }
+            (done, failed)
+        }
+        Ok(_) => (
+            Vec::new(),
+            metas
+                .into_iter()
+                .map(|(file, _, _)| WriteOp::Failed {
+                    file,
+                    reason: "the model returned no vector".into(),
+                })
+                .collect(),
+        ),
+        Err(e) => (
+            Vec::new(),
+            metas
+                .into_iter()
+                .map(|(file, _, _)| WriteOp::Failed {
+                    file,
+                    reason: format!("the model failed on this image: {e}"),
+                })
+                .collect(),
+        ),
+    }
+}

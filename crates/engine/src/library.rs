@@ -1,0 +1,360 @@
+//! The [`Library`] facade: opens the stores, owns the pipeline threads, answers queries.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use glimpse_catalog::{Catalog, FolderId};
+use glimpse_embed::Embedder;
+use glimpse_vectors::{IndexSettings, VectorIndex};
+
+use crate::config::{DataPaths, LibraryConfig};
+use crate::decode::Decoder;
+use crate::events::EventBus;
+use crate::ops::{FileJob, WriteOp};
+use crate::query::TextCache;
+use crate::scan::{ScanJob, Scanner};
+use crate::store::{Reconciliation, open_index};
+use crate::tracker::{RunStats, Tracker};
+use crate::writer::Writer;
+use crate::{Event, LibraryError, Result};
+
+/// Files queued between the scanner and the decode pool: enough to keep the pool busy,
+/// few enough that a huge folder does not sit in memory.
+const DECODE_QUEUE: usize = 256;
+/// Decoded images waiting for the model (each ~600 KB of pixels at 224²).
+const EMBED_QUEUE: usize = 64;
+
+/// State shared by the facade and the pipeline threads.
+pub(crate) struct Shared {
+    pub(crate) paths: DataPaths,
+    pub(crate) bus: EventBus,
+    pub(crate) tracker: Tracker,
+    pub(crate) index: Option<Arc<VectorIndex>>,
+    pub(crate) index_path: Option<PathBuf>,
+    pub(crate) embedder_id: Option<String>,
+    pub(crate) embedded_total: AtomicU64,
+    /// Files queued and not yet written back: a second scan of the same folder (a rescan
+    /// while indexing, a watcher event) must not queue them twice.
+    pub(crate) in_flight: Mutex<std::collections::HashSet<PathBuf>>,
+    stopped: Mutex<Option<String>>,
+    shutting_down: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn stop(&self, error: &LibraryError) {
+        let message = error.to_string();
+        tracing::error!(%message, "pipeline stopped");
+        if let Ok(mut s) = self.stopped.lock()
+            && s.is_none()
+        {
+            *s = Some(message.clone());
+            self.bus.emit(Event::Stopped { message });
+        }
+        self.tracker.wake();
+    }
+
+    pub(crate) fn stopped_reason(&self) -> Option<String> {
+        self.stopped.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Claims `path` for the pipeline; false if it is already queued.
+    pub(crate) fn claim(&self, path: &Path) -> bool {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf())
+    }
+
+    /// Releases paths the writer has finished.
+    pub(crate) fn release<'a>(&self, paths: impl IntoIterator<Item = &'a Path>) {
+        let mut set = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        for p in paths {
+            set.remove(p);
+        }
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Relaxed)
+    }
+}
+
+/// A photo library: folders of images indexed into a catalog and a vector index, searchable
+/// by text and by example. All methods take `&self` and may be called from any thread.
+///
+/// Dropping the library stops its threads; work not done yet stays pending in the catalog
+/// and resumes at the next [`Library::resume`].
+pub struct Library {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) reader: Mutex<Catalog>,
+    pub(crate) embedder: Option<Arc<Embedder>>,
+    pub(crate) text_cache: TextCache,
+    writer_tx: Option<Sender<WriteOp>>,
+    scan_tx: Option<Sender<ScanJob>>,
+    threads: Vec<JoinHandle<()>>,
+    reconciliation: Reconciliation,
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library")
+            .field("data_dir", &self.shared.paths.root)
+            .field("embedder", &self.shared.embedder_id)
+            .finish()
+    }
+}
+
+impl Library {
+    /// Opens (creating if needed) the library in `config.data_dir`, loads the model if one
+    /// is configured, reconciles the vector index with the catalog and starts the pipeline
+    /// threads (idle until work is queued).
+    pub fn open(config: LibraryConfig) -> Result<Self> {
+        let paths = DataPaths::new(&config.data_dir);
+        std::fs::create_dir_all(&paths.root)
+            .map_err(|e| LibraryError::io(&paths.root, "cannot create the data folder", e))?;
+        let catalog = Catalog::open(&paths.catalog())?;
+
+        let embedder = match &config.model {
+            Some(files) => Some(Arc::new(Embedder::load(files, config.device)?)),
+            None => None,
+        };
+        let embedder_id = embedder.as_ref().map(|e| e.id().to_string());
+        let (index, index_path, reconciliation) = match &embedder {
+            Some(e) => {
+                let path = paths.vector_index(e.id());
+                let mut settings = IndexSettings::new(e.dim());
+                settings.quantization = config.quantization;
+                let (index, report) = open_index(&catalog, &path, settings, e.id())?;
+                (Some(Arc::new(index)), Some(path), report)
+            }
+            None => (None, None, Reconciliation::default()),
+        };
+
+        let shared = Arc::new(Shared {
+            paths: paths.clone(),
+            bus: EventBus::default(),
+            tracker: Tracker::default(),
+            index,
+            index_path,
+            embedder_id,
+            embedded_total: AtomicU64::new(0),
+            in_flight: Mutex::new(std::collections::HashSet::new()),
+            stopped: Mutex::new(None),
+            shutting_down: AtomicBool::new(false),
+        });
+
+        // Channels only flow towards the writer; it never waits on anyone.
+        let (writer_tx, writer_rx) = unbounded::<WriteOp>();
+        let (scan_tx, scan_rx) = unbounded::<ScanJob>();
+        let mut threads = Vec::new();
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.to_string())
+                .spawn(f)
+                .map_err(|e| LibraryError::io(&paths.root, "cannot start a thread", e))
+        };
+
+        let writer = Writer::new(catalog, shared.clone());
+        threads.push(spawn("glimpse-writer", Box::new(move || writer.run(writer_rx)))?);
+
+        let decode_tx = match &embedder {
+            Some(embedder) => {
+                let (decode_tx, decode_rx) = bounded::<FileJob>(DECODE_QUEUE);
+                let (embed_tx, embed_rx) = bounded(EMBED_QUEUE);
+                for i in 0..config.decode_threads.max(1) {
+                    let decoder = Decoder {
+                        catalog: Catalog::open_read_only(&paths.catalog())?,
+                        shared: shared.clone(),
+                        preprocessor: embedder.preprocessor().clone(),
+                        embedder_id: embedder.id().to_string(),
+                        writer: writer_tx.clone(),
+                        embed: embed_tx.clone(),
+                        thumbnail_edge_px: config.thumbnail_edge_px,
+                    };
+                    let rx: Receiver<FileJob> = decode_rx.clone();
+                    threads.push(spawn(
+                        &format!("glimpse-decode-{i}"),
+                        Box::new(move || decoder.run(rx)),
+                    )?);
+                }
+                let (model, sh, wtx, batch) =
+                    (embedder.clone(), shared.clone(), writer_tx.clone(), config.batch_size);
+                threads.push(spawn(
+                    "glimpse-embed",
+                    Box::new(move || crate::embedding::run(model, sh, embed_rx, wtx, batch)),
+                )?);
+                Some(decode_tx)
+            }
+            None => None,
+        };
+
+        let scanner = Scanner {
+            catalog: Catalog::open_read_only(&paths.catalog())?,
+            shared: shared.clone(),
+            writer: writer_tx.clone(),
+            decode: decode_tx,
+        };
+        threads.push(spawn("glimpse-scan", Box::new(move || scanner.run(scan_rx)))?);
+
+        Ok(Self {
+            reader: Mutex::new(Catalog::open_read_only(&paths.catalog())?),
+            shared,
+            embedder,
+            text_cache: TextCache::default(),
+            writer_tx: Some(writer_tx),
+            scan_tx: Some(scan_tx),
+            threads,
+            reconciliation,
+        })
+    }
+
+    /// The id of the embedder vectors are made with (model, revision, preprocessing).
+    pub fn embedder_id(&self) -> Option<&str> {
+        self.shared.embedder_id.as_deref()
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.shared.paths.root
+    }
+
+    /// What reconciling the vector index with the catalog did at open.
+    pub fn reconciliation(&self) -> Reconciliation {
+        self.reconciliation
+    }
+
+    /// Receives the library's events from now on.
+    pub fn subscribe(&self) -> Receiver<Event> {
+        self.shared.bus.subscribe()
+    }
+
+    pub(crate) fn send(&self, op: WriteOp) -> Result<()> {
+        self.writer_tx
+            .as_ref()
+            .and_then(|tx| tx.send(op).ok())
+            .ok_or_else(|| LibraryError::Stopped("the library is closing".into()))
+    }
+
+    fn queue_scan(&self, folder: FolderId, root: PathBuf) -> Result<()> {
+        self.shared.tracker.add(1, false);
+        let sent = self
+            .scan_tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(ScanJob { folder, root }).is_ok());
+        if !sent {
+            self.shared.tracker.finish(1, false, None);
+            return Err(LibraryError::Stopped("the library is closing".into()));
+        }
+        Ok(())
+    }
+
+    /// Adds a folder (absolute or relative path) and starts indexing it. A folder inside one
+    /// already in the library is covered by it; a parent of folders in the library absorbs
+    /// them. Returns the id of the folder that covers `path`.
+    pub fn add_folder(&self, path: &Path) -> Result<FolderId> {
+        let path = std::fs::canonicalize(path)
+            .map_err(|e| LibraryError::io(path, "cannot open the folder", e))?;
+        if !path.is_dir() {
+            return Err(LibraryError::NotAFolder(path));
+        }
+        let (tx, rx) = bounded(1);
+        self.send(WriteOp::AddFolder {
+            path: path.clone(),
+            reply: tx,
+        })?;
+        let id = rx
+            .recv()
+            .map_err(|_| LibraryError::Stopped("the library is closing".into()))??;
+        let root = self
+            .reader()?
+            .folder(id)?
+            .map(|f| f.path)
+            .unwrap_or(path);
+        self.queue_scan(id, root)?;
+        Ok(id)
+    }
+
+    /// Removes a folder and its photos from the library (the files are not touched).
+    pub fn remove_folder(&self, path: &Path) -> Result<()> {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let folder = self
+            .reader()?
+            .folder_by_path(&path)?
+            .ok_or_else(|| LibraryError::UnknownFolder(path.clone()))?;
+        let (tx, rx) = bounded(1);
+        self.send(WriteOp::RemoveFolder {
+            id: folder.id,
+            reply: tx,
+        })?;
+        rx.recv()
+            .map_err(|_| LibraryError::Stopped("the library is closing".into()))?
+    }
+
+    /// Scans every folder again for changes made since (quick when nothing changed: only
+    /// sizes and mtimes are compared) and resumes work left pending.
+    pub fn resume(&self) -> Result<()> {
+        for folder in self.reader()?.folders()? {
+            self.queue_scan(folder.id, folder.path)?;
+        }
+        Ok(())
+    }
+
+    /// Scans one folder of the library again.
+    pub fn rescan(&self, path: &Path) -> Result<()> {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let folder = self
+            .reader()?
+            .folder_by_path(&path)?
+            .ok_or_else(|| LibraryError::UnknownFolder(path.clone()))?;
+        self.queue_scan(folder.id, folder.path)
+    }
+
+    /// Blocks until all queued work is done and stored (the pipeline's "idle" plunger).
+    pub fn wait_idle(&self) -> Result<()> {
+        self.shared
+            .tracker
+            .wait_idle(|| self.shared.stopped_reason().is_some());
+        match self.shared.stopped_reason() {
+            Some(message) => Err(LibraryError::Stopped(message)),
+            None => Ok(()),
+        }
+    }
+
+    /// Outcomes of the current run, or of the last one once idle.
+    pub fn run_stats(&self) -> RunStats {
+        self.shared.tracker.run_stats()
+    }
+
+    /// Images embedded by the model since the library was opened.
+    pub fn embedded_count(&self) -> u64 {
+        self.shared.embedded_total.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn reader(&self) -> Result<std::sync::MutexGuard<'_, Catalog>> {
+        // A poisoned lock only means a query panicked; the connection itself is fine.
+        Ok(self.reader.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub(crate) fn embedder(&self) -> Result<&Arc<Embedder>> {
+        self.embedder.as_ref().ok_or(LibraryError::NoModel)
+    }
+
+    pub(crate) fn index(&self) -> Result<&Arc<VectorIndex>> {
+        self.shared.index.as_ref().ok_or(LibraryError::NoModel)
+    }
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        self.shared.shutting_down.store(true, Ordering::Relaxed);
+        // Closing the first channels lets each stage drain and exit in order: scanner,
+        // decoders, embedder, and last the writer, which saves the index.
+        self.scan_tx.take();
+        self.writer_tx.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The scanner: walks a folder, diffs (path, size, mtime) against the catalog and queues
+//! what changed. It only reads the catalog; changes go to the writer as ops.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use crossbeam_channel::Sender;
+use glimpse_catalog::{Catalog, FolderId, NewPhoto, PhotoState};
+
+use crate::library::Shared;
+use crate::ops::{FileJob, WriteOp};
+use crate::{Event, Result};
+
+/// A folder to scan.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanJob {
+    pub(crate) folder: FolderId,
+    pub(crate) root: PathBuf,
+}
+
+/// Scans go to the writer in chunks so one huge folder does not hold one giant transaction.
+const PENDING_CHUNK: usize = 1000;
+
+/// A file seen on disk.
+struct Seen {
+    size: u64,
+    mtime_ns: i64,
+}
+
+pub(crate) struct Scanner {
+    pub(crate) catalog: Catalog,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) writer: Sender<WriteOp>,
+    pub(crate) decode: Option<Sender<FileJob>>,
+}
+
+impl Scanner {
+    pub(crate) fn run(self, jobs: crossbeam_channel::Receiver<ScanJob>) {
+        for job in jobs {
+            if self.shared.is_shutting_down() {
+                // Unscanned folders are simply scanned again at the next start.
+                let _ = self.writer.send(WriteOp::ScanDone);
+                continue;
+            }
+            if let Err(e) = self.scan(&job) {
+                tracing::error!(folder = %job.root.display(), error = %e, "scan failed");
+                self.shared.stop(&e);
+            }
+            let _ = self.writer.send(WriteOp::ScanDone);
+        }
+    }
+
+    fn scan(&self, job: &ScanJob) -> Result<()> {
+        let root = &job.root;
+        if !root.is_dir() {
+            // An unplugged disk or unmounted share must not empty the library: keep what is
+            // known and say why nothing was scanned.
+            tracing::warn!(folder = %root.display(), "folder is not reachable; skipping scan");
+            self.shared.bus.emit(Event::ItemFailed {
+                path: root.clone(),
+                reason: "folder is not reachable (moved, deleted or on a disconnected disk); its photos are kept".into(),
+            });
+            return Ok(());
+        }
+        let on_disk = walk(root, &self.shared);
+        let known: HashMap<PathBuf, glimpse_catalog::PhotoRow> = self
+            .catalog
+            .photos_under(root)?
+            .into_iter()
+            .map(|p| (p.path.clone(), p))
+            .collect();
+
+        let mut pending = Vec::new();
+        let mut jobs = Vec::new();
+        let mut unchanged = 0u64;
+        for (path, seen) in &on_disk {
+            let file = FileJob {
+                path: path.clone(),
+                size: seen.size,
+                mtime_ns: seen.mtime_ns,
+            };
+            match known.get(path) {
+                Some(row) if row.size == seen.size && row.mtime_ns == seen.mtime_ns => {
+                    match row.state {
+                        PhotoState::Pending => jobs.push(file),
+                        PhotoState::Indexed | PhotoState::Failed => unchanged += 1,
+                    }
+                }
+                _ => {
+                    pending.push(NewPhoto {
+                        folder: job.folder,
+                        path: path.clone(),
+                        size: seen.size,
+                        mtime_ns: seen.mtime_ns,
+                    });
+                    jobs.push(file);
+                }
+            }
+        }
+        let removed: Vec<_> = known
+            .iter()
+            .filter(|(path, _)| !on_disk.contains_key(*path))
+            .map(|(_, row)| row.id)
+            .collect();
+        let scanned = on_disk.len() as u64;
+        self.shared.tracker.record(|r| {
+            r.scanned += scanned;
+            r.unchanged += unchanged;
+        });
+        if !removed.is_empty() {
+            let _ = self.writer.send(WriteOp::Removed(removed));
+        }
+        for chunk in pending.chunks(PENDING_CHUNK) {
+            let _ = self.writer.send(WriteOp::Pending(chunk.to_vec()));
+        }
+        // Without a model the files stay pending in the catalog until one is configured.
+        if let Some(decode) = &self.decode {
+            jobs.retain(|f| self.shared.claim(&f.path));
+            self.shared.tracker.add(jobs.len() as u64, true);
+            for file in jobs {
+                if decode.send(file).is_err() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every candidate image file under `root`, with its size and mtime. Hidden files and
+/// folders are skipped, and so are symbolic links: a link may point outside the folders the
+/// user chose, and following directory links can loop.
+fn walk(root: &Path, shared: &Shared) -> HashMap<PathBuf, Seen> {
+    let mut out = HashMap::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    for entry in walker {
+        if shared.is_shutting_down() {
+            break;
+        }
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // An unreadable subfolder is reported and skipped; the rest goes on.
+                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                tracing::warn!(path = %path.display(), error = %e, "cannot read");
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() || !glimpse_media::is_candidate(entry.path()) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        out.insert(
+            entry.into_path(),
+            Seen {
+                size: meta.len(),
+                mtime_ns: mtime_ns(&meta),
+            },
+        );
+    }
+    out
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
+
+/// Modification time in nanoseconds since the Unix epoch (0 when the platform has none).
+pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
