@@ -263,6 +263,17 @@ impl Catalog {
         Ok(out)
     }
 
+    /// Searchable photos whose content has no vector for `embedder` (should be none).
+    pub fn indexed_without_vector(&self, embedder: &str) -> Result<Vec<PhotoId>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id FROM photos WHERE state = 1 AND (content_id IS NULL OR NOT EXISTS
+                 (SELECT 1 FROM embeddings e WHERE e.content_id = photos.content_id
+                  AND e.embedder = ?1))",
+        )?;
+        let rows = stmt.query_map([embedder], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Library-wide counts.
     pub fn status(&self) -> Result<Status> {
         let mut status = Status {

@@ -145,13 +145,18 @@ pub(crate) fn similar(cli: &Cli, image: &Path, limit: usize, json: bool) -> anyh
 }
 
 pub(crate) fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
-    let library = open(cli, false)?;
+    // Status must work before any model is downloaded; with a model named explicitly it
+    // also checks the vector index against the catalog.
+    let library = open(cli, cli.model_dir.is_some() || cli.model.is_some())?;
     let status = library.status()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("library: {}", status.data_dir.display());
+    if let Some(model) = &status.model {
+        println!("model: {model} ({} vectors)", status.vectors);
+    }
     println!(
         "photos: {} ({} searchable, {} waiting, {} failed; {} distinct)",
         status.photos, status.indexed, status.pending, status.failed, status.distinct

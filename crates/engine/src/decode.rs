@@ -133,10 +133,17 @@ impl Decoder {
         let thumb = glimpse_media::thumbnail(image, self.thumbnail_edge_px);
         let bytes = glimpse_media::encode_thumbnail_jpeg(&thumb, THUMBNAIL_JPEG_QUALITY)
             .map_err(|e| format!("cannot make a thumbnail: {}", e.reason()))?;
-        // A failure here is the data directory's, not the photo's; it is reported on the
-        // photo so indexing goes on, and the store-level check catches a full disk.
-        glimpse_media::write_atomic(path, &bytes)
-            .map_err(|e| format!("cannot write the thumbnail: {e}"))
+        match glimpse_media::write_atomic(path, &bytes) {
+            Ok(()) => Ok(()),
+            // A failing thumbnail folder (disk full, permissions) is the store's failure,
+            // not the photo's: stop rather than mark every following photo as failed.
+            Err(e) if !e.is_per_file() => {
+                let message = format!("cannot write the thumbnail: {e}");
+                self.shared.stop(&crate::LibraryError::Media(e));
+                Err(message)
+            }
+            Err(e) => Err(format!("cannot write the thumbnail: {}", e.reason())),
+        }
     }
 }
 

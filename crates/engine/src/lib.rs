@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+mod check;
 mod config;
 mod decode;
 mod embedding;
@@ -34,6 +35,7 @@ mod store;
 mod tracker;
 mod writer;
 
+pub use check::CheckReport;
 pub use config::LibraryConfig;
 pub use error::{LibraryError, Result};
 pub use events::Event;

@@ -1,0 +1,399 @@
+//! The Library end to end on real files, the real catalog and the real vector index, with the
+//! small CLIP trained on coloured shapes (tests/fixtures/shapes-clip).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use glimpse_embed::ModelFiles;
+use glimpse_engine::{Library, LibraryConfig};
+use glimpse_tests::fixtures_dir;
+
+fn shapes_model() -> ModelFiles {
+    ModelFiles::from_dir(&fixtures_dir().join("shapes-clip")).expect("shapes model")
+}
+
+fn open(data: &Path) -> Library {
+    Library::open(LibraryConfig::new(data).with_model(shapes_model())).expect("open library")
+}
+
+/// file name -> (colour, shape)
+fn labels() -> HashMap<String, (String, String)> {
+    let text = std::fs::read_to_string(fixtures_dir().join("shapes/labels.json")).expect("labels");
+    let raw: HashMap<String, (String, String)> = serde_json::from_str(&text).expect("labels json");
+    raw
+}
+
+/// Copies the first `n` shapes pictures (sorted by name, so every colour×shape is included
+/// when `n` is a multiple of 10 × 24 … or a simple prefix otherwise) into `dir`.
+fn copy_shapes(dir: &Path, names: &[&str]) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    for name in names {
+        std::fs::copy(fixtures_dir().join("shapes").join(name), dir.join(name)).expect("copy");
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn shapes_search_ranks_the_right_pictures_and_a_second_run_does_no_work() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let library = open(data.path());
+    library
+        .add_folder(&fixtures_dir().join("shapes"))
+        .expect("add folder");
+    library.wait_idle().expect("index");
+    let stats = library.run_stats();
+    assert_eq!(
+        stats.embedded, 240,
+        "every picture is embedded once: {stats:?}"
+    );
+    assert_eq!(stats.failed, 0, "no shapes picture fails: {stats:?}");
+
+    let labels = labels();
+    let mut precisions = Vec::new();
+    for colour in ["red", "green", "blue", "yellow", "purple", "orange"] {
+        for shape in ["circle", "square", "triangle", "star"] {
+            let hits = library
+                .search(&format!("a {colour} {shape}"), 10)
+                .expect("search");
+            assert_eq!(hits.len(), 10, "ten results for a {colour} {shape}");
+            let right = hits
+                .iter()
+                .filter(|h| {
+                    labels.get(&file_name(&h.path))
+                        == Some(&(colour.to_string(), shape.to_string()))
+                })
+                .count();
+            precisions.push(right as f64 / 10.0);
+            eprintln!("a {colour} {shape}: precision@10 = {}", right as f64 / 10.0);
+        }
+    }
+    let mean = precisions.iter().sum::<f64>() / precisions.len() as f64;
+    let eval: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures_dir().join("shapes-clip/eval.json")).expect("eval"),
+    )
+    .expect("eval json");
+    let expected = eval["precision_at_10_mean"].as_f64().expect("figure");
+    eprintln!("mean precision@10 = {mean:.3} (model's own eval: {expected:.3})");
+    assert!(
+        mean >= expected - 0.05,
+        "search precision@10 {mean:.3} is below the model's own {expected:.3} − 0.05"
+    );
+    let red_circles = library.search("a red circle", 10).expect("search");
+    assert!(
+        file_name(&red_circles[0].path).starts_with("red-circle"),
+        "the best match for 'a red circle' is a red circle, got {}",
+        red_circles[0].path.display()
+    );
+    assert!(library.check().expect("check").is_healthy());
+    drop(library);
+
+    // Reopen and index again: nothing changed, so nothing is decoded or embedded.
+    let library = open(data.path());
+    assert!(
+        !library.reconciliation().rebuilt,
+        "the saved index is reused"
+    );
+    library
+        .add_folder(&fixtures_dir().join("shapes"))
+        .expect("add folder again");
+    library.wait_idle().expect("rescan");
+    let stats = library.run_stats();
+    assert_eq!(
+        library.embedded_count(),
+        0,
+        "an unchanged folder must not be re-embedded"
+    );
+    assert_eq!(
+        stats.unchanged, 240,
+        "every file is seen unchanged: {stats:?}"
+    );
+    assert_eq!(
+        library.search("a red circle", 10).expect("search"),
+        red_circles,
+        "results survive a restart"
+    );
+}
+
+#[test]
+fn rename_move_duplicate_and_delete_are_tracked_without_re_embedding() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let photos = tempfile::tempdir().expect("photos");
+    let names = [
+        "red-circle-000.jpg",
+        "red-circle-001.webp",
+        "blue-square-000.jpg",
+        "green-star-000.png",
+        "yellow-triangle-001.png",
+        "purple-star-000.png",
+    ];
+    copy_shapes(photos.path(), &names);
+    let root = std::fs::canonicalize(photos.path()).expect("canonical");
+    let library = open(data.path());
+    library.add_folder(&root).expect("add");
+    library.wait_idle().expect("index");
+    assert_eq!(library.embedded_count(), 6);
+
+    // Rename one, move one into a subfolder, copy one (an exact duplicate), delete one.
+    let renamed = root.join("my red ball.jpg");
+    std::fs::rename(root.join("red-circle-000.jpg"), &renamed).expect("rename");
+    std::fs::create_dir(root.join("sub")).expect("mkdir");
+    let moved = root.join("sub/square.jpg");
+    std::fs::rename(root.join("blue-square-000.jpg"), &moved).expect("move");
+    std::fs::copy(
+        root.join("green-star-000.png"),
+        root.join("copy of star.png"),
+    )
+    .expect("copy");
+    std::fs::remove_file(root.join("purple-star-000.png")).expect("delete");
+
+    library.rescan(&root).expect("rescan");
+    library.wait_idle().expect("index again");
+    let stats = library.run_stats();
+    assert_eq!(
+        library.embedded_count(),
+        6,
+        "renamed, moved and duplicated files reuse their embedding: {stats:?}"
+    );
+    assert_eq!(stats.reused, 3, "rename + move + duplicate: {stats:?}");
+    assert_eq!(
+        stats.removed, 3,
+        "the two old paths and the deleted file: {stats:?}"
+    );
+
+    let hits = library.search("a red circle", 10).expect("search");
+    assert_eq!(
+        hits[0].path, renamed,
+        "the renamed file is found under its new name"
+    );
+    let all: Vec<PathBuf> = library
+        .search("a shape", 100)
+        .expect("search")
+        .into_iter()
+        .flat_map(|h| std::iter::once(h.path).chain(h.duplicates))
+        .collect();
+    assert!(
+        all.contains(&moved),
+        "the moved file is found at its new place"
+    );
+    assert!(
+        !all.iter().any(|p| file_name(p) == "purple-star-000.png"),
+        "a deleted file never shows up in results"
+    );
+    assert!(
+        !all.iter().any(|p| file_name(p) == "red-circle-000.jpg"),
+        "the old name of a renamed file is gone"
+    );
+    let status = library.status().expect("status");
+    assert_eq!(status.indexed, 6, "5 files left plus one duplicate");
+    assert_eq!(
+        status.distinct, 5,
+        "the duplicate is recognised as the same content"
+    );
+    let star = library.search("a green star", 1).expect("search");
+    assert_eq!(
+        star[0].duplicates.len(),
+        1,
+        "a duplicate is shown once, with its twin"
+    );
+    assert!(library.check().expect("check").is_healthy());
+}
+
+#[test]
+fn broken_files_are_listed_with_reasons_and_every_good_file_is_indexed() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let photos = tempfile::tempdir().expect("photos");
+    let good = [
+        "red-circle-000.jpg",
+        "blue-square-001.webp",
+        "green-star-000.png",
+        "orange-circle-002.jpg",
+    ];
+    copy_shapes(photos.path(), &good);
+    let root = std::fs::canonicalize(photos.path()).expect("canonical");
+    let jpeg = std::fs::read(fixtures_dir().join("shapes/red-circle-003.jpg")).expect("read");
+    std::fs::write(root.join("empty.jpg"), b"").expect("write");
+    std::fs::write(root.join("truncated.jpg"), &jpeg[..jpeg.len() / 2]).expect("write");
+    std::fs::write(
+        root.join("notes.jpg"),
+        b"this is a text file, not a photo\n",
+    )
+    .expect("write");
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(root.join("noise.webp"), noise).expect("write");
+    std::fs::create_dir(root.join("folder.jpg")).expect("a directory named like a photo");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&root, root.join("loop")).expect("symlink loop");
+        std::os::unix::fs::symlink("/etc/hostname", root.join("outside.jpg")).expect("symlink");
+    }
+
+    let library = open(data.path());
+    library.add_folder(&root).expect("add");
+    library
+        .wait_idle()
+        .expect("indexing finishes despite broken files");
+    let status = library.status().expect("status");
+    assert_eq!(
+        status.indexed, 4,
+        "every good picture is indexed: {status:?}"
+    );
+    let failed: HashMap<String, String> = status
+        .failures
+        .iter()
+        .map(|f| (file_name(&f.path), f.reason.clone()))
+        .collect();
+    for bad in ["empty.jpg", "truncated.jpg", "notes.jpg", "noise.webp"] {
+        let reason = failed
+            .get(bad)
+            .unwrap_or_else(|| panic!("{bad} is listed as failed: {failed:?}"));
+        assert!(
+            !reason.is_empty() && !reason.contains(&*root.to_string_lossy()),
+            "{bad}: a short reason without the path: {reason}"
+        );
+    }
+    assert_eq!(
+        failed.len(),
+        4,
+        "directories and symlinks are not photos: {failed:?}"
+    );
+    assert!(
+        failed["empty.jpg"].contains("empty"),
+        "{}",
+        failed["empty.jpg"]
+    );
+    assert!(
+        failed["notes.jpg"].contains("not an image"),
+        "{}",
+        failed["notes.jpg"]
+    );
+    assert!(library.check().expect("check").is_healthy());
+
+    // Failed files are not retried while unchanged; a fixed file is.
+    library.rescan(&root).expect("rescan");
+    library.wait_idle().expect("rescan");
+    assert_eq!(
+        library.run_stats().failed,
+        0,
+        "unchanged broken files are not retried"
+    );
+    std::fs::write(root.join("truncated.jpg"), &jpeg).expect("fix the file");
+    library.rescan(&root).expect("rescan");
+    library.wait_idle().expect("rescan");
+    assert_eq!(
+        library.status().expect("status").indexed,
+        5,
+        "a repaired file is indexed"
+    );
+}
+
+#[test]
+fn searches_run_while_indexing_and_a_removed_folder_leaves_no_trace() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let library = open(data.path());
+    let shapes = fixtures_dir().join("shapes");
+    std::thread::scope(|s| {
+        let searcher = s.spawn(|| {
+            let mut searches = 0;
+            let mut seen_results = false;
+            loop {
+                let hits = library
+                    .search("a blue star", 5)
+                    .expect("search while indexing");
+                seen_results |= !hits.is_empty();
+                searches += 1;
+                if library.status().expect("status").pending == 0 && seen_results && searches > 3 {
+                    return searches;
+                }
+            }
+        });
+        library.add_folder(&shapes).expect("add");
+        library.wait_idle().expect("index");
+        let searches = searcher.join().expect("searcher thread");
+        assert!(searches > 3);
+    });
+    assert!(!library.search("a blue star", 5).expect("search").is_empty());
+    let thumbs = data.path().join("thumbs");
+    let count_files = |dir: &Path| walk_count(dir);
+    assert_eq!(
+        count_files(&thumbs),
+        240,
+        "one thumbnail per distinct picture"
+    );
+
+    library.remove_folder(&shapes).expect("remove");
+    assert!(
+        library.search("a blue star", 5).expect("search").is_empty(),
+        "no result from a removed folder"
+    );
+    assert_eq!(library.status().expect("status").photos, 0);
+    assert_eq!(
+        count_files(&thumbs),
+        0,
+        "thumbnails of removed photos are deleted"
+    );
+    assert!(library.check().expect("check").is_healthy());
+}
+
+fn walk_count(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() { walk_count(&p) } else { 1 }
+        })
+        .sum()
+}
+
+#[test]
+fn a_lost_or_damaged_vector_index_is_rebuilt_from_the_catalog() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let photos = tempfile::tempdir().expect("photos");
+    copy_shapes(
+        photos.path(),
+        &[
+            "red-circle-000.jpg",
+            "blue-square-000.jpg",
+            "green-star-000.png",
+        ],
+    );
+    let library = open(data.path());
+    library.add_folder(photos.path()).expect("add");
+    library.wait_idle().expect("index");
+    let before = library.search("a red circle", 3).expect("search");
+    drop(library);
+
+    let index_files: Vec<PathBuf> = std::fs::read_dir(data.path().join("vectors"))
+        .expect("vectors dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(
+        index_files.len(),
+        1,
+        "one index file for one model: {index_files:?}"
+    );
+    std::fs::write(&index_files[0], b"garbage").expect("damage the index");
+    let library = open(data.path());
+    assert!(
+        library.reconciliation().rebuilt,
+        "a damaged index is rebuilt"
+    );
+    assert_eq!(library.search("a red circle", 3).expect("search"), before);
+    drop(library);
+
+    std::fs::remove_file(&index_files[0]).expect("lose the index");
+    let library = open(data.path());
+    assert!(library.reconciliation().rebuilt, "a lost index is rebuilt");
+    assert_eq!(library.search("a red circle", 3).expect("search"), before);
+    assert!(library.check().expect("check").is_healthy());
+}
