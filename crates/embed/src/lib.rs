@@ -1,1 +1,48 @@
-//! stub
+//! CLIP image and text embeddings with Candle.
+//!
+//! This crate owns everything between "an oriented image or a query string" and "a unit
+//! vector": where model files come from ([`ModelFiles`]), the model's config, the CLIP
+//! network itself (a small module on `candle-nn` with Hugging Face `CLIPModel` semantics),
+//! the tokenizer rules, image preprocessing identical to Hugging Face
+//! `CLIPImageProcessor`, and the compute device. It does not decode files or read EXIF
+//! (`glimpse-media`), store vectors (`glimpse-vectors`, `glimpse-catalog`) or start
+//! threads (`glimpse-engine`).
+//!
+//! The id of an [`Embedder`] names the model, its revision and [`PREPROCESS_VERSION`]:
+//! vectors with different ids are not comparable.
+//!
+//! ```no_run
+//! use glimpse_embed::{DeviceChoice, Embedder, ModelFiles};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let files = ModelFiles::from_dir(std::path::Path::new("models/clip-vit-base-patch32"))?;
+//! let embedder = Embedder::load(&files, DeviceChoice::Auto)?;
+//! let query = embedder.embed_texts(&["a red bicycle"])?;
+//!
+//! // In the app the image comes decoded and EXIF-oriented from glimpse-media, and the
+//! // preprocessing runs on a decode thread with a clone of the preprocessor.
+//! let img = image::open("photo.jpg")?;
+//! let pixels = embedder.preprocessor().clone().pixels(&img)?;
+//! let photo = embedder.embed_pixels(&[pixels])?;
+//!
+//! let cosine: f32 = query[0].iter().zip(&photo[0]).map(|(a, b)| a * b).sum();
+//! println!("{} says {cosine:.3}", embedder.id());
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod config;
+mod device;
+mod embedder;
+mod error;
+mod model;
+pub mod preprocess;
+pub mod source;
+mod tokenize;
+
+pub use config::{Activation, ClipConfig, PreprocessConfig, ResizeTarget};
+pub use device::DeviceChoice;
+pub use embedder::Embedder;
+pub use error::EmbedError;
+pub use preprocess::{PREPROCESS_VERSION, Pixels, Preprocessor};
+pub use source::{ModelFiles, SourceError};

@@ -1,0 +1,548 @@
+//! The model's shape (`config.json`) and its image preprocessing (`preprocessor_config.json`),
+//! parsed from the Hugging Face files into our own types.
+//!
+//! Sizes always come from the file: nothing here assumes ViT-B/32. Fields that Hugging Face
+//! itself defaults (vocabulary size, 77 positions, `quick_gelu`, layer-norm eps, 3 channels,
+//! the CLIP end token) take the same defaults; the sizes that decide the architecture
+//! (widths, depths, heads, image and patch size, projection) are required.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::EmbedError;
+
+/// The activation inside the encoder MLPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// `x * sigmoid(1.702 x)`: OpenAI's checkpoints.
+    QuickGelu,
+    /// The exact (erf) GELU: many LAION/OpenCLIP exports.
+    Gelu,
+}
+
+impl Activation {
+    fn parse(name: &str, path: &Path) -> Result<Self, EmbedError> {
+        match name {
+            "quick_gelu" => Ok(Self::QuickGelu),
+            "gelu" => Ok(Self::Gelu),
+            other => Err(EmbedError::UnsupportedActivation {
+                path: path.to_path_buf(),
+                activation: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// The text tower's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextConfig {
+    /// Width of the token embeddings and the encoder.
+    pub hidden_size: usize,
+    /// Width of the MLP inside each encoder layer.
+    pub intermediate_size: usize,
+    /// Number of encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Positions, i.e. the most token ids one text may have (77 for CLIP).
+    pub max_position_embeddings: usize,
+    /// Size of the token vocabulary.
+    pub vocab_size: usize,
+    /// Epsilon of every layer norm.
+    pub layer_norm_eps: f64,
+    /// MLP activation.
+    pub hidden_act: Activation,
+    /// The end-of-text id as the config states it. Old exports say `2` (a placeholder that
+    /// makes Hugging Face pool at `argmax(ids)`); the tokenizer then supplies the real id.
+    pub eos_token_id: u32,
+    /// The start-of-text id as the config states it (same caveat as `eos_token_id`).
+    pub bos_token_id: u32,
+}
+
+/// The vision tower's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisionConfig {
+    /// Width of the patch embeddings and the encoder.
+    pub hidden_size: usize,
+    /// Width of the MLP inside each encoder layer.
+    pub intermediate_size: usize,
+    /// Number of encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Side of the square input image in pixels.
+    pub image_size: usize,
+    /// Side of one square patch in pixels.
+    pub patch_size: usize,
+    /// Input channels (must be 3: we feed RGB).
+    pub num_channels: usize,
+    /// Epsilon of every layer norm.
+    pub layer_norm_eps: f64,
+    /// MLP activation.
+    pub hidden_act: Activation,
+}
+
+impl VisionConfig {
+    /// Patches per image (without the class token).
+    pub fn num_patches(&self) -> usize {
+        (self.image_size / self.patch_size).pow(2)
+    }
+}
+
+/// A CLIP model's shape, from its `config.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipConfig {
+    /// The text tower.
+    pub text: TextConfig,
+    /// The vision tower.
+    pub vision: VisionConfig,
+    /// Length of the shared embedding space, i.e. of every output vector.
+    pub projection_dim: usize,
+}
+
+#[derive(Deserialize)]
+struct RawClip {
+    projection_dim: usize,
+    text_config: RawText,
+    vision_config: RawVision,
+}
+
+#[derive(Deserialize)]
+struct RawText {
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    #[serde(default = "default_max_positions")]
+    max_position_embeddings: usize,
+    #[serde(default = "default_vocab_size")]
+    vocab_size: usize,
+    #[serde(default = "default_eps")]
+    layer_norm_eps: f64,
+    #[serde(default = "default_act")]
+    hidden_act: String,
+    #[serde(default = "default_eos")]
+    eos_token_id: u32,
+    #[serde(default = "default_bos")]
+    bos_token_id: u32,
+}
+
+#[derive(Deserialize)]
+struct RawVision {
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    image_size: usize,
+    patch_size: usize,
+    #[serde(default = "default_channels")]
+    num_channels: usize,
+    #[serde(default = "default_eps")]
+    layer_norm_eps: f64,
+    #[serde(default = "default_act")]
+    hidden_act: String,
+}
+
+// Hugging Face's own defaults for CLIPTextConfig / CLIPVisionConfig.
+fn default_max_positions() -> usize {
+    77
+}
+fn default_vocab_size() -> usize {
+    49408
+}
+fn default_eps() -> f64 {
+    1e-5
+}
+fn default_act() -> String {
+    "quick_gelu".to_owned()
+}
+fn default_eos() -> u32 {
+    49407
+}
+fn default_bos() -> u32 {
+    49406
+}
+fn default_channels() -> usize {
+    3
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, EmbedError> {
+    std::fs::read(path).map_err(|source| EmbedError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, EmbedError> {
+    serde_json::from_slice(bytes).map_err(|source| EmbedError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn invalid(path: &Path, reason: impl Into<String>) -> EmbedError {
+    EmbedError::Config {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+impl ClipConfig {
+    /// Reads and checks a Hugging Face CLIP `config.json`.
+    pub fn from_file(path: &Path) -> Result<Self, EmbedError> {
+        Self::from_slice(path, &read(path)?)
+    }
+
+    /// Parses `config.json` content; `path` only names the file in errors.
+    pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<Self, EmbedError> {
+        let raw: RawClip = parse_json(path, bytes)?;
+        let (t, v) = (raw.text_config, raw.vision_config);
+        let config = Self {
+            text: TextConfig {
+                hidden_size: t.hidden_size,
+                intermediate_size: t.intermediate_size,
+                num_hidden_layers: t.num_hidden_layers,
+                num_attention_heads: t.num_attention_heads,
+                max_position_embeddings: t.max_position_embeddings,
+                vocab_size: t.vocab_size,
+                layer_norm_eps: t.layer_norm_eps,
+                hidden_act: Activation::parse(&t.hidden_act, path)?,
+                eos_token_id: t.eos_token_id,
+                bos_token_id: t.bos_token_id,
+            },
+            vision: VisionConfig {
+                hidden_size: v.hidden_size,
+                intermediate_size: v.intermediate_size,
+                num_hidden_layers: v.num_hidden_layers,
+                num_attention_heads: v.num_attention_heads,
+                image_size: v.image_size,
+                patch_size: v.patch_size,
+                num_channels: v.num_channels,
+                layer_norm_eps: v.layer_norm_eps,
+                hidden_act: Activation::parse(&v.hidden_act, path)?,
+            },
+            projection_dim: raw.projection_dim,
+        };
+        config.check(path)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), EmbedError> {
+        let (t, v) = (&self.text, &self.vision);
+        let sizes = [
+            ("projection_dim", self.projection_dim),
+            ("text_config.hidden_size", t.hidden_size),
+            ("text_config.intermediate_size", t.intermediate_size),
+            ("text_config.num_hidden_layers", t.num_hidden_layers),
+            ("text_config.num_attention_heads", t.num_attention_heads),
+            ("text_config.vocab_size", t.vocab_size),
+            ("vision_config.hidden_size", v.hidden_size),
+            ("vision_config.intermediate_size", v.intermediate_size),
+            ("vision_config.num_hidden_layers", v.num_hidden_layers),
+            ("vision_config.num_attention_heads", v.num_attention_heads),
+            ("vision_config.image_size", v.image_size),
+            ("vision_config.patch_size", v.patch_size),
+        ];
+        if let Some((name, _)) = sizes.iter().find(|(_, n)| *n == 0) {
+            return Err(invalid(path, format!("{name} must be positive")));
+        }
+        // Two positions at least: the start and the end token.
+        if t.max_position_embeddings < 2 {
+            return Err(invalid(
+                path,
+                "text_config.max_position_embeddings must be at least 2",
+            ));
+        }
+        if t.hidden_size % t.num_attention_heads != 0 {
+            return Err(invalid(
+                path,
+                "text_config.hidden_size is not a multiple of num_attention_heads",
+            ));
+        }
+        if v.hidden_size % v.num_attention_heads != 0 {
+            return Err(invalid(
+                path,
+                "vision_config.hidden_size is not a multiple of num_attention_heads",
+            ));
+        }
+        if v.image_size % v.patch_size != 0 {
+            return Err(invalid(
+                path,
+                "vision_config.image_size is not a multiple of patch_size",
+            ));
+        }
+        if v.num_channels != 3 {
+            return Err(invalid(
+                path,
+                format!(
+                    "vision_config.num_channels is {}, only RGB (3) is supported",
+                    v.num_channels
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How the shorter side (or both sides) of an image is resized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResizeTarget {
+    /// Scale so the shorter side has this length, keeping the aspect ratio (the long side
+    /// is truncated, as Hugging Face does). CLIP's choice.
+    ShortestEdge(u32),
+    /// Scale to exactly this size, ignoring the aspect ratio.
+    Exact {
+        /// Output height.
+        height: u32,
+        /// Output width.
+        width: u32,
+    },
+}
+
+/// The image preprocessing a model expects, from its `preprocessor_config.json`
+/// (Hugging Face `CLIPImageProcessor` fields). Resampling is always bicubic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreprocessConfig {
+    /// The resize step, or `None` when `do_resize` is false.
+    pub resize: Option<ResizeTarget>,
+    /// The center crop as (height, width), or `None` when `do_center_crop` is false.
+    pub crop: Option<(u32, u32)>,
+    /// Factor applied to 8-bit values, or `None` when `do_rescale` is false.
+    pub rescale: Option<f32>,
+    /// Per-channel (mean, std) in RGB order, or `None` when `do_normalize` is false.
+    pub normalize: Option<([f32; 3], [f32; 3])>,
+}
+
+/// OpenAI CLIP's channel means, as in `preprocessor_config.json` of the OpenAI models.
+pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
+/// OpenAI CLIP's channel standard deviations.
+// Written digit for digit as in the OpenAI `preprocessor_config.json`, for easy comparison;
+// the f32 values are the same.
+#[allow(clippy::excessive_precision)]
+pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
+
+impl Default for PreprocessConfig {
+    /// Hugging Face `CLIPImageProcessor`'s defaults: shortest edge 224, center crop 224,
+    /// ×1/255, CLIP mean and std.
+    fn default() -> Self {
+        Self {
+            resize: Some(ResizeTarget::ShortestEdge(224)),
+            crop: Some((224, 224)),
+            rescale: Some(1.0 / 255.0),
+            normalize: Some((CLIP_MEAN, CLIP_STD)),
+        }
+    }
+}
+
+/// A size given either as a number or as an object, as Hugging Face allows.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawSize {
+    Square(u32),
+    Object {
+        shortest_edge: Option<u32>,
+        longest_edge: Option<u32>,
+        height: Option<u32>,
+        width: Option<u32>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawStats {
+    One(f32),
+    Three([f32; 3]),
+}
+
+impl RawStats {
+    fn channels(self) -> [f32; 3] {
+        match self {
+            Self::One(v) => [v; 3],
+            Self::Three(v) => v,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawPreprocess {
+    do_resize: Option<bool>,
+    size: Option<RawSize>,
+    resample: Option<u32>,
+    do_center_crop: Option<bool>,
+    crop_size: Option<RawSize>,
+    do_rescale: Option<bool>,
+    rescale_factor: Option<f32>,
+    do_normalize: Option<bool>,
+    image_mean: Option<RawStats>,
+    image_std: Option<RawStats>,
+}
+
+/// PIL's code for bicubic resampling, the only one implemented.
+const PIL_BICUBIC: u32 = 3;
+
+impl PreprocessConfig {
+    /// Reads `preprocessor_config.json`; `None` gives CLIP's defaults.
+    pub fn from_file(path: Option<&Path>) -> Result<Self, EmbedError> {
+        match path {
+            None => Ok(Self::default()),
+            Some(path) => Self::from_slice(path, &read(path)?),
+        }
+    }
+
+    /// Parses `preprocessor_config.json` content; `path` only names the file in errors.
+    /// Absent fields take `CLIPImageProcessor`'s defaults.
+    pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<Self, EmbedError> {
+        let raw: RawPreprocess = parse_json(path, bytes)?;
+        let defaults = Self::default();
+        if let Some(code) = raw.resample
+            && code != PIL_BICUBIC
+        {
+            return Err(invalid(
+                path,
+                format!("resample = {code}: only bicubic ({PIL_BICUBIC}) is implemented"),
+            ));
+        }
+        let resize = if raw.do_resize.unwrap_or(true) {
+            match raw.size {
+                None => defaults.resize,
+                Some(RawSize::Square(s)) => Some(ResizeTarget::ShortestEdge(s)),
+                Some(RawSize::Object {
+                    shortest_edge: Some(s),
+                    longest_edge: None,
+                    ..
+                }) => Some(ResizeTarget::ShortestEdge(s)),
+                Some(RawSize::Object {
+                    shortest_edge: None,
+                    longest_edge: None,
+                    height: Some(height),
+                    width: Some(width),
+                }) => Some(ResizeTarget::Exact { height, width }),
+                Some(_) => {
+                    return Err(invalid(
+                        path,
+                        "size must be a number, {shortest_edge} or {height, width}",
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        let crop = if raw.do_center_crop.unwrap_or(true) {
+            match raw.crop_size {
+                None => defaults.crop,
+                Some(RawSize::Square(s)) => Some((s, s)),
+                Some(RawSize::Object {
+                    height: Some(h),
+                    width: Some(w),
+                    ..
+                }) => Some((h, w)),
+                Some(_) => {
+                    return Err(invalid(
+                        path,
+                        "crop_size must be a number or {height, width}",
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        let rescale = if raw.do_rescale.unwrap_or(true) {
+            Some(raw.rescale_factor.unwrap_or(1.0 / 255.0))
+        } else {
+            None
+        };
+        let normalize = if raw.do_normalize.unwrap_or(true) {
+            let mean = raw.image_mean.map(RawStats::channels).unwrap_or(CLIP_MEAN);
+            let std = raw.image_std.map(RawStats::channels).unwrap_or(CLIP_STD);
+            if std.iter().any(|s| *s == 0.0 || !s.is_finite()) {
+                return Err(invalid(path, "image_std must be finite and non-zero"));
+            }
+            Some((mean, std))
+        } else {
+            None
+        };
+        let sides = [
+            resize.map(|r| match r {
+                ResizeTarget::ShortestEdge(s) => s,
+                ResizeTarget::Exact { height, width } => height.min(width),
+            }),
+            crop.map(|(h, w)| h.min(w)),
+        ];
+        if sides.into_iter().flatten().any(|s| s == 0) {
+            return Err(invalid(path, "size and crop_size must be positive"));
+        }
+        Ok(Self {
+            resize,
+            crop,
+            rescale,
+            normalize,
+        })
+    }
+
+    /// The (height, width) of the output for an input of `width`×`height`, or `None` when
+    /// it depends on the input (no crop and no exact resize).
+    pub fn fixed_output(&self) -> Option<(u32, u32)> {
+        match (self.crop, self.resize) {
+            (Some(hw), _) => Some(hw),
+            (None, Some(ResizeTarget::Exact { height, width })) => Some((height, width)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pp(json: &str) -> Result<PreprocessConfig, EmbedError> {
+        PreprocessConfig::from_slice(Path::new("preprocessor_config.json"), json.as_bytes())
+    }
+
+    #[test]
+    fn preprocessor_sizes_in_every_hf_spelling() {
+        let legacy = pp(r#"{"size": 336, "crop_size": 336}"#).expect("numbers");
+        assert_eq!(legacy.resize, Some(ResizeTarget::ShortestEdge(336)));
+        assert_eq!(legacy.crop, Some((336, 336)));
+        let exact = pp(r#"{"size": {"height": 256, "width": 320}, "do_center_crop": false}"#)
+            .expect("height/width");
+        assert_eq!(
+            exact.resize,
+            Some(ResizeTarget::Exact {
+                height: 256,
+                width: 320
+            })
+        );
+        assert_eq!(exact.fixed_output(), Some((256, 320)));
+        assert_eq!(pp("{}").expect("empty object"), PreprocessConfig::default());
+    }
+
+    #[test]
+    fn preprocessor_options_we_cannot_honour_are_refused() {
+        let bilinear = pp(r#"{"resample": 2}"#).expect_err("bilinear is not implemented");
+        assert!(bilinear.to_string().contains("resample = 2"), "{bilinear}");
+        assert!(
+            pp(r#"{"size": {"longest_edge": 224}}"#).is_err(),
+            "longest_edge alone"
+        );
+        assert!(pp(r#"{"image_std": [0.5, 0, 0.5]}"#).is_err(), "zero std");
+    }
+
+    #[test]
+    fn activations_other_than_the_two_clip_ones_are_refused() {
+        let config = include_str!("../../../tests/fixtures/clip-reference/model/config.json");
+        let path = Path::new("config.json");
+        let ok = ClipConfig::from_slice(path, config.as_bytes()).expect("fixture config");
+        assert_eq!(ok.text.hidden_act, Activation::QuickGelu);
+        assert_eq!(ok.vision.num_patches(), 49);
+        let gelu = config.replacen("quick_gelu", "gelu", 1);
+        let gelu = ClipConfig::from_slice(path, gelu.as_bytes()).expect("gelu is supported");
+        assert_eq!(gelu.text.hidden_act, Activation::Gelu);
+        let tanh = config.replacen("quick_gelu", "gelu_new", 1);
+        let err = ClipConfig::from_slice(path, tanh.as_bytes()).expect_err("gelu_new");
+        assert!(
+            matches!(err, EmbedError::UnsupportedActivation { .. }),
+            "{err}"
+        );
+    }
+}

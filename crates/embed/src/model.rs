@@ -1,0 +1,348 @@
+//! A small CLIP on `candle-nn` with Hugging Face `CLIPModel` semantics and weight names.
+//!
+//! Written here rather than taken from `candle-transformers` because that one hard-wires
+//! `quick_gelu` and layer-norm eps in the text tower (wrong for many LAION exports) and is
+//! slow to build.
+
+use candle_core::{D, DType, Device, IndexOp, Module, Result, Tensor};
+use candle_nn::{
+    Conv2d, Conv2dConfig, Embedding, LayerNorm, Linear, VarBuilder, conv2d_no_bias, embedding,
+    layer_norm, linear, linear_no_bias,
+};
+
+use crate::config::{Activation, ClipConfig, TextConfig, VisionConfig};
+
+/// Every tensor name `ClipModel::new` reads, so a checkpoint can be checked up front and
+/// a missing one reported by name (Candle's own CLIP would put random values there).
+pub(crate) fn tensor_names(config: &ClipConfig) -> Vec<String> {
+    let mut names = vec![
+        "text_model.embeddings.token_embedding.weight".to_owned(),
+        "text_model.embeddings.position_embedding.weight".to_owned(),
+        "text_model.final_layer_norm.weight".to_owned(),
+        "text_model.final_layer_norm.bias".to_owned(),
+        "text_projection.weight".to_owned(),
+        "vision_model.embeddings.class_embedding".to_owned(),
+        "vision_model.embeddings.patch_embedding.weight".to_owned(),
+        "vision_model.embeddings.position_embedding.weight".to_owned(),
+        "vision_model.pre_layrnorm.weight".to_owned(),
+        "vision_model.pre_layrnorm.bias".to_owned(),
+        "vision_model.post_layernorm.weight".to_owned(),
+        "vision_model.post_layernorm.bias".to_owned(),
+        "visual_projection.weight".to_owned(),
+    ];
+    let towers = [
+        ("text_model", config.text.num_hidden_layers),
+        ("vision_model", config.vision.num_hidden_layers),
+    ];
+    for (tower, layers) in towers {
+        for i in 0..layers {
+            let layer = format!("{tower}.encoder.layers.{i}");
+            for part in [
+                "self_attn.q_proj",
+                "self_attn.k_proj",
+                "self_attn.v_proj",
+                "self_attn.out_proj",
+                "layer_norm1",
+                "layer_norm2",
+                "mlp.fc1",
+                "mlp.fc2",
+            ] {
+                names.push(format!("{layer}.{part}.weight"));
+                names.push(format!("{layer}.{part}.bias"));
+            }
+        }
+    }
+    names
+}
+
+struct Attention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    out_proj: Linear,
+    heads: usize,
+    head_dim: usize,
+    scale: f64,
+}
+
+impl Attention {
+    fn new(hidden: usize, heads: usize, vb: VarBuilder) -> Result<Self> {
+        let head_dim = hidden / heads;
+        Ok(Self {
+            q_proj: linear(hidden, hidden, vb.pp("q_proj"))?,
+            k_proj: linear(hidden, hidden, vb.pp("k_proj"))?,
+            v_proj: linear(hidden, hidden, vb.pp("v_proj"))?,
+            out_proj: linear(hidden, hidden, vb.pp("out_proj"))?,
+            heads,
+            head_dim,
+            scale: (head_dim as f64).powf(-0.5),
+        })
+    }
+
+    /// `x`: (batch, tokens, hidden); `mask`: (tokens, tokens), added to the scores.
+    fn forward(&self, x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let (b, n, hidden) = x.dims3()?;
+        let split = |t: Tensor| -> Result<Tensor> {
+            t.reshape((b, n, self.heads, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
+        let q = split((self.q_proj.forward(x)? * self.scale)?)?;
+        let k = split(self.k_proj.forward(x)?)?;
+        let v = split(self.v_proj.forward(x)?)?;
+        let scores = q.matmul(&k.t()?)?;
+        let scores = match mask {
+            Some(mask) => scores.broadcast_add(mask)?,
+            None => scores,
+        };
+        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+        let out = weights
+            .matmul(&v)?
+            .transpose(1, 2)?
+            .reshape((b, n, hidden))?;
+        self.out_proj.forward(&out)
+    }
+}
+
+struct Mlp {
+    fc1: Linear,
+    fc2: Linear,
+    act: Activation,
+}
+
+impl Mlp {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let x = self.fc1.forward(x)?;
+        let x = match self.act {
+            Activation::QuickGelu => (&x * candle_nn::ops::sigmoid(&(&x * 1.702)?)?)?,
+            Activation::Gelu => x.gelu_erf()?,
+        };
+        self.fc2.forward(&x)
+    }
+}
+
+/// One pre-layer-norm transformer block.
+struct EncoderLayer {
+    attn: Attention,
+    norm1: LayerNorm,
+    mlp: Mlp,
+    norm2: LayerNorm,
+}
+
+struct Encoder {
+    layers: Vec<EncoderLayer>,
+}
+
+/// The sizes one encoder needs; both towers have them.
+struct EncoderShape {
+    hidden: usize,
+    intermediate: usize,
+    layers: usize,
+    heads: usize,
+    eps: f64,
+    act: Activation,
+}
+
+impl Encoder {
+    fn new(s: &EncoderShape, vb: VarBuilder) -> Result<Self> {
+        let layers = (0..s.layers)
+            .map(|i| {
+                let vb = vb.pp(format!("layers.{i}"));
+                Ok(EncoderLayer {
+                    attn: Attention::new(s.hidden, s.heads, vb.pp("self_attn"))?,
+                    norm1: layer_norm(s.hidden, s.eps, vb.pp("layer_norm1"))?,
+                    mlp: Mlp {
+                        fc1: linear(s.hidden, s.intermediate, vb.pp("mlp.fc1"))?,
+                        fc2: linear(s.intermediate, s.hidden, vb.pp("mlp.fc2"))?,
+                        act: s.act,
+                    },
+                    norm2: layer_norm(s.hidden, s.eps, vb.pp("layer_norm2"))?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { layers })
+    }
+
+    fn forward(&self, x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        let mut x = x.clone();
+        for layer in &self.layers {
+            let h = layer.attn.forward(&layer.norm1.forward(&x)?, mask)?;
+            x = (x + h)?;
+            let h = layer.mlp.forward(&layer.norm2.forward(&x)?)?;
+            x = (x + h)?;
+        }
+        Ok(x)
+    }
+}
+
+struct TextTower {
+    token_embedding: Embedding,
+    position_embedding: Tensor,
+    encoder: Encoder,
+    final_layer_norm: LayerNorm,
+    projection: Linear,
+}
+
+impl TextTower {
+    fn new(c: &TextConfig, projection_dim: usize, vb: VarBuilder) -> Result<Self> {
+        let shape = EncoderShape {
+            hidden: c.hidden_size,
+            intermediate: c.intermediate_size,
+            layers: c.num_hidden_layers,
+            heads: c.num_attention_heads,
+            eps: c.layer_norm_eps,
+            act: c.hidden_act,
+        };
+        let tm = vb.pp("text_model");
+        let emb = tm.pp("embeddings");
+        Ok(Self {
+            token_embedding: embedding(c.vocab_size, c.hidden_size, emb.pp("token_embedding"))?,
+            position_embedding: emb.get(
+                (c.max_position_embeddings, c.hidden_size),
+                "position_embedding.weight",
+            )?,
+            encoder: Encoder::new(&shape, tm.pp("encoder"))?,
+            final_layer_norm: layer_norm(
+                c.hidden_size,
+                c.layer_norm_eps,
+                tm.pp("final_layer_norm"),
+            )?,
+            projection: linear_no_bias(c.hidden_size, projection_dim, vb.pp("text_projection"))?,
+        })
+    }
+
+    /// `ids`: (batch, tokens) u32; `pool_at[i]`: the position of item i's first end token.
+    fn forward(&self, ids: &Tensor, pool_at: &[usize]) -> Result<Tensor> {
+        let (b, n) = ids.dims2()?;
+        let x = self
+            .token_embedding
+            .forward(ids)?
+            .broadcast_add(&self.position_embedding.narrow(0, 0, n)?)?;
+        let mask = causal_mask(n, x.device())?;
+        let x = self.encoder.forward(&x, Some(&mask))?;
+        // Pool first, then normalise: the final layer norm works per token, so this is the
+        // same as HF's order and cheaper.
+        let rows: Vec<u32> = pool_at
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| (i * n + p) as u32)
+            .collect();
+        let rows = Tensor::new(rows.as_slice(), x.device())?;
+        let pooled = x.reshape((b * n, ()))?.index_select(&rows, 0)?;
+        let pooled = self.final_layer_norm.forward(&pooled)?;
+        self.projection.forward(&pooled)
+    }
+}
+
+/// (n, n) with 0 on and below the diagonal and -inf above: a token sees only earlier ones,
+/// which is also why padding after the end token cannot change the pooled output.
+fn causal_mask(n: usize, device: &Device) -> Result<Tensor> {
+    let values: Vec<f32> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Tensor::from_vec(values, (n, n), device)
+}
+
+struct VisionTower {
+    patch_embedding: Conv2d,
+    class_embedding: Tensor,
+    position_embedding: Tensor,
+    pre_layrnorm: LayerNorm,
+    encoder: Encoder,
+    post_layernorm: LayerNorm,
+    projection: Linear,
+    hidden: usize,
+}
+
+impl VisionTower {
+    fn new(c: &VisionConfig, projection_dim: usize, vb: VarBuilder) -> Result<Self> {
+        let shape = EncoderShape {
+            hidden: c.hidden_size,
+            intermediate: c.intermediate_size,
+            layers: c.num_hidden_layers,
+            heads: c.num_attention_heads,
+            eps: c.layer_norm_eps,
+            act: c.hidden_act,
+        };
+        let vm = vb.pp("vision_model");
+        let emb = vm.pp("embeddings");
+        let conv = Conv2dConfig {
+            stride: c.patch_size,
+            ..Default::default()
+        };
+        Ok(Self {
+            patch_embedding: conv2d_no_bias(
+                c.num_channels,
+                c.hidden_size,
+                c.patch_size,
+                conv,
+                emb.pp("patch_embedding"),
+            )?,
+            class_embedding: emb.get(c.hidden_size, "class_embedding")?,
+            position_embedding: emb.get(
+                (c.num_patches() + 1, c.hidden_size),
+                "position_embedding.weight",
+            )?,
+            pre_layrnorm: layer_norm(c.hidden_size, c.layer_norm_eps, vm.pp("pre_layrnorm"))?,
+            encoder: Encoder::new(&shape, vm.pp("encoder"))?,
+            post_layernorm: layer_norm(c.hidden_size, c.layer_norm_eps, vm.pp("post_layernorm"))?,
+            projection: linear_no_bias(c.hidden_size, projection_dim, vb.pp("visual_projection"))?,
+            hidden: c.hidden_size,
+        })
+    }
+
+    /// `pixels`: (batch, 3, size, size) f32.
+    fn forward(&self, pixels: &Tensor) -> Result<Tensor> {
+        let b = pixels.dim(0)?;
+        // (b, hidden, gh, gw) -> (b, patches, hidden)
+        let patches = self
+            .patch_embedding
+            .forward(pixels)?
+            .flatten_from(2)?
+            .transpose(1, 2)?;
+        let class = self
+            .class_embedding
+            .reshape((1, 1, self.hidden))?
+            .broadcast_as((b, 1, self.hidden))?;
+        let x = Tensor::cat(&[&class, &patches], 1)?.broadcast_add(&self.position_embedding)?;
+        let x = self.pre_layrnorm.forward(&x)?;
+        let x = self.encoder.forward(&x, None)?;
+        let pooled = self.post_layernorm.forward(&x.i((.., 0, ..))?)?;
+        self.projection.forward(&pooled)
+    }
+}
+
+/// Both towers; outputs are L2-normalised projections.
+pub(crate) struct ClipModel {
+    text: TextTower,
+    vision: VisionTower,
+}
+
+impl ClipModel {
+    pub(crate) fn new(config: &ClipConfig, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            text: TextTower::new(&config.text, config.projection_dim, vb.clone())?,
+            vision: VisionTower::new(&config.vision, config.projection_dim, vb)?,
+        })
+    }
+
+    /// (batch, projection_dim), unit rows.
+    pub(crate) fn text_features(&self, ids: &Tensor, pool_at: &[usize]) -> Result<Tensor> {
+        l2_normalize(&self.text.forward(ids, pool_at)?)
+    }
+
+    /// (batch, projection_dim), unit rows.
+    pub(crate) fn image_features(&self, pixels: &Tensor) -> Result<Tensor> {
+        l2_normalize(&self.vision.forward(pixels)?)
+    }
+}
+
+/// Rows divided by their L2 norm. The norm is floored (as torch's `F.normalize` does) so a
+/// degenerate all-zero output gives zeros instead of NaN, which would poison a vector index.
+fn l2_normalize(x: &Tensor) -> Result<Tensor> {
+    const MIN_NORM: f64 = 1e-12;
+    x.broadcast_div(&x.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.maximum(MIN_NORM)?)
+}
+
+/// The dtype the model runs in: `f32` everywhere, for parity with the reference.
+pub(crate) const MODEL_DTYPE: DType = DType::F32;
