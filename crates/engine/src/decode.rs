@@ -32,6 +32,7 @@ enum Next {
 impl Decoder {
     pub(crate) fn run(self, jobs: Receiver<FileJob>) {
         for file in jobs {
+            self.shared.wait_while_paused();
             if self.shared.is_shutting_down() {
                 // Left pending in the catalog; the next start resumes it.
                 continue;

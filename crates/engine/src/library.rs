@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) in_flight: Mutex<std::collections::HashSet<PathBuf>>,
     stopped: Mutex<Option<String>>,
     shutting_down: AtomicBool,
+    paused: Mutex<bool>,
+    unpaused: std::sync::Condvar,
 }
 
 impl Shared {
@@ -73,6 +75,18 @@ impl Shared {
         let mut set = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         for p in paths {
             set.remove(p);
+        }
+    }
+
+    /// Blocks a pipeline stage while indexing is paused (returns at once on shutdown).
+    pub(crate) fn wait_while_paused(&self) {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        while *paused && !self.is_shutting_down() {
+            paused = self
+                .unpaused
+                .wait_timeout(paused, std::time::Duration::from_millis(250))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
     }
 
@@ -143,6 +157,8 @@ impl Library {
             in_flight: Mutex::new(std::collections::HashSet::new()),
             stopped: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
+            paused: Mutex::new(false),
+            unpaused: std::sync::Condvar::new(),
         });
 
         // Channels only flow towards the writer; it never waits on anyone.
@@ -322,6 +338,18 @@ impl Library {
         }
     }
 
+    /// Pauses or resumes indexing. Paused, files already being decoded finish and nothing
+    /// new starts; searches keep working. Pausing is not remembered across restarts.
+    pub fn set_paused(&self, paused: bool) {
+        *self.shared.paused.lock().unwrap_or_else(|e| e.into_inner()) = paused;
+        self.shared.unpaused.notify_all();
+    }
+
+    /// Whether indexing is paused.
+    pub fn is_paused(&self) -> bool {
+        *self.shared.paused.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Outcomes of the current run, or of the last one once idle.
     pub fn run_stats(&self) -> RunStats {
         self.shared.tracker.run_stats()
@@ -349,6 +377,7 @@ impl Library {
 impl Drop for Library {
     fn drop(&mut self) {
         self.shared.shutting_down.store(true, Ordering::Relaxed);
+        self.shared.unpaused.notify_all();
         // Closing the first channels lets each stage drain and exit in order: scanner,
         // decoders, embedder, and last the writer, which saves the index.
         self.scan_tx.take();

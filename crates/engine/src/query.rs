@@ -103,6 +103,8 @@ pub struct LibraryStatus {
     pub vectors: usize,
     /// Work under way: (done, total).
     pub progress: (u64, u64),
+    /// Whether indexing is paused.
+    pub paused: bool,
     /// Up to 1000 failed files with reasons.
     pub failures: Vec<FailedFile>,
 }
@@ -300,6 +302,7 @@ impl Library {
             distinct: totals.distinct,
             vectors: self.shared.index.as_ref().map_or(0, |i| i.len()),
             progress: self.shared.tracker.progress(),
+            paused: self.is_paused(),
             failures,
         })
     }
