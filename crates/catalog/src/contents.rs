@@ -117,7 +117,9 @@ impl Catalog {
     pub fn content(&self, id: ContentId) -> Result<Option<ContentRow>> {
         Ok(self
             .conn
-            .prepare_cached(&format!("SELECT {CONTENT_COLUMNS} FROM contents WHERE id = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {CONTENT_COLUMNS} FROM contents WHERE id = ?1"
+            ))?
             .query_row([id], content_from_row)
             .optional()?)
     }
@@ -161,7 +163,9 @@ impl Catalog {
     pub fn embedding(&self, content: ContentId, embedder: &str) -> Result<Option<Vec<f32>>> {
         let blob: Option<Vec<u8>> = self
             .conn
-            .prepare_cached("SELECT vector FROM embeddings WHERE content_id = ?1 AND embedder = ?2")?
+            .prepare_cached(
+                "SELECT vector FROM embeddings WHERE content_id = ?1 AND embedder = ?2",
+            )?
             .query_row(params![content, embedder], |r| r.get(0))
             .optional()?;
         blob.map(|b| vector_from_blob(&b)).transpose()
@@ -184,9 +188,9 @@ impl Catalog {
         embedder: &str,
         mut f: impl FnMut(ContentId, Vec<f32>),
     ) -> Result<()> {
-        let mut stmt = self.conn.prepare(
-            "SELECT content_id, vector FROM embeddings WHERE embedder = ?1",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT content_id, vector FROM embeddings WHERE embedder = ?1")?;
         let mut rows = stmt.query([embedder])?;
         while let Some(row) = rows.next()? {
             let blob: Vec<u8> = row.get(1)?;

@@ -37,7 +37,6 @@ pub struct FolderCounts {
     pub failed: u64,
 }
 
-
 impl Catalog {
     /// Adds a folder, or returns the id it already has.
     pub fn add_folder(&self, path: &Path) -> Result<FolderId> {
@@ -56,7 +55,10 @@ impl Catalog {
     /// Removes a folder with all its photos (embeddings of content no other photo uses are
     /// left for [`Catalog::collect_garbage`]). Returns whether it existed.
     pub fn remove_folder(&self, id: FolderId) -> Result<bool> {
-        Ok(self.conn.execute("DELETE FROM folders WHERE id = ?1", [id])? > 0)
+        Ok(self
+            .conn
+            .execute("DELETE FROM folders WHERE id = ?1", [id])?
+            > 0)
     }
 
     /// All folders, ordered by path.

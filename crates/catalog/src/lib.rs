@@ -34,7 +34,6 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-
 pub use contents::{ContentFacts, ContentRow};
 pub use folders::{Folder, FolderCounts};
 pub use photos::{Failure, NewPhoto, PhotoRow, PhotoState, Status};
@@ -61,7 +60,9 @@ pub enum CatalogError {
         source: rusqlite::Error,
     },
     /// The database was written by a newer Glimpse.
-    #[error("the catalog has schema version {found}, newer than this Glimpse understands ({supported}); update Glimpse")]
+    #[error(
+        "the catalog has schema version {found}, newer than this Glimpse understands ({supported}); update Glimpse"
+    )]
     TooNew {
         /// Version found in the file.
         found: i64,
@@ -86,7 +87,9 @@ pub struct Catalog {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog").field("path", &self.conn.path()).finish()
+        f.debug_struct("Catalog")
+            .field("path", &self.conn.path())
+            .finish()
     }
 }
 

@@ -115,9 +115,8 @@ fn photo_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PhotoRow> {
         path: paths::from_blob(r.get(2)?),
         size: r.get::<_, i64>(3)? as u64,
         mtime_ns: r.get(4)?,
-        state: PhotoState::from_code(state).ok_or_else(|| {
-            rusqlite::Error::IntegralValueOutOfRange(5, state)
-        })?,
+        state: PhotoState::from_code(state)
+            .ok_or_else(|| rusqlite::Error::IntegralValueOutOfRange(5, state))?,
         content: r.get(6)?,
         failure: r.get(7)?,
     })
@@ -138,7 +137,13 @@ impl Catalog {
                  RETURNING id",
             )?
             .query_row(
-                params![p.folder, paths::to_blob(&p.path), p.size as i64, p.mtime_ns, now_secs()],
+                params![
+                    p.folder,
+                    paths::to_blob(&p.path),
+                    p.size as i64,
+                    p.mtime_ns,
+                    now_secs()
+                ],
                 |r| r.get(0),
             )?)
     }
@@ -152,21 +157,25 @@ impl Catalog {
         size: u64,
         mtime_ns: i64,
     ) -> Result<bool> {
-        Ok(self.conn.prepare_cached(
-            "UPDATE photos SET state = 1, content_id = ?2, size = ?3, mtime_ns = ?4,
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE photos SET state = 1, content_id = ?2, size = ?3, mtime_ns = ?4,
                  failure = NULL, updated_at = ?5 WHERE id = ?1",
-        )?
-        .execute(params![id, content, size as i64, mtime_ns, now_secs()])?
+            )?
+            .execute(params![id, content, size as i64, mtime_ns, now_secs()])?
             > 0)
     }
 
     /// Records why a photo could not be indexed.
     pub fn set_failed(&self, id: PhotoId, reason: &str) -> Result<bool> {
-        Ok(self.conn.prepare_cached(
-            "UPDATE photos SET state = 2, content_id = NULL, failure = ?2, updated_at = ?3
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE photos SET state = 2, content_id = NULL, failure = ?2, updated_at = ?3
              WHERE id = ?1",
-        )?
-        .execute(params![id, reason, now_secs()])?
+            )?
+            .execute(params![id, reason, now_secs()])?
             > 0)
     }
 
@@ -210,7 +219,9 @@ impl Catalog {
     pub fn photo_by_path(&self, path: &Path) -> Result<Option<PhotoRow>> {
         Ok(self
             .conn
-            .prepare_cached(&format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE path = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {PHOTO_COLUMNS} FROM photos WHERE path = ?1"
+            ))?
             .query_row([paths::to_blob(path)], photo_from_row)
             .optional()?)
     }
@@ -248,7 +259,10 @@ impl Catalog {
 
     /// Indexed photos of the given contents, as (content, photo id, path), ordered so that
     /// each content's photos are together and its shortest path comes first.
-    pub fn indexed_photos_of(&self, contents: &[ContentId]) -> Result<Vec<(ContentId, PhotoId, PathBuf)>> {
+    pub fn indexed_photos_of(
+        &self,
+        contents: &[ContentId],
+    ) -> Result<Vec<(ContentId, PhotoId, PathBuf)>> {
         let mut out = Vec::with_capacity(contents.len());
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, path FROM photos WHERE content_id = ?1 AND state = 1

@@ -80,7 +80,10 @@ pub(crate) fn index(cli: &Cli, dirs: &[PathBuf], json: bool) -> anyhow::Result<E
         let id = library
             .add_folder(dir)
             .with_context(|| format!("cannot add {}", dir.display()))?;
-        roots.push((id, std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())));
+        roots.push((
+            id,
+            std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()),
+        ));
     }
     progress::follow(&library, events)?;
     let stats = library.run_stats();
@@ -106,7 +109,10 @@ pub(crate) fn index(cli: &Cli, dirs: &[PathBuf], json: bool) -> anyhow::Result<E
             images_per_second: f64,
         }
         let summary = Summary {
-            folders: roots.iter().map(|(_, p)| p.to_string_lossy().into_owned()).collect(),
+            folders: roots
+                .iter()
+                .map(|(_, p)| p.to_string_lossy().into_owned())
+                .collect(),
             scanned: stats.scanned,
             indexed: stats.embedded,
             unchanged: stats.unchanged,
@@ -115,7 +121,11 @@ pub(crate) fn index(cli: &Cli, dirs: &[PathBuf], json: bool) -> anyhow::Result<E
             failed: stats.failed,
             failures,
             seconds: elapsed,
-            images_per_second: if elapsed > 0.0 { stats.embedded as f64 / elapsed } else { 0.0 },
+            images_per_second: if elapsed > 0.0 {
+                stats.embedded as f64 / elapsed
+            } else {
+                0.0
+            },
         };
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -137,7 +147,12 @@ pub(crate) fn search(cli: &Cli, text: &str, limit: usize, json: bool) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn similar(cli: &Cli, image: &Path, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
+pub(crate) fn similar(
+    cli: &Cli,
+    image: &Path,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let library = open(cli, true)?;
     let hits = library.similar(&SimilarTo::File(image.to_path_buf()), limit)?;
     print_hits(&hits, json)?;
@@ -213,10 +228,16 @@ pub(crate) fn embed_text(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
     let files = model::resolve(cli)?;
     let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
     let v = embedder.embed_texts(&[text])?;
-    let Some(v) = v.first() else { bail!("the model returned no vector") };
+    let Some(v) = v.first() else {
+        bail!("the model returned no vector")
+    };
     println!(
         "{}",
-        serde_json::to_string(&EmbeddingOut { model: embedder.id(), dim: v.len(), embedding: v })?
+        serde_json::to_string(&EmbeddingOut {
+            model: embedder.id(),
+            dim: v.len(),
+            embedding: v
+        })?
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -228,10 +249,16 @@ pub(crate) fn embed_image(cli: &Cli, path: &Path) -> anyhow::Result<ExitCode> {
     let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
     let pixels = embedder.preprocessor().pixels(&decoded.image)?;
     let v = embedder.embed_pixels(std::slice::from_ref(&pixels))?;
-    let Some(v) = v.first() else { bail!("the model returned no vector") };
+    let Some(v) = v.first() else {
+        bail!("the model returned no vector")
+    };
     println!(
         "{}",
-        serde_json::to_string(&EmbeddingOut { model: embedder.id(), dim: v.len(), embedding: v })?
+        serde_json::to_string(&EmbeddingOut {
+            model: embedder.id(),
+            dim: v.len(),
+            embedding: v
+        })?
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -258,7 +285,10 @@ pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("glimpse-demo"));
     println!("Glimpse demo");
-    println!("  model:    {} (a small CLIP trained on coloured shapes)", model_dir.display());
+    println!(
+        "  model:    {} (a small CLIP trained on coloured shapes)",
+        model_dir.display()
+    );
     println!("  pictures: {}", pictures.display());
     println!("  library:  {}", data.display());
     let mut config = LibraryConfig::new(&data);
@@ -280,7 +310,10 @@ pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
     );
     let t = Instant::now();
     let hits = library.search(text, 10)?;
-    println!("\nsearch \"{text}\" ({:.1} ms):", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "\nsearch \"{text}\" ({:.1} ms):",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     print_hits(&hits, false)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -22,14 +22,25 @@ pub(crate) struct Cli {
     model_dir: Option<PathBuf>,
     /// A model repo on the Hugging Face hub, downloaded on first use
     /// [default: openai/clip-vit-base-patch32].
-    #[arg(long, global = true, env = "GLIMPSE_MODEL", value_name = "REPO_ID", conflicts_with = "model_dir")]
+    #[arg(
+        long,
+        global = true,
+        env = "GLIMPSE_MODEL",
+        value_name = "REPO_ID",
+        conflicts_with = "model_dir"
+    )]
     model: Option<String>,
     /// Where the library (catalog, vectors, thumbnails) lives [default: the platform's data
     /// folder, e.g. ~/.local/share/glimpse].
     #[arg(long, global = true, env = "GLIMPSE_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Where the model runs.
-    #[arg(long, global = true, default_value = "auto", value_name = "auto|cpu|cuda|metal")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "auto",
+        value_name = "auto|cpu|cuda|metal"
+    )]
     device: glimpse_embed::DeviceChoice,
     #[command(subcommand)]
     command: Command,
@@ -145,8 +156,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { json } => commands::status(&cli, *json),
         Command::Folders { json } => commands::folders(&cli, *json),
         Command::Forget { dir } => commands::forget(&cli, dir),
-        Command::Embed { what: EmbedWhat::Text { text, .. } } => commands::embed_text(&cli, text),
-        Command::Embed { what: EmbedWhat::Image { path, .. } } => commands::embed_image(&cli, path),
+        Command::Embed {
+            what: EmbedWhat::Text { text, .. },
+        } => commands::embed_text(&cli, text),
+        Command::Embed {
+            what: EmbedWhat::Image { path, .. },
+        } => commands::embed_image(&cli, path),
         Command::Demo { text } => commands::demo(&cli, text),
     }
 }

@@ -1,8 +1,8 @@
 //! Finding the model the user asked for, with a download progress bar.
 
 use anyhow::Context;
-use glimpse_embed::source::{DownloadProgress, ModelSource};
 use glimpse_embed::ModelFiles;
+use glimpse_embed::source::{DownloadProgress, ModelSource};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Cli;
@@ -40,7 +40,8 @@ struct BarProgress {
 
 impl DownloadProgress for BarProgress {
     fn start(&mut self, file: &str, total_bytes: Option<u64>) {
-        let bar = ProgressBar::with_draw_target(total_bytes, indicatif::ProgressDrawTarget::stderr());
+        let bar =
+            ProgressBar::with_draw_target(total_bytes, indicatif::ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(
                 "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",

@@ -52,7 +52,10 @@ fn assert_clean_error(out: &Output, needle: &str) {
     assert!(!out.status.success(), "must fail: {stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
     assert!(stderr.starts_with("glimpse: error: "), "{stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
     assert!(stderr.contains(needle), "mentions {needle:?}: {stderr}");
 }
 
@@ -73,7 +76,10 @@ fn embed_text_and_image_print_the_reference_embeddings() {
     assert_eq!(json["dim"], 16);
     assert!(json["model"].as_str().is_some_and(|m| !m.is_empty()));
     let got = floats(&json["embedding"]);
-    assert!(1.0 - cosine(&got, &floats(&text["embedding"])) <= 1e-5, "text parity");
+    assert!(
+        1.0 - cosine(&got, &floats(&text["embedding"])) <= 1e-5,
+        "text parity"
+    );
 
     let image = reference["images"]
         .as_array()
@@ -103,7 +109,9 @@ fn errors_are_one_clear_line() {
     let model = fixtures().join("clip-reference/model");
     let text_file = data.path().join("notes.jpg");
     std::fs::write(&text_file, "not a photo").expect("write");
-    let out = run(glimpse(data.path(), &model).args(["embed", "image"]).arg(&text_file));
+    let out = run(glimpse(data.path(), &model)
+        .args(["embed", "image"])
+        .arg(&text_file));
     assert_clean_error(&out, "not an image");
 
     let out = run(glimpse(data.path(), &model)
@@ -111,7 +119,9 @@ fn errors_are_one_clear_line() {
         .arg(data.path().join("missing.png")));
     assert_clean_error(&out, "missing.png");
 
-    let out = run(glimpse(data.path(), &model).args(["index"]).arg(data.path().join("nope")));
+    let out = run(glimpse(data.path(), &model)
+        .args(["index"])
+        .arg(data.path().join("nope")));
     assert_clean_error(&out, "nope");
 }
 
@@ -133,12 +143,20 @@ fn index_search_similar_status_and_forget() {
     let photos = tempfile::tempdir().expect("photos");
     copy_dir(&fixtures().join("shapes"), photos.path());
 
-    let out = run(glimpse(data.path(), &model).args(["index", "--json"]).arg(photos.path()));
+    let out = run(glimpse(data.path(), &model)
+        .args(["index", "--json"])
+        .arg(photos.path()));
     let summary = stdout_json(&out);
     assert_eq!(summary["indexed"], 240, "{summary}");
     assert_eq!(summary["failed"], 0, "{summary}");
 
-    let out = run(glimpse(data.path(), &model).args(["search", "a red circle", "--limit", "10", "--json"]));
+    let out = run(glimpse(data.path(), &model).args([
+        "search",
+        "a red circle",
+        "--limit",
+        "10",
+        "--json",
+    ]));
     let hits = stdout_json(&out);
     let hits = hits.as_array().expect("array");
     assert_eq!(hits.len(), 10);
@@ -146,21 +164,35 @@ fn index_search_similar_status_and_forget() {
         .iter()
         .filter(|h| h["path"].as_str().is_some_and(|p| p.contains("red-circle")))
         .count();
-    assert!(red_circles >= 8, "most of the top 10 are red circles: {hits:?}");
-    let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().expect("score")).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked best first: {scores:?}");
+    assert!(
+        red_circles >= 8,
+        "most of the top 10 are red circles: {hits:?}"
+    );
+    let scores: Vec<f64> = hits
+        .iter()
+        .map(|h| h["score"].as_f64().expect("score"))
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "ranked best first: {scores:?}"
+    );
 
     let probe = photos.path().join("blue-star-003.webp");
-    let out = run(glimpse(data.path(), &model).args(["similar", "--limit", "5", "--json"]).arg(&probe));
+    let out = run(glimpse(data.path(), &model)
+        .args(["similar", "--limit", "5", "--json"])
+        .arg(&probe));
     let hits = stdout_json(&out);
     let hits = hits.as_array().expect("array");
     assert_eq!(hits.len(), 5);
     assert!(
-        hits.iter().all(|h| h["path"].as_str() != Some(&*probe.to_string_lossy())),
+        hits.iter()
+            .all(|h| h["path"].as_str() != Some(&*probe.to_string_lossy())),
         "the photo itself is not its own neighbour"
     );
     assert!(
-        hits[0]["path"].as_str().is_some_and(|p| p.contains("blue-star")),
+        hits[0]["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("blue-star")),
         "the nearest neighbour of a blue star is a blue star: {hits:?}"
     );
 
@@ -168,19 +200,32 @@ fn index_search_similar_status_and_forget() {
     let status = stdout_json(&out);
     assert_eq!(status["indexed"], 240);
 
-    let out = run(glimpse(data.path(), &model).args(["forget"]).arg(photos.path()));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(glimpse(data.path(), &model)
+        .args(["forget"])
+        .arg(photos.path()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(glimpse(data.path(), &model).args(["folders", "--json"]));
     assert_eq!(stdout_json(&out), serde_json::json!([]));
     let out = run(glimpse(data.path(), &model).args(["search", "a red circle", "--json"]));
-    assert_eq!(stdout_json(&out), serde_json::json!([]), "a forgotten folder leaves no results");
+    assert_eq!(
+        stdout_json(&out),
+        serde_json::json!([]),
+        "a forgotten folder leaves no results"
+    );
 }
 
 /// A small deterministic generator for kill delays (the seed is printed to reproduce).
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 }
@@ -223,13 +268,21 @@ fn killed_mid_indexing_the_library_resumes_consistent_with_nothing_lost_or_dupli
         eprintln!("round {round}: killed after {delay:?} (finished before: {finished})");
     }
 
-    let out = run(glimpse(data.path(), &model).args(["index", "--json"]).arg(photos.path()));
+    let out = run(glimpse(data.path(), &model)
+        .args(["index", "--json"])
+        .arg(photos.path()));
     let summary = stdout_json(&out);
     eprintln!("final run: {summary}");
     let out = run(glimpse(data.path(), &model).args(["status", "--json"]));
     let status = stdout_json(&out);
-    assert_eq!(status["photos"], 240, "no photo lost or duplicated: {status}");
-    assert_eq!(status["indexed"], 240, "every photo indexed in the end: {status}");
+    assert_eq!(
+        status["photos"], 240,
+        "no photo lost or duplicated: {status}"
+    );
+    assert_eq!(
+        status["indexed"], 240,
+        "every photo indexed in the end: {status}"
+    );
     assert_eq!(status["distinct"], 240, "{status}");
     assert_eq!(status["failed"], 0, "{status}");
 
@@ -260,13 +313,23 @@ fn killed_mid_indexing_the_library_resumes_consistent_with_nothing_lost_or_dupli
 
     // The same as a clean run.
     let clean = tempfile::tempdir().expect("tempdir");
-    let out = run(glimpse(clean.path(), &model).args(["index"]).arg(photos.path()));
+    let out = run(glimpse(clean.path(), &model)
+        .args(["index"])
+        .arg(photos.path()));
     assert!(out.status.success());
     for query in ["a red circle", "a green star", "a purple triangle"] {
-        let a = stdout_json(&run(glimpse(data.path(), &model).args(["search", query, "--json"])));
-        let b = stdout_json(&run(glimpse(clean.path(), &model).args(["search", query, "--json"])));
+        let a = stdout_json(&run(
+            glimpse(data.path(), &model).args(["search", query, "--json"])
+        ));
+        let b = stdout_json(&run(
+            glimpse(clean.path(), &model).args(["search", query, "--json"])
+        ));
         let paths = |v: &serde_json::Value| -> Vec<String> {
-            v.as_array().expect("array").iter().map(|h| h["path"].to_string()).collect()
+            v.as_array()
+                .expect("array")
+                .iter()
+                .map(|h| h["path"].to_string())
+                .collect()
         };
         assert_eq!(paths(&a), paths(&b), "'{query}' ranks as after a clean run");
     }

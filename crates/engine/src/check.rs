@@ -46,10 +46,7 @@ impl Library {
                 .map(|id| id as u64)
                 .collect();
             let present: HashSet<u64> = index.keys().into_iter().collect();
-            report.missing_from_index = wanted
-                .difference(&present)
-                .map(|k| *k as i64)
-                .collect();
+            report.missing_from_index = wanted.difference(&present).map(|k| *k as i64).collect();
             report.unknown_in_index = present.difference(&wanted).copied().collect();
             report.indexed_without_vector = reader.indexed_without_vector(embedder)?;
         }

@@ -25,6 +25,9 @@ pub struct LibraryConfig {
     pub batch_size: usize,
     /// Longest edge of thumbnails, in pixels.
     pub thumbnail_edge_px: u32,
+    /// Share of the CPU indexing may use, in percent (10–100); see
+    /// [`crate::Library::set_cpu_limit`].
+    pub cpu_percent: u8,
 }
 
 impl LibraryConfig {
@@ -41,6 +44,7 @@ impl LibraryConfig {
             decode_threads: cores.saturating_sub(1).max(1),
             batch_size: 16,
             thumbnail_edge_px: glimpse_media::THUMBNAIL_MAX_EDGE_PX,
+            cpu_percent: 100,
         }
     }
 
@@ -66,7 +70,9 @@ impl DataPaths {
     /// switching back finds the old index still valid.
     pub(crate) fn vector_index(&self, embedder_id: &str) -> PathBuf {
         let tag = blake3::hash(embedder_id.as_bytes()).to_hex();
-        self.root.join("vectors").join(format!("{}.usearch", &tag[..16]))
+        self.root
+            .join("vectors")
+            .join(format!("{}.usearch", &tag[..16]))
     }
 
     pub(crate) fn thumbnails(&self) -> PathBuf {
@@ -77,9 +83,7 @@ impl DataPaths {
     /// thumbnail written before a crash is simply found again.
     pub(crate) fn thumbnail(&self, hash: &[u8; 32]) -> PathBuf {
         let hex = blake3::Hash::from_bytes(*hash).to_hex();
-        self.thumbnails()
-            .join(&hex[..2])
-            .join(format!("{hex}.jpg"))
+        self.thumbnails().join(&hex[..2]).join(format!("{hex}.jpg"))
     }
 
     pub(crate) fn new(root: &Path) -> Self {

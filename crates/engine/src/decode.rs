@@ -37,7 +37,9 @@ impl Decoder {
                 // Left pending in the catalog; the next start resumes it.
                 continue;
             }
+            let started = std::time::Instant::now();
             let next = self.process(file);
+            self.shared.rest_after(started.elapsed());
             let sent = match next {
                 Next::Write(op) => self.writer.send(op).is_ok(),
                 Next::Embed(job) => self.embed.send(job).is_ok(),
@@ -89,7 +91,12 @@ impl Decoder {
 
         let decoded = match glimpse_media::decode(&file.path, &bytes) {
             Ok(d) => d,
-            Err(e) => return Next::Write(WriteOp::Failed { reason: e.reason(), file }),
+            Err(e) => {
+                return Next::Write(WriteOp::Failed {
+                    reason: e.reason(),
+                    file,
+                });
+            }
         };
         drop(bytes);
         if let Err(reason) = self.write_thumbnail(&decoded.image, &thumb_path) {

@@ -30,7 +30,9 @@ pub(crate) fn run(
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }
+        let started = std::time::Instant::now();
         let ops = embed_batch(&embedder, batch);
+        shared.rest_after(started.elapsed());
         shared
             .embedded_total
             .fetch_add(ops.0.len() as u64, std::sync::atomic::Ordering::Relaxed);

@@ -49,7 +49,11 @@ pub enum LibraryError {
 }
 
 impl LibraryError {
-    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        path: impl Into<PathBuf>,
+        action: &'static str,
+        source: std::io::Error,
+    ) -> Self {
         Self::Io {
             path: path.into(),
             action,

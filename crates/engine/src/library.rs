@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     shutting_down: AtomicBool,
     paused: Mutex<bool>,
     unpaused: std::sync::Condvar,
+    /// Share of the CPU indexing may use, in percent (duty cycle; 100 = no limit).
+    cpu_percent: std::sync::atomic::AtomicU8,
 }
 
 impl Shared {
@@ -87,6 +89,16 @@ impl Shared {
                 .wait_timeout(paused, std::time::Duration::from_millis(250))
                 .map(|(g, _)| g)
                 .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    /// After a stage worked for `busy`, rests long enough that indexing uses at most the
+    /// configured share of the CPU: the simplest limit that also covers the model's own
+    /// thread pool, which we do not control.
+    pub(crate) fn rest_after(&self, busy: std::time::Duration) {
+        let percent = u32::from(self.cpu_percent.load(Ordering::Relaxed).clamp(10, 100));
+        if percent < 100 && !self.is_shutting_down() {
+            std::thread::sleep(busy * (100 - percent) / percent);
         }
     }
 
@@ -159,6 +171,7 @@ impl Library {
             shutting_down: AtomicBool::new(false),
             paused: Mutex::new(false),
             unpaused: std::sync::Condvar::new(),
+            cpu_percent: std::sync::atomic::AtomicU8::new(config.cpu_percent.clamp(10, 100)),
         });
 
         // Channels only flow towards the writer; it never waits on anyone.
@@ -173,7 +186,10 @@ impl Library {
         };
 
         let writer = Writer::new(catalog, shared.clone());
-        threads.push(spawn("glimpse-writer", Box::new(move || writer.run(writer_rx)))?);
+        threads.push(spawn(
+            "glimpse-writer",
+            Box::new(move || writer.run(writer_rx)),
+        )?);
 
         let decode_tx = match &embedder {
             Some(embedder) => {
@@ -195,8 +211,12 @@ impl Library {
                         Box::new(move || decoder.run(rx)),
                     )?);
                 }
-                let (model, sh, wtx, batch) =
-                    (embedder.clone(), shared.clone(), writer_tx.clone(), config.batch_size);
+                let (model, sh, wtx, batch) = (
+                    embedder.clone(),
+                    shared.clone(),
+                    writer_tx.clone(),
+                    config.batch_size,
+                );
                 threads.push(spawn(
                     "glimpse-embed",
                     Box::new(move || crate::embedding::run(model, sh, embed_rx, wtx, batch)),
@@ -212,7 +232,10 @@ impl Library {
             writer: writer_tx.clone(),
             decode: decode_tx,
         };
-        threads.push(spawn("glimpse-scan", Box::new(move || scanner.run(scan_rx)))?);
+        threads.push(spawn(
+            "glimpse-scan",
+            Box::new(move || scanner.run(scan_rx)),
+        )?);
 
         Ok(Self {
             reader: Mutex::new(Catalog::open_read_only(&paths.catalog())?),
@@ -283,11 +306,7 @@ impl Library {
         let id = rx
             .recv()
             .map_err(|_| LibraryError::Stopped("the library is closing".into()))??;
-        let root = self
-            .reader()?
-            .folder(id)?
-            .map(|f| f.path)
-            .unwrap_or(path);
+        let root = self.reader()?.folder(id)?.map(|f| f.path).unwrap_or(path);
         self.queue_scan(id, root)?;
         Ok(id)
     }
@@ -343,6 +362,14 @@ impl Library {
     pub fn set_paused(&self, paused: bool) {
         *self.shared.paused.lock().unwrap_or_else(|e| e.into_inner()) = paused;
         self.shared.unpaused.notify_all();
+    }
+
+    /// Limits indexing to about `percent` of the CPU time (10–100; 100 = as fast as
+    /// possible), so a laptop stays quiet while a large folder is indexed.
+    pub fn set_cpu_limit(&self, percent: u8) {
+        self.shared
+            .cpu_percent
+            .store(percent.clamp(10, 100), Ordering::Relaxed);
     }
 
     /// Whether indexing is paused.

@@ -333,7 +333,9 @@ impl Library {
             format: facts.map(|f| f.format.clone()),
             taken_at: facts.and_then(|f| f.taken_at),
             camera: facts.and_then(|f| match (&f.camera_make, &f.camera_model) {
-                (Some(make), Some(model)) if model.starts_with(make.as_str()) => Some(model.clone()),
+                (Some(make), Some(model)) if model.starts_with(make.as_str()) => {
+                    Some(model.clone())
+                }
                 (Some(make), Some(model)) => Some(format!("{make} {model}")),
                 (a, b) => a.clone().or_else(|| b.clone()),
             }),

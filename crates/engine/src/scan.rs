@@ -146,7 +146,10 @@ fn walk(root: &Path, shared: &Shared) -> HashMap<PathBuf, Seen> {
             Ok(e) => e,
             Err(e) => {
                 // An unreadable subfolder is reported and skipped; the rest goes on.
-                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                let path = e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.to_path_buf());
                 tracing::warn!(path = %path.display(), error = %e, "cannot read");
                 continue;
             }

@@ -74,7 +74,12 @@ impl Tracker {
 
     /// Marks `n` units finished. Returns a progress event for files, and whether the library
     /// just became idle (the caller then flushes and announces it).
-    pub(crate) fn finish(&self, n: u64, files: bool, current: Option<PathBuf>) -> (Option<Event>, bool) {
+    pub(crate) fn finish(
+        &self,
+        n: u64,
+        files: bool,
+        current: Option<PathBuf>,
+    ) -> (Option<Event>, bool) {
         let mut s = self.lock();
         s.outstanding = s.outstanding.saturating_sub(n);
         let mut event = None;

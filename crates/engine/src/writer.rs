@@ -117,7 +117,9 @@ impl Writer {
             .collect();
         let counts: (u64, u64) = ops.iter().fold((0, 0), |(f, o), op| match op {
             WriteOp::Embedded(items) => (f + items.len() as u64, o),
-            WriteOp::Reused { .. } | WriteOp::Failed { .. } | WriteOp::Vanished { .. } => (f + 1, o),
+            WriteOp::Reused { .. } | WriteOp::Failed { .. } | WriteOp::Vanished { .. } => {
+                (f + 1, o)
+            }
             WriteOp::ScanDone => (f, o + 1),
             _ => (f, o),
         });
@@ -158,7 +160,11 @@ impl Writer {
             idle |= now_idle;
         }
         if outcome.other_done > 0 {
-            idle |= self.shared.tracker.finish(outcome.other_done, false, None).1;
+            idle |= self
+                .shared
+                .tracker
+                .finish(outcome.other_done, false, None)
+                .1;
         }
         if idle {
             let _ = self.guard(|w| w.flush());
