@@ -1,0 +1,113 @@
+// Typed wrappers of every command in docs/IPC.md. Each rejects with a `GlimpseError`.
+import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { toGlimpseError } from "./error";
+import type { Folder, Hit, ModelState, PhotoDetails, Settings, Status } from "./types";
+
+/**
+ * The names the shell registers its commands under. Tauri calls a command by the name of
+ * its Rust function (only argument names are converted to camelCase), so these must match
+ * the `#[tauri::command]` functions exactly; they follow docs/IPC.md.
+ */
+export const COMMANDS = {
+  search: "search",
+  similar: "similar",
+  addFolder: "addFolder",
+  removeFolder: "removeFolder",
+  folders: "folders",
+  status: "status",
+  photoDetails: "photoDetails",
+  openPhoto: "openPhoto",
+  revealPhoto: "revealPhoto",
+  setPaused: "setPaused",
+  downloadModel: "downloadModel",
+  useModelDir: "useModelDir",
+  getSettings: "getSettings",
+  setSettings: "setSettings",
+  hideQuickSearch: "hideQuickSearch",
+} as const;
+
+/** A command name of the contract. */
+export type CommandName = keyof typeof COMMANDS;
+
+async function call<T>(command: CommandName, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(COMMANDS[command], args);
+  } catch (error) {
+    throw toGlimpseError(error);
+  }
+}
+
+/** Photos matching a text query, best first (an empty query gives `[]`). */
+export function search(query: string, limit: number): Promise<Hit[]> {
+  return call("search", { query, limit });
+}
+
+/** Photos that look like the given one, best first. */
+export function similar(photoId: number, limit: number): Promise<Hit[]> {
+  return call("similar", { photoId, limit });
+}
+
+/** Starts watching and indexing a folder. */
+export function addFolder(path: string): Promise<Folder> {
+  return call("addFolder", { path });
+}
+
+/** Forgets a folder (files on disk are untouched). */
+export function removeFolder(path: string): Promise<null> {
+  return call("removeFolder", { path });
+}
+
+/** Watched folders with counts. */
+export function folders(): Promise<Folder[]> {
+  return call("folders");
+}
+
+/** Model, folders, counts, progress and failures. */
+export function status(): Promise<Status> {
+  return call("status");
+}
+
+/** Details of one photo for the preview. */
+export function photoDetails(photoId: number): Promise<PhotoDetails> {
+  return call("photoDetails", { photoId });
+}
+
+/** Opens a photo in the default app. */
+export function openPhoto(photoId: number): Promise<null> {
+  return call("openPhoto", { photoId });
+}
+
+/** Shows a photo in the file manager. */
+export function revealPhoto(photoId: number): Promise<null> {
+  return call("revealPhoto", { photoId });
+}
+
+/** Pauses or resumes indexing. */
+export function setPaused(paused: boolean): Promise<null> {
+  return call("setPaused", { paused });
+}
+
+/** Starts downloading the model (`null`: the default repository); progress comes as events. */
+export function downloadModel(repo: string | null): Promise<null> {
+  return call("downloadModel", { repo });
+}
+
+/** Uses a model from a local folder. */
+export function useModelDir(path: string): Promise<ModelState> {
+  return call("useModelDir", { path });
+}
+
+/** Current settings. */
+export function getSettings(): Promise<Settings> {
+  return call("getSettings");
+}
+
+/** Saves settings and returns them as stored. */
+export function setSettings(settings: Settings): Promise<Settings> {
+  return call("setSettings", { settings });
+}
+
+/** Hides the quick-search window. */
+export function hideQuickSearch(): Promise<null> {
+  return call("hideQuickSearch");
+}

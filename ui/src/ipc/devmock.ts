@@ -1,0 +1,265 @@
+// A stand-in shell for `npm run dev` in a plain browser (development only, never bundled):
+// a fake library with generated thumbnails, search with random latency (to show the
+// stale-response handling), indexing progress and a model download. Query parameters:
+// `n=<photos>` (default 5000), `model=missing`, `folders=0`; for screenshots, `q=<query>`
+// types a query, `open=1` then opens the preview and `settings=1` the settings.
+import { emit } from "@tauri-apps/api/event";
+import { mockConvertFileSrc, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type { Folder, Hit, ModelState, Progress, Settings, Status } from "./types";
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+const WORDS = ["beach", "dog", "sunset", "mountain", "city", "cake", "forest", "street", "snow", "lake", "party", "cat"];
+
+/** Installs the fake backend. */
+export function installDevBackend(params: URLSearchParams): void {
+  const count = Math.max(0, Number(params.get("n") ?? 5000));
+  let folders: Folder[] =
+    params.get("folders") === "0"
+      ? []
+      : [
+          { id: 1, path: "/home/me/Pictures", photos: Math.ceil(count * 0.7), indexed: Math.ceil(count * 0.7), pending: 0, failed: 3 },
+          { id: 2, path: "/home/me/Phone backup/DCIM", photos: Math.floor(count * 0.3), indexed: Math.floor(count * 0.2), pending: Math.floor(count * 0.1), failed: 0 },
+        ];
+  let model: ModelState =
+    params.get("model") === "missing"
+      ? { state: "missing", defaultRepo: "openai/clip-vit-base-patch32" }
+      : { state: "ready", id: "clip-vit-base-patch32", source: "hub:openai/clip-vit-base-patch32" };
+  const total = folders.reduce((n, f) => n + f.photos, 0);
+  const progress: Progress = { done: Math.floor(total * 0.9), total, current: null, rate: 23.4, paused: false };
+  let settings: Settings = { modelSource: "hub:openai/clip-vit-base-patch32", cpuThreads: 0, thumbnailDir: null, launchAtLogin: false };
+  const failures = [
+    { path: "/home/me/Pictures/broken.jpg", reason: "The file is not a valid JPEG image." },
+    { path: "/home/me/Pictures/huge.tif", reason: "The image is larger than 200 megapixels." },
+    { path: "/home/me/Pictures/gone.png", reason: "The file disappeared before it could be read." },
+  ];
+
+  const hit = (id: number, score: number): Hit => {
+    const word = WORDS[id % WORDS.length] ?? "photo";
+    const folder = id % 10 < 7 ? "/home/me/Pictures" : "/home/me/Phone backup/DCIM";
+    const name = `IMG_${String(id).padStart(5, "0")}_${word}.jpg`;
+    return { photoId: id, contentId: id, path: `${folder}/${name}`, name, score, duplicates: id % 37 === 0 ? 2 : 0 };
+  };
+
+  const status = (): Status => ({
+    model,
+    folders,
+    photos: folders.reduce((n, f) => n + f.photos, 0),
+    indexed: folders.reduce((n, f) => n + f.indexed, 0),
+    pending: folders.reduce((n, f) => n + f.pending, 0),
+    failed: folders.reduce((n, f) => n + f.failed, 0),
+    progress: { ...progress },
+    failures,
+  });
+
+  const delay = <T>(value: T, ms = 30 + Math.random() * 150): Promise<T> =>
+    new Promise((resolve) => setTimeout(() => resolve(value), ms));
+  const reject = (code: string, message: string): Promise<never> =>
+    new Promise((_, fail) => setTimeout(() => fail({ code, message }), 40));
+
+  const rank = (seed: number, limit: number): Hit[] => {
+    const n = Math.min(limit, count);
+    const hits: Hit[] = [];
+    for (let i = 0; i < n; i++) hits.push(hit(((seed + i * 7919) % count) + 1, 0.42 - (0.3 * i) / Math.max(1, n)));
+    return hits;
+  };
+
+  mockWindows("main");
+  mockConvertFileSrc("linux");
+  // Thumbnails: a generated gradient per content id (the dev server has no thumb scheme).
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { convertFileSrc: (p: string, s?: string) => string } })
+    .__TAURI_INTERNALS__;
+  internals.convertFileSrc = (path: string) => {
+    const id = Number(path);
+    const a = hash(`a${id}`) % 360;
+    const b = (a + 40 + (hash(`b${id}`) % 120)) % 360;
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 3"><defs><linearGradient id="g" x2="1" y2="1">` +
+      `<stop offset="0" stop-color="hsl(${a},55%,60%)"/><stop offset="1" stop-color="hsl(${b},60%,35%)"/></linearGradient></defs>` +
+      `<rect width="4" height="3" fill="url(#g)"/><circle cx="${1 + (id % 3)}" cy="1.2" r="0.5" fill="hsla(50,90%,85%,.8)"/></svg>`;
+    return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+  };
+
+  mockIPC(
+    (cmd, args) => {
+      const a = (args ?? {}) as Record<string, unknown>;
+      switch (cmd) {
+        case "status":
+          return delay(status(), 50);
+        case "folders":
+          return delay(folders, 20);
+        case "search": {
+          const query = String(a.query ?? "").trim();
+          if (model.state !== "ready") return reject("no_model", "The AI model is not installed yet.");
+          if (query === "") return delay([]);
+          if (query.includes("zzz")) return delay([]);
+          return delay(rank(hash(query), Number(a.limit)));
+        }
+        case "similar":
+          return delay(rank(Number(a.photoId) * 13, Number(a.limit)));
+        case "photoDetails": {
+          const h = hit(Number(a.photoId), 0);
+          return delay({
+            id: h.photoId, path: h.path, name: h.name, size: 1_000_000 + (hash(h.name) % 5_000_000), contentId: h.contentId,
+            width: 4032, height: 3024, format: "JPEG", takenAt: 1_600_000_000 + h.photoId * 3600, camera: "Pixel 7", failure: null,
+          }, 60);
+        }
+        case "addFolder": {
+          const path = String(a.path);
+          if (!path.startsWith("/")) return reject("not_a_folder", `${path} is not a folder.`);
+          const folder: Folder = { id: folders.length + 1, path, photos: 120, indexed: 0, pending: 120, failed: 0 };
+          folders = [...folders.filter((f) => f.path !== path), folder];
+          progress.total += 120;
+          void emit("glimpse://folders-changed", null);
+          return delay(folder);
+        }
+        case "removeFolder":
+          folders = folders.filter((f) => f.path !== a.path);
+          return delay(null);
+        case "openPhoto":
+        case "revealPhoto":
+        case "hideQuickSearch":
+          console.info(`[dev shell] ${cmd}`, a);
+          return delay(null, 10);
+        case "setPaused":
+          progress.paused = Boolean(a.paused);
+          return delay(null, 10);
+        case "downloadModel": {
+          let done = 0;
+          const total = 605_000_000;
+          const timer = setInterval(() => {
+            done = Math.min(total, done + 25_000_000);
+            model = done >= total
+              ? { state: "ready", id: "clip-vit-base-patch32", source: "hub:openai/clip-vit-base-patch32" }
+              : { state: "downloading", file: "model.safetensors", done, total };
+            void emit("glimpse://model", model);
+            if (done >= total) clearInterval(timer);
+          }, 100);
+          return delay(null, 10);
+        }
+        case "useModelDir":
+          model = { state: "ready", id: "clip-vit-base-patch32", source: `dir:${String(a.path)}` };
+          return delay(model);
+        case "getSettings":
+          return delay(settings, 20);
+        case "setSettings":
+          settings = a.settings as Settings;
+          return delay(settings, 20);
+        case "plugin:dialog|open":
+          return delay(["/home/me/Desktop/Holiday 2024"], 200);
+        default:
+          return Promise.reject({ code: "invalid", message: `The dev shell does not know “${cmd}”.` });
+      }
+    },
+    { shouldMockEvents: true },
+  );
+
+  // Indexing: ten progress events a second until done, then idle.
+  const tick = setInterval(() => {
+    if (progress.paused || progress.done >= progress.total) return;
+    progress.done = Math.min(progress.total, progress.done + 3);
+    progress.current = `/home/me/Phone backup/DCIM/IMG_${String(progress.done).padStart(5, "0")}.jpg`;
+    void emit("glimpse://progress", { ...progress });
+    if (progress.done >= progress.total) {
+      for (const f of folders) {
+        f.indexed = f.photos - f.failed;
+        f.pending = 0;
+      }
+      void emit("glimpse://idle", null);
+    }
+  }, 100);
+  window.addEventListener("beforeunload", () => clearInterval(tick));
+}
+
+/** Drives the page for screenshots of states that need typing (dev only). */
+export function runDevScript(params: URLSearchParams): void {
+  const q = params.get("q");
+  const find = <T extends HTMLElement>(id: string): T | null => document.querySelector<T>(`[data-testid="${id}"]`);
+  const press = (target: Element | null, key: string): void => {
+    target?.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
+  };
+  setTimeout(() => {
+    const input = find<HTMLInputElement>("search-input") ?? find<HTMLInputElement>("quick-input");
+    if (q && input) {
+      input.value = q;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    setTimeout(() => {
+      if (params.get("open") === "1") {
+        press(input, "ArrowDown");
+        press(find("grid"), "ArrowRight");
+        press(find("grid"), "Enter");
+      }
+      if (params.get("select") === "1") {
+        press(input, "ArrowDown");
+        press(find("grid"), "ArrowRight");
+        press(find("grid"), "ArrowDown");
+      }
+      if (params.get("settings") === "1") find<HTMLButtonElement>("settings-open")?.click();
+      if (params.get("drop") === "1") void emit("tauri://drag-enter", { paths: ["/x"], position: { x: 0, y: 0 } });
+      if (params.get("confirm") === "1") find<HTMLButtonElement>("folder-remove")?.click();
+      if (params.get("bench") === "1") void runDevBench();
+    }, 600);
+  }, 400);
+}
+
+/**
+ * `bench=1` (with `n=100000&q=…`): pages the grid up to every result, then scrolls through
+ * it frame by frame and writes the frame times and the tile count into `#bench` (dev only).
+ */
+export async function runDevBench(): Promise<void> {
+  const grid = document.querySelector<HTMLElement>('[data-testid="grid"]');
+  const out = document.createElement("pre");
+  out.id = "bench";
+  document.body.append(out);
+  if (!grid) return;
+  const frame = (): Promise<number> => new Promise((resolve) => requestAnimationFrame(resolve));
+  const count = (): number => Number(document.querySelector<HTMLElement>('[data-testid="result-count"]')?.dataset.count ?? 0);
+  for (let i = 0; i < 200 && count() < 100_000; i++) {
+    grid.scrollTop = grid.scrollHeight;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  grid.scrollTop = 0;
+  await frame();
+  const times: number[] = [];
+  let maxTiles = 0;
+  let last = await frame();
+  const step = grid.clientHeight / 2;
+  for (let i = 0; i < 300; i++) {
+    grid.scrollTop += step * (i % 50 === 49 ? 40 : 1);
+    const now = await frame();
+    times.push(now - last);
+    last = now;
+    maxTiles = Math.max(maxTiles, grid.querySelectorAll('[data-testid="tile"]').length);
+  }
+  // Baseline: frames with nothing to do, to tell the machine's frame rate from our cost.
+  const idle: number[] = [];
+  last = await frame();
+  for (let i = 0; i < 60; i++) {
+    const now = await frame();
+    idle.push(now - last);
+    last = now;
+  }
+  idle.sort((a, b) => a - b);
+  // Script cost of one scroll step: the scroll handler plus a forced render.
+  const script: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    grid.scrollTop += step;
+    grid.dispatchEvent(new Event("scroll"));
+    void grid.offsetHeight;
+    script.push(performance.now() - t0);
+    await frame();
+  }
+  script.sort((a, b) => a - b);
+  times.sort((a, b) => a - b);
+  const pct = (p: number): string => (times[Math.floor((times.length - 1) * p)] ?? 0).toFixed(1);
+  const at = (list: number[], p: number): string => (list[Math.floor((list.length - 1) * p)] ?? 0).toFixed(2);
+  out.textContent =
+    `results=${count()} canvas=${grid.scrollHeight}px frames=${times.length} median=${pct(0.5)}ms p95=${pct(0.95)}ms ` +
+    `max=${pct(1)}ms maxTiles=${maxTiles} idleFrameMedian=${at(idle, 0.5)}ms scrollScriptMedian=${at(script, 0.5)}ms p95=${at(script, 0.95)}ms`;
+}

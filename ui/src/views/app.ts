@@ -1,0 +1,420 @@
+// The main window: toolbar with the search box, folders panel, results grid or empty
+// state, preview, settings, toasts and the drop overlay, wired to the shell.
+import { TILE_DEFAULT_PX, TILE_MAX_PX, TILE_MIN_PX, VirtualGrid } from "../grid";
+import { baseName, formatCount, plural } from "../format";
+import * as ipc from "../ipc";
+import type { Hit } from "../ipc";
+import { isIndexing, Library, type LibraryState } from "../library";
+import { SearchController, type SearchState } from "../search";
+import { button, h, icon, iconLabel, isPrimaryModifier, isTyping } from "./dom";
+import { contentKind, EmptyState } from "./empty";
+import { FoldersPanel } from "./folders";
+import { copyText, Preview } from "./preview";
+import { SettingsPanel } from "./settings";
+import { Toasts } from "./toasts";
+
+/** How the window was opened. */
+export interface AppOptions {
+  /** `?e2e=1`: shows the add-folder-by-path form for WebDriver tests. */
+  e2e?: boolean;
+}
+
+/** A mounted main window. */
+export interface AppHandle {
+  /** Resolves when the first status has loaded and events are subscribed. */
+  ready: Promise<void>;
+  destroy(): void;
+}
+
+const TILE_KEY = "glimpse.tileSize";
+const SIDEBAR_KEY = "glimpse.sidebar";
+/** Below this width the folders panel starts closed. */
+const NARROW_PX = 760;
+
+function stored(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function store(key: string, value: string): void {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // Storage can be unavailable; the preference is then per session.
+  }
+}
+
+/** Builds the main window inside `root`. */
+export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle {
+  const toasts = new Toasts();
+  const cleanups: (() => void)[] = [];
+
+  // ---- search box -------------------------------------------------------------------
+  const input = h("input", {
+    class: "search-input",
+    testid: "search-input",
+    attrs: {
+      type: "search",
+      placeholder: "Describe a photo — “dog on a beach at sunset”",
+      "aria-label": "Search photos by what is in them",
+      autocomplete: "off",
+      spellcheck: "false",
+      enterkeyhint: "search",
+    },
+  });
+  const chipLabel = h("span", { class: "chip-label" });
+  const chip = h(
+    "span",
+    { class: "chip", testid: "similar-chip", hidden: true },
+    icon("similar"),
+    chipLabel,
+    button(icon("close"), () => controller.exitSimilar(), {
+      variant: "icon",
+      class: "chip-close",
+      testid: "similar-clear",
+      attrs: { "aria-label": "Back to the text search" },
+    }),
+  );
+  const spinner = h("span", { class: "spinner", attrs: { "aria-hidden": "true" }, hidden: true });
+  const clearButton = button(icon("close"), () => clearSearch(), {
+    variant: "icon",
+    class: "search-clear",
+    attrs: { "aria-label": "Clear search" },
+    title: "Clear (Esc)",
+    hidden: true,
+  });
+  const searchbar = h("div", { class: "searchbar", attrs: { role: "search" } }, icon("search", "icon search-icon"), chip, input, spinner, clearButton);
+
+  // ---- toolbar ----------------------------------------------------------------------
+  const sidebarToggle = button(icon("sidebar"), () => setSidebar(!sidebarOpen), {
+    variant: "icon",
+    testid: "folders-toggle",
+    attrs: { "aria-label": "Show folders", "aria-expanded": "true" },
+    title: "Folders (Ctrl+B)",
+  });
+  const progressMini = button("", () => setSidebar(true), { variant: "quiet", class: "progress-mini", testid: "progress-mini", hidden: true });
+  const initialTile = clampTile(Number(stored(TILE_KEY)) || TILE_DEFAULT_PX);
+  const sizeSlider = h("input", {
+    class: "size-slider",
+    testid: "tile-size",
+    attrs: { type: "range", min: TILE_MIN_PX, max: TILE_MAX_PX, step: 8, value: initialTile, "aria-label": "Thumbnail size" },
+  });
+  const addButton = button(iconLabel("folderPlus", "Add folder"), () => void chooseAndAdd(), {
+    testid: "add-folder",
+    title: "Add folders (Ctrl+O)",
+  });
+  const settingsButton = button(icon("settings"), () => void settings.open(), {
+    variant: "icon",
+    testid: "settings-open",
+    attrs: { "aria-label": "Settings" },
+    title: "Settings (Ctrl+,)",
+  });
+  const toolbar = h(
+    "header",
+    { class: "toolbar" },
+    sidebarToggle,
+    searchbar,
+    progressMini,
+    h("label", { class: "size", attrs: { title: "Thumbnail size" } }, icon("image", "icon icon-small"), sizeSlider, icon("image")),
+    addButton,
+    settingsButton,
+  );
+
+  // ---- library, results, panels ------------------------------------------------------
+  const library = new Library({
+    onError: (error) => toasts.error(error),
+    onIdle: () => controller.refresh(),
+    onThumbnails: (ids) => {
+      grid.thumbnailsReady(ids);
+      preview.refreshImage();
+    },
+    onModelReady: () => controller.refresh(),
+    onFolderAdded: (folder) => toasts.info(`Added “${baseName(folder.path)}”. Its photos are being indexed.`),
+  });
+
+  const grid = new VirtualGrid({
+    label: "Results",
+    tileSize: initialTile,
+    thumbUrl: (contentId, version) => ipc.thumbUrl(contentId, version),
+    onOpen: (index, how) => {
+      if (how === "preview") preview.show(index);
+      else void openExternally(grid.hits[index]);
+    },
+    onNearEnd: () => controller.loadMore(),
+    onExitTop: () => input.focus(),
+    onTypeAhead: (key) => {
+      input.focus();
+      input.value += key;
+      controller.setQuery(input.value);
+    },
+  });
+
+  const controller = new SearchController({ search: ipc.search, similar: ipc.similar }, () => render());
+
+  const empty = new EmptyState({
+    addFolder: () => void chooseAndAdd(),
+    downloadModel: () => void library.downloadModel(null),
+    useModelFolder: () => void chooseModelFolder(),
+    tryQuery: (text) => {
+      input.value = text;
+      input.focus();
+      controller.setQuery(text);
+    },
+    retry: () => void library.reload(),
+  });
+
+  const folders = new FoldersPanel({
+    addFolder: () => void chooseAndAdd(),
+    // Results from a removed folder must not linger in the grid.
+    removeFolder: (path) => library.removeFolder(path).then(() => controller.refresh()),
+    setPaused: (paused) => void library.setPaused(paused),
+  });
+
+  const preview = new Preview({
+    hits: () => grid.hits,
+    select: (index) => grid.select(index),
+    thumbUrl: (contentId) => ipc.thumbUrl(contentId, grid.thumbVersion(contentId)),
+    findSimilar: (hit) => {
+      controller.findSimilar(hit.photoId, hit.name);
+      grid.element.focus();
+    },
+    onError: (error) => toasts.error(error),
+    onInfo: (message) => toasts.info(message),
+  });
+
+  const settings = new SettingsPanel({ onError: (e) => toasts.error(e), onInfo: (m) => toasts.info(m) });
+
+  const statusLine = h("p", { class: "statusline", testid: "result-count", attrs: { "aria-live": "polite" } });
+  const busyBar = h("div", { class: "busy-bar", attrs: { "aria-hidden": "true" }, hidden: true });
+  const results = h("div", { class: "results" }, grid.element, empty.element);
+  const main = h("main", { class: "content", attrs: { "aria-label": "Photos" } }, h("div", { class: "content-head" }, statusLine), busyBar, results);
+
+  const dropOverlay = h(
+    "div",
+    { class: "drop-overlay", testid: "drop-overlay", hidden: true, attrs: { "aria-hidden": "true" } },
+    h("div", { class: "drop-card" }, icon("folderPlus"), h("p", { text: "Drop folders to add them to Glimpse" })),
+  );
+
+  // Test hook: WebDriver cannot synthesise a native drop or drive a native dialog, so the
+  // end-to-end tests add folders by path through this form (see ui/README.md).
+  const e2ePath = h("input", {
+    testid: "add-folder-path-input",
+    attrs: { type: "text", "aria-label": "Folder path", autocomplete: "off", spellcheck: "false", tabindex: options.e2e ? null : "-1" },
+  });
+  const e2eForm = h(
+    "form",
+    { class: options.e2e ? "e2e-form" : "visually-hidden", testid: "add-folder-path", attrs: { "aria-hidden": options.e2e ? null : "true" } },
+    e2ePath,
+    h("button", { testid: "add-folder-path-submit", text: "Add path", attrs: { type: "submit", tabindex: options.e2e ? null : "-1" } }),
+  );
+  e2eForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const path = e2ePath.value.trim();
+    e2ePath.value = "";
+    if (path) void library.addFolders([path]);
+  });
+
+  const body = h("div", { class: "body" }, folders.element, main);
+  const app = h("div", { class: "app" }, toolbar, body, toasts.element, dropOverlay, preview.element, settings.element, e2eForm);
+  root.replaceChildren(app);
+
+  // ---- behaviour --------------------------------------------------------------------
+  let sidebarOpen = stored(SIDEBAR_KEY) !== null ? stored(SIDEBAR_KEY) === "open" : window.innerWidth >= NARROW_PX;
+  function setSidebar(open: boolean): void {
+    sidebarOpen = open;
+    folders.element.hidden = !open;
+    app.dataset.sidebar = open ? "open" : "closed";
+    sidebarToggle.setAttribute("aria-expanded", String(open));
+    sidebarToggle.setAttribute("aria-label", open ? "Hide folders" : "Show folders");
+    store(SIDEBAR_KEY, open ? "open" : "closed");
+    renderProgressMini(library.state);
+  }
+  setSidebar(sidebarOpen);
+
+  function clearSearch(): void {
+    input.value = "";
+    controller.clear();
+    input.focus();
+  }
+
+  async function chooseAndAdd(): Promise<void> {
+    try {
+      const paths = await ipc.chooseFolders("Add folders to Glimpse");
+      await library.addFolders(paths);
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async function chooseModelFolder(): Promise<void> {
+    try {
+      const path = await ipc.chooseFolder("Choose the folder that holds the model");
+      if (path) await library.useModelDir(path);
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  async function openExternally(hit: Hit | undefined): Promise<void> {
+    if (!hit) return;
+    try {
+      await ipc.openPhoto(hit.photoId);
+    } catch (error) {
+      toasts.error(error);
+    }
+  }
+
+  let shownGeneration = -1;
+  let shownHits: readonly Hit[] | null = null;
+  let shownError: unknown = null;
+
+  function render(): void {
+    const s: SearchState = controller.state;
+    const lib: LibraryState = library.state;
+    const kind = contentKind(lib, s);
+
+    if (s.hits !== shownHits || s.generation !== shownGeneration) {
+      const reset = s.generation !== shownGeneration;
+      shownHits = s.hits;
+      shownGeneration = s.generation;
+      grid.setItems(s.hits, reset);
+      preview.hitsChanged();
+    }
+    grid.element.hidden = kind !== "results";
+    empty.render(kind, lib, s);
+
+    if (s.error !== shownError) {
+      shownError = s.error;
+      // No model: the empty state explains it and offers the fix; a toast would repeat it.
+      if (s.error?.code === "no_model") void library.reload();
+      else if (s.error) toasts.error(s.error);
+    }
+
+    spinner.hidden = !s.pending;
+    busyBar.hidden = !s.pending || kind !== "results";
+    clearButton.hidden = input.value === "" && s.mode.kind === "text";
+    chip.hidden = s.mode.kind !== "similar";
+    if (s.mode.kind === "similar") chipLabel.textContent = `Similar to ${s.mode.name}`;
+    searchbar.classList.toggle("has-chip", s.mode.kind === "similar");
+
+    statusLine.textContent = summary(kind, s);
+    statusLine.dataset.count = String(s.hits.length);
+    main.dataset.state = kind;
+  }
+
+  function summary(kind: string, s: SearchState): string {
+    if (kind !== "results") return "";
+    const count = s.complete ? formatCount(s.hits.length) : `${formatCount(s.hits.length)}+`;
+    const noun = s.hits.length === 1 && s.complete ? "photo" : "photos";
+    if (s.mode.kind === "similar") return `${count} ${noun} similar to ${s.mode.name}`;
+    return `${count} ${noun} for “${s.shownQuery}”`;
+  }
+
+  function renderProgressMini(lib: LibraryState): void {
+    const busy = isIndexing(lib);
+    progressMini.hidden = sidebarOpen || !busy;
+    if (busy) {
+      const p = lib.progress;
+      const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0;
+      progressMini.textContent = p.paused ? "Indexing paused" : `Indexing ${pct}%`;
+      progressMini.title = `${formatCount(p.done)} of ${plural(p.total, "photo", "photos")} indexed`;
+    }
+  }
+
+  cleanups.push(
+    library.subscribe((lib) => {
+      folders.render(lib);
+      renderProgressMini(lib);
+      render();
+    }),
+  );
+
+  input.addEventListener("input", () => controller.setQuery(input.value));
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      if (input.value !== "") clearSearch();
+      else if (controller.state.mode.kind === "similar") controller.exitSimilar();
+    } else if (event.key === "ArrowDown" && grid.hits.length > 0 && !grid.element.hidden) {
+      event.preventDefault();
+      grid.focus();
+    } else if (event.key === "Enter" && grid.hits.length > 0 && !grid.element.hidden) {
+      event.preventDefault();
+      preview.show(Math.max(0, grid.selectedIndex));
+    }
+  });
+
+  sizeSlider.addEventListener("input", () => {
+    const px = clampTile(Number(sizeSlider.value));
+    grid.setTileSize(px);
+    store(TILE_KEY, String(px));
+  });
+
+  const onGlobalKey = (event: KeyboardEvent): void => {
+    if (preview.isOpen || settings.isOpen || event.defaultPrevented) return;
+    const mod = isPrimaryModifier(event);
+    const key = event.key.toLowerCase();
+    if ((mod && key === "f") || (!mod && event.key === "/" && !isTyping(event.target))) {
+      event.preventDefault();
+      input.focus();
+      input.select();
+    } else if (mod && key === "o") {
+      event.preventDefault();
+      void chooseAndAdd();
+    } else if (mod && event.key === ",") {
+      event.preventDefault();
+      void settings.open();
+    } else if (mod && key === "b") {
+      event.preventDefault();
+      setSidebar(!sidebarOpen);
+    } else if (mod && key === "c" && event.target === grid.element) {
+      const hit = grid.hits[grid.selectedIndex];
+      if (hit) {
+        event.preventDefault();
+        void copyText(hit.path).then((ok) => {
+          if (ok) toasts.info(`Copied the path of ${hit.name}.`);
+          else toasts.error(new Error("The path could not be copied to the clipboard"));
+        });
+      }
+    } else if (event.key === "Escape" && controller.state.mode.kind === "similar" && !isTyping(event.target)) {
+      event.preventDefault();
+      controller.exitSimilar();
+    }
+  };
+  document.addEventListener("keydown", onGlobalKey);
+  cleanups.push(() => document.removeEventListener("keydown", onGlobalKey));
+
+  input.focus();
+
+  const ready = (async () => {
+    try {
+      const unlisten = await ipc.onDragDrop((event) => {
+        if (event.type === "enter" || event.type === "over") dropOverlay.hidden = false;
+        else dropOverlay.hidden = true;
+        if (event.type === "drop" && event.paths.length > 0) void library.addFolders(event.paths);
+      });
+      cleanups.push(unlisten);
+    } catch (error) {
+      toasts.error(error);
+    }
+    await library.start();
+  })();
+
+  return {
+    ready,
+    destroy(): void {
+      controller.dispose();
+      library.stop();
+      grid.destroy();
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      root.replaceChildren();
+    },
+  };
+}
+
+function clampTile(px: number): number {
+  return Math.min(TILE_MAX_PX, Math.max(TILE_MIN_PX, Math.round(px)));
+}

@@ -1,0 +1,126 @@
+// Test doubles shared by the suites: a mocked shell (Tauri's own mockIPC), hits, deferreds.
+import { clearMocks, mockConvertFileSrc, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type { Folder, Hit, Status } from "../src/ipc";
+
+/** A promise resolved or rejected from the outside. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** `n` hits whose names start with `prefix`, ids from `firstId`. */
+export function makeHits(n: number, prefix = "photo", firstId = 1): Hit[] {
+  return Array.from({ length: n }, (_, i) => {
+    const id = firstId + i;
+    return {
+      photoId: id,
+      contentId: 1000 + id,
+      path: `/photos/${prefix}-${id}.jpg`,
+      name: `${prefix}-${id}.jpg`,
+      score: 0.5 - i / (2 * Math.max(1, n)),
+      duplicates: 0,
+    };
+  });
+}
+
+export function folder(path: string, photos: number, indexed: number, pending: number, failed: number, id = 1): Folder {
+  return { id, path, photos, indexed, pending, failed };
+}
+
+/** A ready library with the given folders. */
+export function readyStatus(folders: Folder[] = [folder("/photos", 10, 10, 0, 0)], overrides: Partial<Status> = {}): Status {
+  return {
+    model: { state: "ready", id: "clip", source: "hub:openai/clip-vit-base-patch32" },
+    folders,
+    photos: folders.reduce((n, f) => n + f.photos, 0),
+    indexed: folders.reduce((n, f) => n + f.indexed, 0),
+    pending: folders.reduce((n, f) => n + f.pending, 0),
+    failed: folders.reduce((n, f) => n + f.failed, 0),
+    progress: { done: 0, total: 0, current: null, rate: 0, paused: false },
+    failures: [],
+    ...overrides,
+  };
+}
+
+export type Call = { cmd: string; args: Record<string, unknown> };
+export type Handler = (args: Record<string, unknown>) => unknown;
+
+/**
+ * Installs a fake shell behind the real `invoke`/`listen`: every command goes to
+ * `handlers[cmd]` (a missing one rejects like an unknown command) and is recorded; events
+ * sent with `emit` from `@tauri-apps/api/event` reach the UI's listeners.
+ */
+export function mockShell(handlers: Record<string, Handler>): Call[] {
+  const calls: Call[] = [];
+  mockWindows("main");
+  mockConvertFileSrc("linux");
+  mockIPC(
+    (cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args });
+      const handler = handlers[cmd];
+      if (!handler) return Promise.reject(`command ${cmd} not found`);
+      return handler(args);
+    },
+    { shouldMockEvents: true },
+  );
+  return calls;
+}
+
+export function resetShell(): void {
+  clearMocks();
+}
+
+/** Lets pending promise callbacks run (works with fake timers too). */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+/** A ResizeObserver that reports a fixed size at once (happy-dom has no layout). */
+export function fixedSizeResizeObserver(width: number, height: number): typeof ResizeObserver {
+  return class {
+    private readonly callback: ResizeObserverCallback;
+    constructor(callback: ResizeObserverCallback) {
+      this.callback = callback;
+    }
+    observe(target: Element): void {
+      const entry = { target, contentRect: { width, height } } as unknown as ResizeObserverEntry;
+      this.callback([entry], this as unknown as ResizeObserver);
+    }
+    unobserve(): void {}
+    disconnect(): void {}
+  } as unknown as typeof ResizeObserver;
+}
+
+/** Elements with a data-testid. */
+export function byTestId<T extends HTMLElement = HTMLElement>(id: string, root: ParentNode = document): T[] {
+  return [...root.querySelectorAll<T>(`[data-testid="${id}"]`)];
+}
+
+export function one<T extends HTMLElement = HTMLElement>(id: string, root: ParentNode = document): T {
+  const found = byTestId<T>(id, root);
+  if (found.length !== 1) throw new Error(`expected one [data-testid=${id}], found ${found.length}`);
+  return found[0] as T;
+}
+
+export function key(target: EventTarget, key: string, init: KeyboardEventInit = {}): KeyboardEvent {
+  const event = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...init });
+  target.dispatchEvent(event);
+  return event;
+}
+
+export function type(input: HTMLInputElement, text: string): void {
+  input.value = text;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}
