@@ -140,6 +140,68 @@ pub(crate) fn index(cli: &Cli, dirs: &[PathBuf], json: bool) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+pub(crate) fn watch(cli: &Cli, dirs: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    let library = open(cli, true)?;
+    let events = library.subscribe();
+    for dir in dirs {
+        library
+            .add_folder(dir)
+            .with_context(|| format!("cannot add {}", dir.display()))?;
+    }
+    library.resume()?;
+    library.watch()?;
+    let folders = library.folders()?;
+    if folders.is_empty() {
+        bail!("the library has no folders yet: `glimpse watch DIR` adds one");
+    }
+    eprintln!("watching {} folder(s); Ctrl-C to stop", folders.len());
+    for f in &folders {
+        eprintln!("  {}", f.path.display());
+    }
+    let mut last_done = 0;
+    loop {
+        if stop_rx.try_recv().is_ok() {
+            break;
+        }
+        match events.recv_timeout(std::time::Duration::from_millis(200)) {
+            Ok(glimpse_engine::Event::Progress {
+                done,
+                total,
+                current,
+                ..
+            }) if done != last_done => {
+                last_done = done;
+                if let Some(path) = current {
+                    eprintln!("[{done}/{total}] {}", path.display());
+                }
+            }
+            Ok(glimpse_engine::Event::ItemFailed { path, reason }) => {
+                eprintln!("skipped {}: {reason}", path.display());
+            }
+            Ok(glimpse_engine::Event::Idle) => {
+                last_done = 0;
+                let s = library.status()?;
+                eprintln!(
+                    "up to date: {} photos searchable, {} failed",
+                    s.indexed, s.failed
+                );
+            }
+            Ok(glimpse_engine::Event::Stopped { message }) => bail!("indexing stopped: {message}"),
+            _ => {}
+        }
+    }
+    eprintln!("stopping…");
+    // Dropping the library stops the watcher, lets the writer finish its transaction and
+    // save the index; work not done stays queued in the catalog for next time.
+    drop(library);
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) fn search(cli: &Cli, text: &str, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
     let library = open(cli, true)?;
     let hits = library.search(text, limit)?;

@@ -57,6 +57,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Index the library's folders, then follow changes in them until interrupted (Ctrl-C
+    /// stops cleanly).
+    Watch {
+        /// Also add these folders first.
+        dirs: Vec<PathBuf>,
+    },
     /// Find photos matching a text.
     Search {
         /// What to look for, e.g. "a dog on a beach at sunset".
@@ -151,6 +157,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Index { dirs, json } => commands::index(&cli, dirs, *json),
+        Command::Watch { dirs } => commands::watch(&cli, dirs),
         Command::Search { text, limit, json } => commands::search(&cli, text, *limit, *json),
         Command::Similar { image, limit, json } => commands::similar(&cli, image, *limit, *json),
         Command::Status { json } => commands::status(&cli, *json),

@@ -28,6 +28,8 @@ pub struct LibraryConfig {
     /// Share of the CPU indexing may use, in percent (10–100); see
     /// [`crate::Library::set_cpu_limit`].
     pub cpu_percent: u8,
+    /// How file-system changes are debounced while watching.
+    pub watch: glimpse_watch::WatchOptions,
 }
 
 impl LibraryConfig {
@@ -45,6 +47,7 @@ impl LibraryConfig {
             batch_size: 16,
             thumbnail_edge_px: glimpse_media::THUMBNAIL_MAX_EDGE_PX,
             cpu_percent: 100,
+            watch: glimpse_watch::WatchOptions::default(),
         }
     }
 

@@ -43,6 +43,9 @@ pub enum LibraryError {
     /// A photo id or path is not in the library.
     #[error("{0}: not a photo of this library")]
     UnknownPhoto(String),
+    /// Watching folders for changes failed.
+    #[error(transparent)]
+    Watch(#[from] glimpse_watch::WatchError),
     /// The library's background threads have stopped (after a store failure).
     #[error("the indexing pipeline has stopped: {0}")]
     Stopped(String),
@@ -74,6 +77,7 @@ impl LibraryError {
             Self::UnknownFolder(_) => "unknown_folder",
             Self::UnknownPhoto(_) => "unknown_photo",
             Self::Stopped(_) => "stopped",
+            Self::Watch(_) => "watch",
         }
     }
 }

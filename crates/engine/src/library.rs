@@ -121,6 +121,8 @@ pub struct Library {
     scan_tx: Option<Sender<ScanJob>>,
     threads: Vec<JoinHandle<()>>,
     reconciliation: Reconciliation,
+    pub(crate) watcher: Mutex<Option<glimpse_watch::Watcher>>,
+    pub(crate) watch_options: glimpse_watch::WatchOptions,
 }
 
 impl std::fmt::Debug for Library {
@@ -246,6 +248,8 @@ impl Library {
             scan_tx: Some(scan_tx),
             threads,
             reconciliation,
+            watcher: Mutex::new(None),
+            watch_options: config.watch,
         })
     }
 
@@ -269,6 +273,14 @@ impl Library {
         self.shared.bus.subscribe()
     }
 
+    pub(crate) fn writer_sender(&self) -> Option<Sender<WriteOp>> {
+        self.writer_tx.clone()
+    }
+
+    pub(crate) fn scan_sender(&self) -> Option<Sender<ScanJob>> {
+        self.scan_tx.clone()
+    }
+
     pub(crate) fn send(&self, op: WriteOp) -> Result<()> {
         self.writer_tx
             .as_ref()
@@ -277,13 +289,16 @@ impl Library {
     }
 
     fn queue_scan(&self, folder: FolderId, root: PathBuf) -> Result<()> {
-        self.shared.tracker.add(1, false);
+        let job = ScanJob {
+            folder,
+            root,
+            is_folder_root: true,
+        };
         let sent = self
             .scan_tx
             .as_ref()
-            .is_some_and(|tx| tx.send(ScanJob { folder, root }).is_ok());
+            .is_some_and(|tx| queue_scan_job(&self.shared, tx, job));
         if !sent {
-            self.shared.tracker.finish(1, false, None);
             return Err(LibraryError::Stopped("the library is closing".into()));
         }
         Ok(())
@@ -308,6 +323,7 @@ impl Library {
             .map_err(|_| LibraryError::Stopped("the library is closing".into()))??;
         let root = self.reader()?.folder(id)?.map(|f| f.path).unwrap_or(path);
         self.queue_scan(id, root)?;
+        self.sync_watched_roots();
         Ok(id)
     }
 
@@ -324,7 +340,9 @@ impl Library {
             reply: tx,
         })?;
         rx.recv()
-            .map_err(|_| LibraryError::Stopped("the library is closing".into()))?
+            .map_err(|_| LibraryError::Stopped("the library is closing".into()))??;
+        self.sync_watched_roots();
+        Ok(())
     }
 
     /// Scans every folder again for changes made since (quick when nothing changed: only
@@ -401,10 +419,25 @@ impl Library {
     }
 }
 
+/// Queues a scan, counting it as outstanding work first so `wait_idle` waits for it.
+pub(crate) fn queue_scan_job(shared: &Shared, tx: &Sender<ScanJob>, job: ScanJob) -> bool {
+    shared.tracker.add(1, false);
+    if tx.send(job).is_err() {
+        shared.tracker.finish(1, false, None);
+        return false;
+    }
+    true
+}
+
 impl Drop for Library {
     fn drop(&mut self) {
         self.shared.shutting_down.store(true, Ordering::Relaxed);
         self.shared.unpaused.notify_all();
+        // The watcher holds senders into the pipeline: stop it first so the stages can end.
+        self.watcher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         // Closing the first channels lets each stage drain and exit in order: scanner,
         // decoders, embedder, and last the writer, which saves the index.
         self.scan_tx.take();

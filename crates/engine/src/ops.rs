@@ -51,6 +51,13 @@ pub(crate) enum WriteOp {
     Failed { file: FileJob, reason: String },
     /// A queued file that vanished before it was read.
     Vanished { file: FileJob },
+    /// A file or directory moved (a watcher rename): its rows follow it, keeping their
+    /// content; moved out of every folder (`to_folder` is `None`), they leave.
+    Moved {
+        from: PathBuf,
+        to: PathBuf,
+        to_folder: Option<FolderId>,
+    },
     /// Scan bookkeeping finished (counts one unit of outstanding work).
     ScanDone,
     /// Add a folder (merging with existing ones) and reply with its id.

@@ -13,11 +13,16 @@ use crate::library::Shared;
 use crate::ops::{FileJob, WriteOp};
 use crate::{Event, Result};
 
-/// A folder to scan.
+/// A folder, a part of one, or a single file to scan.
 #[derive(Debug, Clone)]
 pub(crate) struct ScanJob {
+    /// The library folder `root` belongs to.
     pub(crate) folder: FolderId,
+    /// What to scan: the folder itself, a directory under it, or one file.
     pub(crate) root: PathBuf,
+    /// `root` is the library folder itself: if it is missing, the disk may just be
+    /// unplugged, so its photos are kept. A missing path under it was deleted.
+    pub(crate) is_folder_root: bool,
 }
 
 /// Scans go to the writer in chunks so one huge folder does not hold one giant transaction.
@@ -54,7 +59,7 @@ impl Scanner {
 
     fn scan(&self, job: &ScanJob) -> Result<()> {
         let root = &job.root;
-        if !root.is_dir() {
+        if job.is_folder_root && !root.is_dir() {
             // An unplugged disk or unmounted share must not empty the library: keep what is
             // known and say why nothing was scanned.
             tracing::warn!(folder = %root.display(), "folder is not reachable; skipping scan");
@@ -65,12 +70,16 @@ impl Scanner {
             return Ok(());
         }
         let on_disk = walk(root, &self.shared);
-        let known: HashMap<PathBuf, glimpse_catalog::PhotoRow> = self
+        let mut known: HashMap<PathBuf, glimpse_catalog::PhotoRow> = self
             .catalog
             .photos_under(root)?
             .into_iter()
             .map(|p| (p.path.clone(), p))
             .collect();
+        // A single-file job (a watcher event) knows the file's own row too.
+        if let Some(row) = self.catalog.photo_by_path(root)? {
+            known.insert(row.path.clone(), row);
+        }
 
         let mut pending = Vec::new();
         let mut jobs = Vec::new();
@@ -134,6 +143,9 @@ impl Scanner {
 /// user chose, and following directory links can loop.
 fn walk(root: &Path, shared: &Shared) -> HashMap<PathBuf, Seen> {
     let mut out = HashMap::new();
+    if std::fs::symlink_metadata(root).is_err() {
+        return out;
+    }
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .into_iter()

@@ -38,10 +38,7 @@ pub(crate) fn open_index(
         tracing::info!(requeued, "photos queued for the current model");
     }
     let mut report = Reconciliation::default();
-    let index = match path
-        .exists()
-        .then(|| VectorIndex::load(path, settings))
-    {
+    let index = match path.exists().then(|| VectorIndex::load(path, settings)) {
         Some(Ok(index)) => index,
         Some(Err(e)) => {
             tracing::warn!(path = %path.display(), error = %e, "vector index unusable; rebuilding it from the catalog");

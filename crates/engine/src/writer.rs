@@ -314,6 +314,45 @@ fn apply(cat: &Catalog, shared: &Shared, ops: Vec<WriteOp>) -> glimpse_catalog::
                     shared.tracker.record(|r| r.removed += 1);
                 }
             }
+            WriteOp::Moved {
+                from,
+                to,
+                to_folder,
+            } => {
+                let mut rows = cat.photos_under(&from)?;
+                rows.extend(cat.photo_by_path(&from)?);
+                let (mut moved, mut removed) = (0, 0);
+                for row in rows {
+                    let Ok(rest) = row.path.strip_prefix(&from) else {
+                        continue;
+                    };
+                    let new_path = if rest.as_os_str().is_empty() {
+                        to.clone()
+                    } else {
+                        to.join(rest)
+                    };
+                    match to_folder {
+                        Some(folder) => {
+                            // The move replaced whatever was at the destination.
+                            if let Some(old) = cat.photo_by_path(&new_path)?
+                                && old.id != row.id
+                            {
+                                cat.delete_photo(old.id)?;
+                            }
+                            cat.rename_photo(row.id, folder, &new_path)?;
+                            moved += 1;
+                        }
+                        None => {
+                            cat.delete_photo(row.id)?;
+                            removed += 1;
+                        }
+                    }
+                }
+                shared.tracker.record(|r| {
+                    r.reused += moved;
+                    r.removed += removed;
+                });
+            }
             WriteOp::ScanDone => out.other_done += 1,
             WriteOp::AddFolder { .. } | WriteOp::RemoveFolder { .. } => {
                 unreachable!("control ops are handled by Writer::handle")
