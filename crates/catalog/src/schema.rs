@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use crate::{CatalogError, Result, contents, folders, photos};
 
-/// The schema version this build writes. Bump it and append a step to [`MIGRATIONS`] for
+/// The schema version this build writes. Bump it and append a step to `MIGRATIONS` for
 /// every change; never edit a step that has shipped.
 pub const SCHEMA_VERSION: i64 = 1;
 
