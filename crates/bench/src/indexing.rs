@@ -1,0 +1,394 @@
+//! `index`: a fresh library indexes a folder end to end; then each stage is timed on its
+//! own on a sample, and the unchanged folder is scanned again.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use glimpse_embed::{DeviceChoice, Embedder, ModelFiles};
+use glimpse_engine::{Event, Library, LibraryConfig, RunStats};
+use glimpse_vectors::{IndexSettings, VectorIndex};
+
+use crate::report::{current_rss_bytes, ms, peak_rss_bytes, secs, size, table};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct IndexOptions {
+    /// The model folder.
+    pub model: PathBuf,
+    /// The photo folder.
+    pub photos: PathBuf,
+    /// The library's data folder (must not exist or be empty); a temporary one if `None`.
+    pub data: Option<PathBuf>,
+    /// Photos timed stage by stage.
+    pub sample: usize,
+    /// Images per forward pass in the stage timing (the engine's default is 16 too).
+    pub batch: usize,
+}
+
+/// Times per image of each stage, measured one stage at a time on a sample.
+#[derive(Debug, Clone, Default)]
+pub struct StageSplit {
+    /// Photos in the sample.
+    pub photos: usize,
+    /// Bytes of the sample's files.
+    pub bytes: u64,
+    /// `read_file`.
+    pub read: Duration,
+    /// `content_hash` (BLAKE3) of the bytes.
+    pub hash: Duration,
+    /// `glimpse_media::decode`: header checks, decode, EXIF orientation.
+    pub decode: Duration,
+    /// `thumbnail` + `encode_thumbnail_jpeg` + `write_atomic`.
+    pub thumbnail: Duration,
+    /// `Preprocessor::pixels`: resize, crop, normalise.
+    pub preprocess: Duration,
+    /// `Embedder::embed_pixels` per image at the given batch size.
+    pub embed: Duration,
+    /// Batch size of `embed`.
+    pub batch: usize,
+    /// `VectorIndex::upsert` (F16) per vector; the engine's SQLite transaction is not in it.
+    pub upsert: Duration,
+}
+
+impl StageSplit {
+    /// Everything a decode thread does per photo.
+    pub fn decode_side(&self) -> Duration {
+        self.read + self.hash + self.decode + self.thumbnail + self.preprocess
+    }
+}
+
+/// Everything `index` measured.
+#[derive(Debug, Clone)]
+pub struct IndexReport {
+    /// Photos in the folder (supported extensions).
+    pub photos: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// `Library::open` with the model (model load included).
+    pub open: Duration,
+    /// First `add_folder` + `wait_idle`.
+    pub index: Duration,
+    /// What the first run did.
+    pub first_run: RunStats,
+    /// `Library::embedded_count` after the first run.
+    pub embedded: u64,
+    /// The first failure reasons seen, if any.
+    pub failures: Vec<String>,
+    /// Second `add_folder` + `wait_idle` on the unchanged folder.
+    pub rescan: Duration,
+    /// What the rescan did.
+    pub rescan_run: RunStats,
+    /// One `Library::search` right after indexing (text embedding included, cold cache).
+    pub first_search: Duration,
+    /// Hits of that search.
+    pub first_search_hits: usize,
+    /// `VmHWM` right after `Library::open` (the model load's peak).
+    pub peak_rss_open: Option<u64>,
+    /// `VmRSS` right after `Library::open`.
+    pub rss_open: Option<u64>,
+    /// `VmHWM` after indexing and rescanning (before the stage timing runs).
+    pub peak_rss: Option<u64>,
+    /// `VmRSS` after indexing and rescanning.
+    pub rss_indexed: Option<u64>,
+    /// Decode threads the library used.
+    pub decode_threads: usize,
+    /// Engine batch size.
+    pub engine_batch: usize,
+    /// Stage timing on a sample.
+    pub split: StageSplit,
+}
+
+impl IndexReport {
+    /// Photos embedded per second over the first run.
+    pub fn images_per_second(&self) -> f64 {
+        self.first_run.embedded as f64 / self.index.as_secs_f64()
+    }
+}
+
+fn photo_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && glimpse_media::is_candidate(p))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn file_bytes(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Runs the whole `index` benchmark.
+pub fn run(options: &IndexOptions) -> Result<IndexReport> {
+    let files = photo_files(&options.photos)?;
+    anyhow::ensure!(!files.is_empty(), "{}: no photos", options.photos.display());
+    let bytes = file_bytes(&files);
+    let model = ModelFiles::from_dir(&options.model)?;
+
+    let (data, temporary) = match &options.data {
+        Some(dir) => {
+            let empty = std::fs::read_dir(dir)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(true);
+            anyhow::ensure!(
+                empty,
+                "{}: the data folder must be new or empty",
+                dir.display()
+            );
+            (dir.clone(), false)
+        }
+        None => (
+            std::env::temp_dir().join(format!("glimpse-bench-{}", std::process::id())),
+            true,
+        ),
+    };
+
+    let config = LibraryConfig::new(&data).with_model(model.clone());
+    let (decode_threads, engine_batch) = (config.decode_threads, config.batch_size);
+    eprintln!("opening a fresh library in {}", data.display());
+    let started = Instant::now();
+    let library = Library::open(config)?;
+    let open = started.elapsed();
+    let (peak_rss_open, rss_open) = (peak_rss_bytes(), current_rss_bytes());
+    let events = library.subscribe();
+
+    eprintln!("indexing {} photos ({})", files.len(), size(bytes));
+    let started = Instant::now();
+    library.add_folder(&options.photos)?;
+    library.wait_idle()?;
+    let index = started.elapsed();
+    let first_run = library.run_stats();
+    let embedded = library.embedded_count();
+    let failures: Vec<String> = events
+        .try_iter()
+        .filter_map(|e| match e {
+            Event::ItemFailed { path, reason } => Some(format!("{}: {reason}", path.display())),
+            _ => None,
+        })
+        .take(5)
+        .collect();
+
+    let started = Instant::now();
+    let hits = library.search("a photo of a dog on the beach", 10)?;
+    let first_search = started.elapsed();
+
+    eprintln!("rescanning the unchanged folder");
+    let started = Instant::now();
+    library.add_folder(&options.photos)?;
+    library.wait_idle()?;
+    let rescan = started.elapsed();
+    let rescan_run = library.run_stats();
+    let (peak_rss, rss_indexed) = (peak_rss_bytes(), current_rss_bytes());
+    drop(library);
+
+    eprintln!(
+        "timing each stage on {} photos",
+        options.sample.min(files.len())
+    );
+    let split = stage_split(
+        &model,
+        &files[..options.sample.min(files.len())],
+        options.batch,
+        &data,
+    )?;
+    if temporary {
+        std::fs::remove_dir_all(&data)
+            .with_context(|| format!("{}: cannot remove", data.display()))?;
+    }
+    Ok(IndexReport {
+        photos: files.len(),
+        bytes,
+        open,
+        index,
+        first_run,
+        embedded,
+        failures,
+        rescan,
+        rescan_run,
+        first_search,
+        first_search_hits: hits.len(),
+        peak_rss_open,
+        rss_open,
+        peak_rss,
+        rss_indexed,
+        decode_threads,
+        engine_batch,
+        split,
+    })
+}
+
+/// Times each stage of the pipeline on `files`, one stage at a time on one thread (the
+/// model's kernels use every core, as in the engine).
+pub fn stage_split(
+    model: &ModelFiles,
+    files: &[PathBuf],
+    batch: usize,
+    scratch: &Path,
+) -> Result<StageSplit> {
+    let embedder = Embedder::load(model, DeviceChoice::Cpu)?;
+    let preprocessor = embedder.preprocessor().clone();
+    let thumbs = scratch.join("bench-thumbs");
+    let mut split = StageSplit {
+        photos: files.len(),
+        batch: batch.max(1),
+        ..StageSplit::default()
+    };
+    let mut pixels = Vec::with_capacity(files.len());
+    for (i, path) in files.iter().enumerate() {
+        let t = Instant::now();
+        let bytes = glimpse_media::read_file(path)?;
+        split.read += t.elapsed();
+        split.bytes += bytes.len() as u64;
+
+        let t = Instant::now();
+        let hash = glimpse_media::content_hash(&bytes);
+        split.hash += t.elapsed();
+
+        let t = Instant::now();
+        let decoded = glimpse_media::decode(path, &bytes)?;
+        split.decode += t.elapsed();
+        drop(bytes);
+
+        let t = Instant::now();
+        let thumb = glimpse_media::thumbnail(&decoded.image, glimpse_media::THUMBNAIL_MAX_EDGE_PX);
+        let jpeg =
+            glimpse_media::encode_thumbnail_jpeg(&thumb, glimpse_media::THUMBNAIL_JPEG_QUALITY)?;
+        glimpse_media::write_atomic(
+            &thumbs.join(format!("{i:05}-{}.jpg", &hash.to_hex()[..8])),
+            &jpeg,
+        )?;
+        split.thumbnail += t.elapsed();
+
+        let t = Instant::now();
+        pixels.push(preprocessor.pixels(&decoded.image)?);
+        split.preprocess += t.elapsed();
+    }
+
+    // One warm-up pass so the first batch does not carry one-off allocation costs.
+    embedder.embed_pixels(&pixels[..1])?;
+    let mut vectors = Vec::with_capacity(pixels.len());
+    let t = Instant::now();
+    for chunk in pixels.chunks(split.batch) {
+        vectors.extend(embedder.embed_pixels(chunk)?);
+    }
+    split.embed = t.elapsed();
+
+    let index = VectorIndex::new(IndexSettings::new(embedder.dim()))?;
+    let t = Instant::now();
+    for (key, vector) in vectors.iter().enumerate() {
+        index.upsert(key as u64 + 1, vector)?;
+    }
+    split.upsert = t.elapsed();
+
+    let n = files.len().max(1) as u32;
+    for stage in [
+        &mut split.read,
+        &mut split.hash,
+        &mut split.decode,
+        &mut split.thumbnail,
+        &mut split.preprocess,
+        &mut split.embed,
+        &mut split.upsert,
+    ] {
+        *stage /= n;
+    }
+    Ok(split)
+}
+
+/// The report as markdown tables.
+pub fn markdown(r: &IndexReport) -> String {
+    let mut out = String::new();
+    out.push_str(&table(
+        &[
+            "photos",
+            "size",
+            "open (model load)",
+            "index",
+            "images/s",
+            "embedded",
+            "failed",
+            "rescan (unchanged)",
+            "peak RSS",
+        ],
+        &[vec![
+            r.photos.to_string(),
+            size(r.bytes),
+            secs(r.open),
+            secs(r.index),
+            format!("{:.2}", r.images_per_second()),
+            r.first_run.embedded.to_string(),
+            r.first_run.failed.to_string(),
+            format!(
+                "{} ({} unchanged, {} embedded)",
+                ms(r.rescan),
+                r.rescan_run.unchanged,
+                r.rescan_run.embedded
+            ),
+            r.peak_rss.map_or("n/a".to_owned(), size),
+        ]],
+    ));
+    let mem = |b: Option<u64>| b.map_or("n/a".to_owned(), size);
+    out.push_str(&format!(
+        "\nMemory: after open (model loaded) RSS {} / peak {}; after indexing RSS {} / peak {}.\n",
+        mem(r.rss_open),
+        mem(r.peak_rss_open),
+        mem(r.rss_indexed),
+        mem(r.peak_rss)
+    ));
+    out.push('\n');
+    let s = &r.split;
+    let per_image = 1e3 * r.index.as_secs_f64() / r.first_run.embedded.max(1) as f64;
+    let rows = vec![
+        vec!["read file".to_owned(), ms(s.read)],
+        vec!["content hash (BLAKE3)".to_owned(), ms(s.hash)],
+        vec!["decode + EXIF orientation".to_owned(), ms(s.decode)],
+        vec![
+            "thumbnail (resize + JPEG + write)".to_owned(),
+            ms(s.thumbnail),
+        ],
+        vec!["CLIP preprocess".to_owned(), ms(s.preprocess)],
+        vec![
+            "**decode side, total**".to_owned(),
+            format!("**{}**", ms(s.decode_side())),
+        ],
+        vec![
+            format!("**embed** (ViT-B/32, batch {})", s.batch),
+            format!("**{}**", ms(s.embed)),
+        ],
+        vec![
+            "**write**: vector upsert (F16)".to_owned(),
+            format!("**{}**", ms(s.upsert)),
+        ],
+        vec![
+            format!(
+                "observed end to end ({} decode thread(s) ∥ 1 embedder)",
+                r.decode_threads
+            ),
+            format!("{per_image:.0} ms"),
+        ],
+    ];
+    out.push_str(&format!(
+        "Stages one at a time on the first {} photos ({}), per image:\n\n",
+        s.photos,
+        size(s.bytes)
+    ));
+    out.push_str(&table(&["stage", "per image"], &rows));
+    out.push_str(&format!(
+        "\nFirst search after indexing (text embedding + index + catalog): {} ({} hits)\n",
+        ms(r.first_search),
+        r.first_search_hits
+    ));
+    if !r.failures.is_empty() {
+        out.push_str("\nFailures:\n");
+        for f in &r.failures {
+            out.push_str(&format!("- {f}\n"));
+        }
+    }
+    out
+}

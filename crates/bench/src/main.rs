@@ -1,0 +1,207 @@
+//! `glimpse-bench`: synthetic inputs and benchmarks for Glimpse. See `docs/BENCHMARKS.md`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use glimpse_bench::report::{machine, size, table};
+use glimpse_bench::{indexing, model, photos, search};
+use glimpse_vectors::Quantization;
+
+/// Benchmarks for Glimpse (build with --release).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a random-weight CLIP with the shape of a model config (ViT-B/32 by default).
+    MakeModel {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Folder with config.json, preprocessor_config.json and tokenizer.json.
+        #[arg(long, default_value = "tests/fixtures/vit-b32-config")]
+        config: PathBuf,
+        /// Seed of the weights.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Generate camera-sized photos (12 MP JPEGs, some PNG/WebP, some EXIF-rotated).
+    MakePhotos {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of photos.
+        #[arg(long)]
+        count: usize,
+        /// Seed of the content.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Index a folder into a fresh library: throughput, stage split, rescan, peak memory.
+    Index {
+        /// Model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Photo folder.
+        #[arg(long)]
+        photos: PathBuf,
+        /// Library data folder (new or empty); a temporary one by default.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Photos timed stage by stage.
+        #[arg(long, default_value_t = 20)]
+        sample: usize,
+        /// Batch size of the stage timing's embedding.
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+    },
+    /// Vector-search latency and recall on synthetic vectors; text-query latency.
+    Search {
+        /// Model folder (its projection size sets the dimensions; also times text queries).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Index sizes.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        n: Vec<usize>,
+        /// Storages to measure.
+        #[arg(long, value_delimiter = ',', default_value = "f16,i8")]
+        quantization: Vec<Quantization>,
+        /// Timed queries per index.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// Queries also searched exactly, for recall.
+        #[arg(long, default_value_t = 200)]
+        exact_queries: usize,
+        /// Results per query.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Cluster centres of the synthetic vectors.
+        #[arg(long, default_value_t = 1000)]
+        centres: usize,
+        /// Passes over the typed queries for the warm text latency.
+        #[arg(long, default_value_t = 2)]
+        text_repeats: usize,
+        /// Seed of the vectors.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    println!("_Machine: {}; {}_\n", machine(), profile());
+    match cli.command {
+        Command::MakeModel { out, config, seed } => {
+            let started = std::time::Instant::now();
+            let summary = model::make_model(&config, &out, seed)?;
+            println!(
+                "{}: {} tensors, {:.1} M parameters, model.safetensors {} ({:.1} s)",
+                out.display(),
+                summary.tensors,
+                summary.parameters as f64 / 1e6,
+                size(summary.weights_bytes),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::MakePhotos { out, count, seed } => {
+            let summary = photos::make_photos(&out, count, seed, photos::CAMERA_SIZE)?;
+            let rows: Vec<Vec<String>> = summary
+                .kinds
+                .iter()
+                .map(|(kind, w, h, files, bytes)| {
+                    vec![
+                        format!("{kind:?}"),
+                        format!("{w}×{h}"),
+                        files.to_string(),
+                        size(*bytes / (*files).max(1) as u64),
+                        size(*bytes),
+                    ]
+                })
+                .collect();
+            println!(
+                "{}",
+                table(
+                    &["kind", "stored size", "files", "mean size", "total"],
+                    &rows
+                )
+            );
+            println!(
+                "{} photos, {} in {:.1} s on {} threads",
+                summary.files(),
+                size(summary.bytes()),
+                summary.elapsed.as_secs_f64(),
+                summary.threads
+            );
+        }
+        Command::Index {
+            model,
+            photos,
+            data,
+            sample,
+            batch,
+        } => {
+            let report = indexing::run(&indexing::IndexOptions {
+                model,
+                photos,
+                data,
+                sample,
+                batch,
+            })?;
+            println!("{}", indexing::markdown(&report));
+        }
+        Command::Search {
+            model,
+            n,
+            quantization,
+            queries,
+            exact_queries,
+            k,
+            centres,
+            text_repeats,
+            seed,
+        } => {
+            let dim = match &model {
+                Some(dir) => {
+                    glimpse_embed::ClipConfig::from_file(&dir.join("config.json"))?.projection_dim
+                }
+                None => 512,
+            };
+            let options = search::SearchOptions {
+                sizes: n,
+                quantizations: quantization,
+                queries,
+                exact_queries,
+                k,
+                dim,
+                centres,
+                seed,
+            };
+            let (rows, exact) = search::run_vectors(&options)?;
+            println!("{}", search::markdown_vectors(&options, &rows, &exact));
+            if let Some(dir) = model {
+                let text = search::run_text(&dir, text_repeats)?;
+                println!("{}", search::markdown_text(&text));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "DEBUG build: figures are not representative"
+    } else {
+        "release build"
+    }
+}
