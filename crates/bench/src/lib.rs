@@ -18,6 +18,7 @@
 //! ```
 
 pub mod indexing;
+pub mod latency;
 pub mod model;
 pub mod photos;
 pub mod report;

@@ -60,6 +60,21 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         batch: usize,
     },
+    /// Time from a photo landing in a watched folder to it appearing in search results.
+    Latency {
+        /// Model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Folder of photos to drop one at a time.
+        #[arg(long)]
+        photos: PathBuf,
+        /// How many photos to drop.
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        /// The watcher's settle time in milliseconds (the app uses 1000).
+        #[arg(long, default_value_t = 1000)]
+        settle_ms: u64,
+    },
     /// Vector-search latency and recall on synthetic vectors; text-query latency.
     Search {
         /// Model folder (its projection size sets the dimensions; also times text queries).
@@ -159,6 +174,26 @@ fn main() -> Result<()> {
                 batch,
             })?;
             println!("{}", indexing::markdown(&report));
+        }
+        Command::Latency {
+            model,
+            photos,
+            count,
+            settle_ms,
+        } => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&photos)?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| glimpse_media::is_candidate(p))
+                .collect();
+            files.sort();
+            files.truncate(count);
+            let report = glimpse_bench::latency::run(&glimpse_bench::latency::LatencyOptions {
+                model,
+                photos: files,
+                settle: std::time::Duration::from_millis(settle_ms),
+            })?;
+            println!("{}", glimpse_bench::latency::markdown(&report));
         }
         Command::Search {
             model,

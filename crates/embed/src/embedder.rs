@@ -85,16 +85,19 @@ impl Embedder {
 
         let (device, device_name) = device.open()?;
 
-        // Read the whole file ourselves (what `candle_core::safetensors::load` does too)
-        // so the error names the path and the bytes can be hashed for the id. No mmap:
-        // unsafe code is denied.
-        let weights = read(&files.weights)?;
+        // Streamed one tensor at a time, hashing the file on the way for the local id.
+        let mut prefix = blake3::Hasher::new();
+        prefix.update(b"glimpse-embed local model v1");
+        for bytes in [&config_bytes, &preprocess_bytes, &tokenizer_bytes] {
+            prefix.update(&(bytes.len() as u64).to_le_bytes());
+            prefix.update(bytes);
+        }
+        let weights = crate::weights_stream::load(&files.weights, prefix)?;
         let weights_error = |source: candle_core::Error| EmbedError::Weights {
             path: files.weights.clone(),
             source,
         };
-        let tensors =
-            candle_core::safetensors::load_buffer(&weights, &Device::Cpu).map_err(weights_error)?;
+        let tensors = weights.tensors;
         if let Some(name) = model::tensor_names(&config)
             .into_iter()
             .find(|n| !tensors.contains_key(n))
@@ -106,9 +109,11 @@ impl Embedder {
         }
         let revision = match &files.revision {
             Some(revision) => revision.clone(),
-            None => local_revision(&[&config_bytes, &preprocess_bytes, &tokenizer_bytes, &weights]),
+            None => {
+                let hex = weights.hasher.finalize().to_hex();
+                format!("local-{}", &hex.as_str()[..16])
+            }
         };
-        drop(weights);
         let vb = VarBuilder::from_tensors(tensors, MODEL_DTYPE, &device);
         let model = ClipModel::new(&config, vb).map_err(weights_error)?;
 
@@ -244,17 +249,4 @@ impl Embedder {
             .collect::<Result<Vec<_>, _>>()?;
         self.embed_pixels(&pixels)
     }
-}
-
-/// `local-` + 16 hex digits of BLAKE3 over the given files, each framed by its length so
-/// bytes cannot move from one file to the next unnoticed.
-fn local_revision(files: &[&[u8]]) -> String {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"glimpse-embed local model v1");
-    for bytes in files {
-        hasher.update(&(bytes.len() as u64).to_le_bytes());
-        hasher.update(bytes);
-    }
-    let hex = hasher.finalize().to_hex();
-    format!("local-{}", &hex.as_str()[..16])
 }

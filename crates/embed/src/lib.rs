@@ -39,6 +39,7 @@ mod model;
 pub mod preprocess;
 pub mod source;
 mod tokenize;
+mod weights_stream;
 
 pub use config::{Activation, ClipConfig, PreprocessConfig, ResizeTarget};
 pub use device::DeviceChoice;
