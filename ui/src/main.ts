@@ -24,7 +24,7 @@ async function start(): Promise<void> {
     document.documentElement.classList.add("is-quick");
     mountQuick(root);
   } else {
-    mountApp(root, { e2e: params.get("e2e") === "1" });
+    mountApp(root, { e2e: params.get("e2e") === "1", query: params.get("q") ?? undefined });
   }
   if (!shell && import.meta.env.DEV) {
     const { runDevScript } = await import("./ipc/devmock");

@@ -54,6 +54,7 @@ pub fn run(options: &LatencyOptions) -> Result<LatencyReport> {
         std::fs::rename(&partial, &target)?;
         samples.push(wait_searchable(&library, &target, landed)?);
     }
+    drop(library);
     let _ = std::fs::remove_dir_all(&data);
     let _ = std::fs::remove_dir_all(&watched);
     Ok(LatencyReport {
@@ -90,7 +91,9 @@ fn tempdir(prefix: &str) -> Result<PathBuf> {
 
 /// A markdown table of the report.
 pub fn markdown(report: &LatencyReport) -> String {
-    let ms = |d: Option<Duration>| d.map_or("–".into(), |d| format!("{:.0} ms", d.as_secs_f64() * 1e3));
+    let ms = |d: Option<Duration>| {
+        d.map_or("–".into(), |d| format!("{:.0} ms", d.as_secs_f64() * 1e3))
+    };
     table(
         &["photos", "watcher settle", "p50", "p95", "max"],
         &[vec![

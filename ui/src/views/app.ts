@@ -17,6 +17,8 @@ import { Toasts } from "./toasts";
 export interface AppOptions {
   /** `?e2e=1`: shows the add-folder-by-path form for WebDriver tests. */
   e2e?: boolean;
+  /** `?q=TEXT`: a query to start with (the demo opens on "a red circle"). */
+  query?: string;
 }
 
 /** A mounted main window. */
@@ -333,6 +335,10 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
   );
 
   input.addEventListener("input", () => controller.setQuery(input.value));
+  if (options.query) {
+    input.value = options.query;
+    controller.setQuery(options.query);
+  }
   input.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();

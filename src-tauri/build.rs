@@ -1,0 +1,30 @@
+//! Generates Tauri's context and the permissions of the app's own commands: each command
+//! listed here gets an `allow-<name>` permission, and only those granted in
+//! `capabilities/` can be invoked by the UI.
+
+const COMMANDS: &[&str] = &[
+    "search",
+    "similar",
+    "addFolder",
+    "removeFolder",
+    "folders",
+    "status",
+    "photoDetails",
+    "openPhoto",
+    "revealPhoto",
+    "setPaused",
+    "downloadModel",
+    "useModelDir",
+    "getSettings",
+    "setSettings",
+    "hideQuickSearch",
+    "showQuickSearch",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {e:#}");
+    }
+}

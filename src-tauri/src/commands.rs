@@ -1,0 +1,448 @@
+//! The IPC commands of docs/IPC.md. Each is argument conversion, one Library call and
+//! error mapping; calls that touch the catalog, the model or the disk run on the blocking
+//! pool so the main thread never waits on them.
+//!
+//! The functions are named in camelCase on purpose: Tauri invokes a command by its Rust
+//! name, and the contract (and the UI) use camelCase names.
+#![allow(non_snake_case)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use glimpse_embed::source::{DEFAULT_MODEL_REPO, DownloadProgress, ModelSource};
+use glimpse_engine::{Library, LibraryError, SimilarTo};
+use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_opener::OpenerExt;
+
+use crate::dto::{
+    FolderDto, HitDto, ModelState, PhotoDetailsDto, ProgressDto, Settings, StatusDto,
+};
+use crate::error::IpcError;
+use crate::events::{MAX_RATE_HZ, names};
+use crate::open::{self, ModelChoice};
+use crate::state::AppState;
+use crate::{model, settings, tray, windows};
+
+/// What every command returns.
+pub type CmdResult<T> = Result<T, IpcError>;
+
+/// Most results one query may ask for: more would not fit a screen many times over and
+/// only make the query slower.
+const MAX_LIMIT: u32 = 1000;
+
+/// Runs `f` on the blocking pool with the library (waiting while it opens).
+async fn with_library<T: Send + 'static>(
+    state: &State<'_, Arc<AppState>>,
+    f: impl FnOnce(&Library) -> Result<T, LibraryError> + Send + 'static,
+) -> CmdResult<T> {
+    let state = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let library = state.library()?;
+        f(&library).map_err(IpcError::from)
+    })
+    .await
+    .map_err(IpcError::internal)?
+}
+
+fn folder_path(path: &str) -> CmdResult<PathBuf> {
+    let path = PathBuf::from(path);
+    if !path.is_absolute() {
+        return Err(IpcError::invalid(format!(
+            "“{}” is not an absolute folder path.",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+fn clamp_limit(limit: u32) -> usize {
+    limit.min(MAX_LIMIT) as usize
+}
+
+/// Photos matching a text query, best first (an empty query gives `[]`).
+#[tauri::command]
+pub async fn search(
+    state: State<'_, Arc<AppState>>,
+    query: String,
+    limit: u32,
+) -> CmdResult<Vec<HitDto>> {
+    let query = query.trim().to_string();
+    if query.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    with_library(&state, move |lib| lib.search(&query, clamp_limit(limit)))
+        .await
+        .map(|hits| hits.into_iter().map(HitDto::from).collect())
+}
+
+/// Photos that look like a photo of the library, best first (the photo itself left out).
+#[tauri::command]
+pub async fn similar(
+    state: State<'_, Arc<AppState>>,
+    photo_id: i64,
+    limit: u32,
+) -> CmdResult<Vec<HitDto>> {
+    with_library(&state, move |lib| {
+        lib.similar(&SimilarTo::Photo(photo_id), clamp_limit(limit))
+    })
+    .await
+    .map(|hits| hits.into_iter().map(HitDto::from).collect())
+}
+
+/// Adds a folder and starts indexing it; returns the folder that covers it.
+#[tauri::command]
+pub async fn addFolder(state: State<'_, Arc<AppState>>, path: String) -> CmdResult<FolderDto> {
+    let path = folder_path(&path)?;
+    with_library(&state, move |lib| {
+        let id = lib.add_folder(&path)?;
+        let folder = lib.folders()?.into_iter().find(|f| f.id == id);
+        folder.ok_or_else(|| LibraryError::UnknownFolder(path.clone()))
+    })
+    .await
+    .map(FolderDto::from)
+}
+
+/// Forgets a folder and its photos (the files are untouched).
+#[tauri::command]
+pub async fn removeFolder(state: State<'_, Arc<AppState>>, path: String) -> CmdResult<()> {
+    let path = folder_path(&path)?;
+    with_library(&state, move |lib| lib.remove_folder(&path)).await
+}
+
+/// The folders with their counts.
+#[tauri::command]
+pub async fn folders(state: State<'_, Arc<AppState>>) -> CmdResult<Vec<FolderDto>> {
+    with_library(&state, |lib| lib.folders())
+        .await
+        .map(|f| f.into_iter().map(FolderDto::from).collect())
+}
+
+fn progress_of(state: &AppState, lib: &Library) -> ProgressDto {
+    let (done, total) = lib.status().map(|s| s.progress).unwrap_or((0, 0));
+    let last = state.last_progress();
+    ProgressDto {
+        done,
+        total,
+        current: last.as_ref().and_then(|p| p.current.clone()),
+        rate: last.map_or(0.0, |p| p.rate),
+        paused: state.paused(),
+    }
+}
+
+/// Model, folders, counts, progress and failures.
+#[tauri::command]
+pub async fn status(state: State<'_, Arc<AppState>>) -> CmdResult<StatusDto> {
+    let app_state = state.inner().clone();
+    with_library(&state, move |lib| {
+        let s = lib.status()?;
+        let last = app_state.last_progress();
+        Ok(StatusDto {
+            model: app_state.model_state(),
+            folders: s.folders.into_iter().map(FolderDto::from).collect(),
+            photos: s.photos,
+            indexed: s.indexed,
+            pending: s.pending,
+            failed: s.failed,
+            progress: ProgressDto {
+                done: s.progress.0,
+                total: s.progress.1,
+                current: last.as_ref().and_then(|p| p.current.clone()),
+                rate: last.map_or(0.0, |p| p.rate),
+                paused: app_state.paused(),
+            },
+            failures: s.failures.into_iter().map(Into::into).collect(),
+        })
+    })
+    .await
+}
+
+/// Details of one photo.
+#[tauri::command]
+pub async fn photoDetails(
+    state: State<'_, Arc<AppState>>,
+    photo_id: i64,
+) -> CmdResult<PhotoDetailsDto> {
+    with_library(&state, move |lib| lib.photo(photo_id))
+        .await
+        .map(PhotoDetailsDto::from)
+}
+
+/// Opens a photo of the library in the default app. Only ids of the library are accepted,
+/// so the UI cannot make the shell open arbitrary paths.
+#[tauri::command]
+pub async fn openPhoto(
+    app: AppHandle,
+    state: State<'_, Arc<AppState>>,
+    photo_id: i64,
+) -> CmdResult<()> {
+    let path = with_library(&state, move |lib| lib.photo_path(photo_id)).await?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| IpcError::new("io", format!("{}: cannot open: {e}", path.display())))
+}
+
+/// Shows a photo of the library in the file manager.
+#[tauri::command]
+pub async fn revealPhoto(
+    app: AppHandle,
+    state: State<'_, Arc<AppState>>,
+    photo_id: i64,
+) -> CmdResult<()> {
+    let path = with_library(&state, move |lib| lib.photo_path(photo_id)).await?;
+    app.opener().reveal_item_in_dir(&path).map_err(|e| {
+        IpcError::new(
+            "io",
+            format!("{}: cannot show in the file manager: {e}", path.display()),
+        )
+    })
+}
+
+/// Emits the current progress (after a pause or resume, which the engine does not report).
+pub fn emit_progress(app: &AppHandle, state: &AppState) {
+    if let Some(lib) = state.library_now() {
+        let _ = app.emit(names::PROGRESS, progress_of(state, &lib));
+    }
+}
+
+/// Pauses or resumes indexing (searches keep working).
+#[tauri::command]
+pub fn setPaused(app: AppHandle, state: State<'_, Arc<AppState>>, paused: bool) -> CmdResult<()> {
+    state.set_paused(paused);
+    tray::show_paused(&app, paused);
+    emit_progress(&app, &state);
+    Ok(())
+}
+
+/// Reports download progress as `glimpse://model` events, at most [`MAX_RATE_HZ`] a second.
+struct ModelProgress {
+    app: AppHandle,
+    state: Arc<AppState>,
+    file: String,
+    done: u64,
+    total: Option<u64>,
+    last_emit: Option<Instant>,
+}
+
+impl ModelProgress {
+    fn emit(&mut self, force: bool) {
+        let now = Instant::now();
+        let interval = Duration::from_secs(1) / MAX_RATE_HZ;
+        if !force
+            && self
+                .last_emit
+                .is_some_and(|t| now.duration_since(t) < interval)
+        {
+            return;
+        }
+        self.last_emit = Some(now);
+        let model_state = ModelState::Downloading {
+            file: self.file.clone(),
+            done: self.done,
+            total: self.total,
+        };
+        self.state.set_model_state(model_state.clone());
+        let _ = self.app.emit(names::MODEL, model_state);
+    }
+}
+
+impl DownloadProgress for ModelProgress {
+    fn start(&mut self, file: &str, total_bytes: Option<u64>) {
+        self.file = file.to_string();
+        self.done = 0;
+        self.total = total_bytes;
+        self.emit(true);
+    }
+
+    fn advance(&mut self, bytes: u64) {
+        self.done += bytes;
+        self.emit(false);
+    }
+
+    fn finish(&mut self, _file: &str) {
+        self.emit(true);
+    }
+}
+
+/// Downloads a hub model (`null`: the default) with progress events, then opens the
+/// library with it. Resolves once the model is ready; rejects with `model_download`.
+#[tauri::command]
+pub async fn downloadModel(
+    app: AppHandle,
+    state: State<'_, Arc<AppState>>,
+    repo: Option<String>,
+) -> CmdResult<()> {
+    let repo = repo.unwrap_or_else(|| DEFAULT_MODEL_REPO.to_string());
+    let source = settings::model_source(&format!("hub:{repo}"))
+        .map_err(|e| IpcError::invalid(e.to_string()))?;
+    if state.downloading.swap(true, Ordering::SeqCst) {
+        return Err(IpcError::new(
+            "model_download",
+            "A model download is already running.",
+        ));
+    }
+    let state = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let outcome = download_and_open(&app, &state, &source);
+        state.downloading.store(false, Ordering::SeqCst);
+        outcome
+    })
+    .await
+    .map_err(IpcError::internal)?
+}
+
+fn download_and_open(
+    app: &AppHandle,
+    state: &Arc<AppState>,
+    source: &ModelSource,
+) -> CmdResult<()> {
+    let mut progress = ModelProgress {
+        app: app.clone(),
+        state: state.clone(),
+        file: String::new(),
+        done: 0,
+        total: None,
+        last_emit: None,
+    };
+    let files = model::download(source, &mut progress).map_err(|e| {
+        let model_state = ModelState::Error {
+            message: format!("The model could not be downloaded: {e}"),
+        };
+        state.set_model_state(model_state.clone());
+        let _ = app.emit(names::MODEL, model_state);
+        IpcError::new("model_download", e.to_string())
+    })?;
+    remember_source(state, source)?;
+    let choice = ModelChoice {
+        files: Some(files),
+        state: state.model_state(),
+        source: source.to_string(),
+    };
+    match open::reopen(app, state, choice) {
+        ModelState::Error { message } => Err(IpcError::new("model", message)),
+        _ => Ok(()),
+    }
+}
+
+fn remember_source(state: &AppState, source: &ModelSource) -> CmdResult<()> {
+    let mut s = state.settings();
+    s.model_source = settings::model_source_string(source);
+    state
+        .save_settings(s)
+        .map_err(|e| IpcError::new("io", e.to_string()))
+}
+
+/// Uses a model from a local folder (checked first), reopening the library with it.
+#[tauri::command]
+pub async fn useModelDir(
+    app: AppHandle,
+    state: State<'_, Arc<AppState>>,
+    path: String,
+) -> CmdResult<ModelState> {
+    let dir = folder_path(&path)?;
+    let state = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let source = ModelSource::Dir(dir.clone());
+        let files = model::locate(&source)
+            .map_err(|e| IpcError::new("model", e.to_string()))?
+            .ok_or_else(|| {
+                IpcError::new("model", format!("{}: not a model folder", dir.display()))
+            })?;
+        remember_source(&state, &source)?;
+        let choice = ModelChoice {
+            files: Some(files),
+            state: state.model_state(),
+            source: source.to_string(),
+        };
+        Ok(open::reopen(&app, &state, choice))
+    })
+    .await
+    .map_err(IpcError::internal)?
+}
+
+/// The settings.
+#[tauri::command]
+pub fn getSettings(state: State<'_, Arc<AppState>>) -> Settings {
+    state.settings()
+}
+
+/// Saves the settings. A changed model source takes effect at once (the library reopens in
+/// the background); the thread count at the next start.
+#[tauri::command]
+pub async fn setSettings(
+    app: AppHandle,
+    state: State<'_, Arc<AppState>>,
+    settings: Settings,
+) -> CmdResult<Settings> {
+    if settings.launch_at_login {
+        return Err(IpcError::invalid(
+            "Launching at login is not supported yet.",
+        ));
+    }
+    if settings.thumbnail_dir.is_some() {
+        return Err(IpcError::invalid(
+            "A separate thumbnail folder is not supported yet.",
+        ));
+    }
+    let source = crate::settings::model_source(&settings.model_source)
+        .map_err(|e| IpcError::invalid(e.to_string()))?;
+    let changed = state.settings().model_source != settings.model_source;
+    state
+        .save_settings(settings.clone())
+        .map_err(|e| IpcError::new("io", e.to_string()))?;
+    if changed && state.model_override.is_none() {
+        let state = state.inner().clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let choice = match model::locate(&source) {
+                Ok(files) => ModelChoice {
+                    state: ModelState::Missing {
+                        default_repo: DEFAULT_MODEL_REPO.to_string(),
+                    },
+                    files,
+                    source: source.to_string(),
+                },
+                Err(e) => ModelChoice {
+                    files: None,
+                    state: ModelState::Error {
+                        message: e.to_string(),
+                    },
+                    source: source.to_string(),
+                },
+            };
+            open::reopen(&app, &state, choice);
+        });
+    }
+    Ok(settings)
+}
+
+/// Hides the quick-search window.
+#[tauri::command]
+pub fn hideQuickSearch(app: AppHandle) -> CmdResult<()> {
+    windows::hide(&app, windows::QUICK);
+    Ok(())
+}
+
+/// Shows the quick-search window (what the global shortcut and the tray do).
+#[tauri::command]
+pub fn showQuickSearch(app: AppHandle) -> CmdResult<()> {
+    windows::show(&app, windows::QUICK);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_folder_paths_are_invalid() {
+        assert_eq!(folder_path("photos").map_err(|e| e.code), Err("invalid"));
+        assert!(folder_path("/home/me/photos").is_ok());
+    }
+
+    #[test]
+    fn limits_are_capped() {
+        assert_eq!(clamp_limit(5), 5);
+        assert_eq!(clamp_limit(u32::MAX), MAX_LIMIT as usize);
+    }
+}

@@ -1,0 +1,367 @@
+//! Forwarding engine events to the UI, throttled to at most [`MAX_RATE_HZ`] emits of
+//! coalescible events per second.
+//!
+//! Progress and thumbnail notices come in bursts of hundreds per second while indexing;
+//! the webview only needs the latest progress and the union of new thumbnails. Idle,
+//! failures, folder changes and a stopped pipeline are always delivered, after whatever
+//! was pending (so the UI never sees "idle" followed by stale progress).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use glimpse_engine::{Event, EventReceiver};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter};
+
+use crate::dto::ProgressDto;
+use crate::state::AppState;
+
+/// Most coalesced emits per second.
+pub const MAX_RATE_HZ: u32 = 10;
+
+/// Event names (see docs/IPC.md).
+pub mod names {
+    /// `Progress`.
+    pub const PROGRESS: &str = "glimpse://progress";
+    /// `null`: all queued work is done.
+    pub const IDLE: &str = "glimpse://idle";
+    /// `{ path, reason }`.
+    pub const ITEM_FAILED: &str = "glimpse://item-failed";
+    /// `null`.
+    pub const FOLDERS_CHANGED: &str = "glimpse://folders-changed";
+    /// `{ contents: number[] }`.
+    pub const THUMBNAILS_READY: &str = "glimpse://thumbnails-ready";
+    /// `ModelState`.
+    pub const MODEL: &str = "glimpse://model";
+    /// `{ message }`: the pipeline stopped after a store failure (not in IPC.md's table
+    /// yet; `status` reports it too).
+    pub const STOPPED: &str = "glimpse://stopped";
+}
+
+/// An event as it leaves for the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    /// Latest progress.
+    Progress(ProgressDto),
+    /// Contents whose thumbnails appeared since the last emit.
+    ThumbnailsReady(Vec<i64>),
+    /// One file failed.
+    ItemFailed {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Folders changed.
+    FoldersChanged,
+    /// All work done.
+    Idle,
+    /// The pipeline stopped.
+    Stopped(String),
+}
+
+/// The coalescing state machine, free of threads and clocks so it can be tested with
+/// made-up instants.
+#[derive(Debug)]
+pub struct Throttle {
+    interval: Duration,
+    last_emit: Option<Instant>,
+    progress: Option<ProgressDto>,
+    thumbnails: Vec<i64>,
+}
+
+impl Throttle {
+    /// A throttle emitting coalesced events at most once per `interval`.
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            last_emit: None,
+            progress: None,
+            thumbnails: Vec::new(),
+        }
+    }
+
+    fn pending(&self) -> bool {
+        self.progress.is_some() || !self.thumbnails.is_empty()
+    }
+
+    /// Flushes whatever is pending, in a fixed order.
+    fn flush(&mut self, now: Instant, out: &mut Vec<Outgoing>) {
+        if !self.thumbnails.is_empty() {
+            out.push(Outgoing::ThumbnailsReady(std::mem::take(
+                &mut self.thumbnails,
+            )));
+        }
+        if let Some(p) = self.progress.take() {
+            out.push(Outgoing::Progress(p));
+        }
+        self.last_emit = Some(now);
+    }
+
+    /// Takes one engine event; returns what to emit now. `paused` fills in the progress
+    /// payload (the engine's event does not carry it).
+    pub fn push(&mut self, event: Event, paused: bool, now: Instant) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        match event {
+            Event::Progress {
+                done,
+                total,
+                current,
+                rate,
+            } => {
+                self.progress = Some(ProgressDto {
+                    done,
+                    total,
+                    current: current.map(|p| p.to_string_lossy().into_owned()),
+                    rate,
+                    paused,
+                });
+            }
+            Event::ThumbnailsReady { contents } => {
+                for c in contents {
+                    if !self.thumbnails.contains(&c) {
+                        self.thumbnails.push(c);
+                    }
+                }
+            }
+            urgent => {
+                if self.pending() {
+                    self.flush(now, &mut out);
+                }
+                out.push(match urgent {
+                    Event::ItemFailed { path, reason } => Outgoing::ItemFailed {
+                        path: path.to_string_lossy().into_owned(),
+                        reason,
+                    },
+                    Event::FoldersChanged => Outgoing::FoldersChanged,
+                    Event::Idle => Outgoing::Idle,
+                    Event::Stopped { message } => Outgoing::Stopped(message),
+                    // Coalescible events were handled above; any event the engine adds later
+                    // is dropped here until the UI knows it.
+                    _ => return out,
+                });
+                return out;
+            }
+        }
+        out.extend(self.due(now));
+        out
+    }
+
+    /// What to emit at `now` if the interval has passed since the last emit.
+    pub fn due(&mut self, now: Instant) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        let ready = self
+            .last_emit
+            .is_none_or(|last| now.duration_since(last) >= self.interval);
+        if self.pending() && ready {
+            self.flush(now, &mut out);
+        }
+        out
+    }
+
+    /// When the pending events become due (`None` when nothing is pending).
+    pub fn deadline(&self) -> Option<Instant> {
+        if !self.pending() {
+            return None;
+        }
+        Some(
+            self.last_emit
+                .map_or_else(Instant::now, |t| t + self.interval),
+        )
+    }
+
+    /// Everything pending, regardless of time (the library is closing).
+    pub fn drain(&mut self, now: Instant) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        if self.pending() {
+            self.flush(now, &mut out);
+        }
+        out
+    }
+}
+
+#[derive(Clone, Serialize)]
+struct FailedPayload<'a> {
+    path: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Clone, Serialize)]
+struct ThumbnailsPayload<'a> {
+    contents: &'a [i64],
+}
+
+#[derive(Clone, Serialize)]
+struct StoppedPayload<'a> {
+    message: &'a str,
+}
+
+fn emit(app: &AppHandle, state: &AppState, event: &Outgoing) {
+    let result = match event {
+        Outgoing::Progress(p) => {
+            state.set_last_progress(Some(p.clone()));
+            app.emit(names::PROGRESS, p)
+        }
+        Outgoing::ThumbnailsReady(contents) => {
+            app.emit(names::THUMBNAILS_READY, ThumbnailsPayload { contents })
+        }
+        Outgoing::ItemFailed { path, reason } => {
+            app.emit(names::ITEM_FAILED, FailedPayload { path, reason })
+        }
+        Outgoing::FoldersChanged => app.emit(names::FOLDERS_CHANGED, ()),
+        Outgoing::Idle => {
+            state.set_last_progress(None);
+            app.emit(names::IDLE, ())
+        }
+        Outgoing::Stopped(message) => app.emit(names::STOPPED, StoppedPayload { message }),
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot emit an event to the UI");
+    }
+}
+
+/// Starts forwarding `events` to the UI on a thread that ends when the library closes
+/// (its event channel disconnects). It holds no reference to the library itself.
+pub fn forward(app: AppHandle, state: Arc<AppState>, events: EventReceiver) {
+    let spawned = std::thread::Builder::new()
+        .name("glimpse-events".into())
+        .spawn(move || run(&app, &state, &events));
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the event forwarder; the UI will not see progress");
+    }
+}
+
+fn run(app: &AppHandle, state: &AppState, events: &Receiver<Event>) {
+    let mut throttle = Throttle::new(Duration::from_secs(1) / MAX_RATE_HZ);
+    loop {
+        let wait = throttle.deadline().map_or(Duration::from_secs(1), |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        let out = match events.recv_timeout(wait) {
+            Ok(event) => throttle.push(event, state.paused(), Instant::now()),
+            Err(RecvTimeoutError::Timeout) => throttle.due(Instant::now()),
+            Err(RecvTimeoutError::Disconnected) => {
+                for e in throttle.drain(Instant::now()) {
+                    emit(app, state, &e);
+                }
+                return;
+            }
+        };
+        for e in &out {
+            emit(app, state, e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(done: u64) -> Event {
+        Event::Progress {
+            done,
+            total: 100,
+            current: Some(format!("/p/{done}.jpg").into()),
+            rate: 1.0,
+        }
+    }
+
+    fn done_of(out: &[Outgoing]) -> Vec<u64> {
+        out.iter()
+            .filter_map(|o| match o {
+                Outgoing::Progress(p) => Some(p.done),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_of_progress_is_coalesced_to_the_latest_per_interval() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut th = Throttle::new(ms(100));
+        // The first event goes out at once: the UI reacts immediately to a new job.
+        assert_eq!(done_of(&th.push(progress(1), false, t0)), vec![1]);
+        let mut emitted = Vec::new();
+        for i in 2..=50 {
+            emitted.extend(th.push(progress(i), false, t0 + ms(i)));
+        }
+        assert!(
+            emitted.is_empty(),
+            "nothing within the interval: {emitted:?}"
+        );
+        assert_eq!(th.deadline(), Some(t0 + ms(100)));
+        assert_eq!(
+            done_of(&th.due(t0 + ms(100))),
+            vec![50],
+            "only the latest survives"
+        );
+        assert!(
+            th.due(t0 + ms(150)).is_empty(),
+            "nothing pending, nothing emitted"
+        );
+    }
+
+    #[test]
+    fn urgent_events_flush_pending_progress_first_and_are_never_throttled() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut th = Throttle::new(ms(100));
+        th.push(progress(1), false, t0);
+        th.push(progress(2), true, t0 + ms(10));
+        th.push(
+            Event::ThumbnailsReady {
+                contents: vec![4, 5],
+            },
+            false,
+            t0 + ms(11),
+        );
+        th.push(
+            Event::ThumbnailsReady {
+                contents: vec![5, 6],
+            },
+            false,
+            t0 + ms(12),
+        );
+        let failed = th.push(
+            Event::ItemFailed {
+                path: "/p/bad.jpg".into(),
+                reason: "corrupt".into(),
+            },
+            false,
+            t0 + ms(13),
+        );
+        assert_eq!(failed.len(), 3, "{failed:?}");
+        assert_eq!(
+            failed[0],
+            Outgoing::ThumbnailsReady(vec![4, 5, 6]),
+            "thumbnails are merged"
+        );
+        match &failed[1] {
+            Outgoing::Progress(p) => assert!(p.done == 2 && p.paused, "latest progress: {p:?}"),
+            other => panic!("expected progress, got {other:?}"),
+        }
+        assert!(matches!(failed[2], Outgoing::ItemFailed { .. }));
+        // Two urgent events in a row both go out at once.
+        assert_eq!(
+            th.push(Event::FoldersChanged, false, t0 + ms(14)),
+            vec![Outgoing::FoldersChanged]
+        );
+        assert_eq!(
+            th.push(Event::Idle, false, t0 + ms(15)),
+            vec![Outgoing::Idle]
+        );
+        assert_eq!(th.deadline(), None);
+    }
+
+    #[test]
+    fn drain_emits_whatever_is_pending() {
+        let t0 = Instant::now();
+        let mut th = Throttle::new(Duration::from_millis(100));
+        th.push(progress(1), false, t0);
+        th.push(progress(2), false, t0);
+        assert_eq!(done_of(&th.drain(t0)), vec![2]);
+        assert!(th.drain(t0).is_empty());
+    }
+}

@@ -1,0 +1,95 @@
+//! Glimpse's desktop shell: a thin Tauri v2 layer over [`glimpse_engine::Library`].
+//!
+//! It owns what only a desktop app has — the IPC commands and events of `docs/IPC.md`,
+//! the `thumb` URI scheme that serves thumbnails, the windows (`main`, `quick`), the tray,
+//! the global shortcut, logging and the data/model folders. It owns no photo logic: every
+//! command is argument conversion, one Library call and error mapping, and the engine
+//! never depends on Tauri.
+//!
+//! Start-up: the window shows at once while the library opens on a background thread
+//! ([`open::start`]); commands wait for it. Without a model (first run) the library opens
+//! without one, `status` says `model.state = "missing"`, and `downloadModel` fetches it.
+//! See [`launch`] for the environment variables and demo mode.
+
+pub mod commands;
+pub mod dto;
+pub mod error;
+pub mod events;
+pub mod launch;
+pub mod logging;
+pub mod model;
+pub mod open;
+pub mod settings;
+pub mod shortcut;
+pub mod state;
+pub mod thumb;
+pub mod tray;
+pub mod windows;
+
+use std::sync::Arc;
+
+use tauri::{Manager, RunEvent};
+
+use crate::launch::Launch;
+use crate::state::AppState;
+
+/// Runs the app until it quits. Returns an error message when it cannot start.
+pub fn run() -> Result<(), String> {
+    let launch = Launch::parse(std::env::args_os().skip(1), |k| std::env::var_os(k))
+        .map_err(|e| e.to_string())?;
+    let state = Arc::new(AppState::new(launch).map_err(|e| e.to_string())?);
+    let _log_guard = logging::init(&launch::log_dir(state.data_dir()));
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        data_dir = %state.data_dir().display(),
+        demo = state.demo.is_some(),
+        "Glimpse starting"
+    );
+
+    let setup_state = state.clone();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(shortcut::plugin())
+        .manage(state.clone())
+        .register_asynchronous_uri_scheme_protocol(thumb::SCHEME, thumb::handle)
+        .invoke_handler(tauri::generate_handler![
+            commands::search,
+            commands::similar,
+            commands::addFolder,
+            commands::removeFolder,
+            commands::folders,
+            commands::status,
+            commands::photoDetails,
+            commands::openPhoto,
+            commands::revealPhoto,
+            commands::setPaused,
+            commands::downloadModel,
+            commands::useModelDir,
+            commands::getSettings,
+            commands::setSettings,
+            commands::hideQuickSearch,
+            commands::showQuickSearch,
+        ])
+        .on_window_event(windows::on_event)
+        .setup(move |app| {
+            let handle = app.handle();
+            let query = setup_state.demo.as_ref().map(|d| d.query.as_str());
+            windows::create(handle, query, setup_state.e2e)?;
+            tray::install(handle);
+            shortcut::register(handle);
+            open::start(handle.clone(), setup_state.clone());
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .map_err(|e| format!("cannot start the app: {e}"))?;
+
+    app.run(move |handle, event| {
+        if let RunEvent::Exit = event {
+            tracing::info!("Glimpse quitting");
+            // Stop the pipeline cleanly so the vector index is saved.
+            handle.state::<Arc<AppState>>().close();
+        }
+    });
+    Ok(())
+}

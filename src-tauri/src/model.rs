@@ -1,0 +1,58 @@
+//! Finding the CLIP model without touching the network, and downloading it when the user
+//! asks (the only time the app goes online).
+
+use glimpse_embed::ModelFiles;
+use glimpse_embed::source::{DownloadProgress, HubOptions, ModelSource, NoProgress, SourceError};
+
+/// Finds `source`'s files if they are already here: a complete local folder, or a hub repo
+/// in the cache. `Ok(None)` means "not downloaded yet" (first run); errors are real problems
+/// (a broken folder, an unreadable cache).
+pub fn locate(source: &ModelSource) -> Result<Option<ModelFiles>, SourceError> {
+    match source {
+        ModelSource::Dir(dir) => ModelFiles::from_dir(dir).map(Some),
+        ModelSource::Hub { .. } => {
+            let mut options = HubOptions::from_env()?;
+            // Starting the app must never go online: only an explicit download does.
+            options.offline = true;
+            match source.resolve_with(&options, &mut NoProgress) {
+                Ok(files) => Ok(Some(files)),
+                Err(SourceError::NotCached { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// Downloads (or finds in the cache) a hub model, reporting each file's progress.
+pub fn download(
+    source: &ModelSource,
+    progress: &mut dyn DownloadProgress,
+) -> Result<ModelFiles, SourceError> {
+    let mut options = HubOptions::from_env()?;
+    options.offline = false;
+    source.resolve_with(&options, progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixtures() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+    }
+
+    #[test]
+    fn a_complete_model_folder_is_located() {
+        let files = locate(&ModelSource::Dir(fixtures().join("shapes-clip")))
+            .expect("no error")
+            .expect("found");
+        assert!(files.weights.is_file());
+    }
+
+    #[test]
+    fn a_folder_without_a_model_is_an_error_not_missing() {
+        let err = locate(&ModelSource::Dir(fixtures().join("shapes"))).expect_err("not a model");
+        assert!(err.to_string().contains("not a model folder"), "{err}");
+    }
+}

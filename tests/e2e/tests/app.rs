@@ -1,0 +1,453 @@
+//! Glimpse end to end: the real `glimpse-app` binary with its real UI, driven through
+//! tauri-driver/WebKitWebDriver under Xvfb, on the bundled shapes model and photos.
+//!
+//! One test walks what a person does: add a folder, wait for indexing, search, open the
+//! preview, find similar photos, open quick search, remove the folder. It also checks from
+//! inside the webview that the `thumb` scheme serves a real thumbnail and refuses paths.
+//! See `lib.rs` for what must be built first; screenshots go to `target/e2e-screenshots`
+//! (or `$GLIMPSE_SCREENSHOT_DIR`).
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::{Client, Locator};
+use glimpse_e2e::{App, repo_root, screenshot, wait_until};
+use serde_json::{Value, json};
+
+/// The stand-in Hugging Face hub of glimpse-embed's tests (hf-hub's protocol on 127.0.0.1),
+/// shared rather than copied so both test the same hub behaviour.
+#[allow(dead_code)]
+#[path = "../../../crates/embed/tests/support/hub_server.rs"]
+mod hub_server;
+
+/// Indexing 240 photos with a debug build on 2 busy cores; normally well under a minute.
+const INDEX_TIMEOUT: Duration = Duration::from_secs(300);
+/// UI reactions (a search, a preview opening).
+const UI_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn css(selector: &str) -> Locator<'_> {
+    Locator::Css(selector)
+}
+
+/// Calls a shell command through the webview's IPC bridge (the same path the UI's
+/// `invoke` takes, including capability checks). Used to observe state, not to act.
+async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value> {
+    let script = r#"
+        const [command, args, done] = arguments;
+        window.__TAURI_INTERNALS__.invoke(command, args)
+            .then((value) => done({ ok: value === undefined ? null : value }),
+                  (error) => done({ err: error }));
+    "#;
+    let reply = client
+        .execute_async(script, vec![json!(command), args])
+        .await
+        .with_context(|| format!("invoking {command}"))?;
+    match reply.get("ok") {
+        Some(v) => Ok(v.clone()),
+        None => bail!("{command} failed: {}", reply.get("err").unwrap_or(&reply)),
+    }
+}
+
+async fn tile_paths(client: &Client) -> Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for tile in client.find_all(css("[data-testid=tile]")).await? {
+        paths.push(tile.attr("data-path").await?.unwrap_or_default());
+    }
+    Ok(paths)
+}
+
+/// The first element matching `selector` that is displayed, waiting for one.
+async fn find(client: &Client, selector: &str) -> Result<Element> {
+    let sel = selector.to_string();
+    wait_until(UI_TIMEOUT, &format!("{selector} to be shown"), || {
+        let sel = sel.clone();
+        async move {
+            for e in client.find_all(css(&sel)).await? {
+                if e.is_displayed().await? {
+                    return Ok(Some(e));
+                }
+            }
+            Ok(None)
+        }
+    })
+    .await
+}
+
+/// Adds a folder through the UI's own add-folder form (shown with `?e2e=1`, which the shell
+/// adds under `GLIMPSE_E2E=1`): the same code path as the folder picker and drops, minus
+/// the native dialog that WebDriver cannot drive.
+async fn add_folder_through_ui(client: &Client, folder: &Path) -> Result<()> {
+    let input = find(client, "[data-testid=add-folder-path] input").await?;
+    // Set the value from script: the path may contain characters the driver's key
+    // mapping does not cover, and typing 60 characters adds nothing to the test.
+    client
+        .execute(
+            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![serde_json::to_value(&input)?, json!(folder)],
+        )
+        .await?;
+    find(client, "[data-testid=add-folder-path] button")
+        .await?
+        .click()
+        .await
+        .context("clicking the add-folder button")?;
+    Ok(())
+}
+
+async fn wait_indexed(client: &Client, expect_photos: u64) -> Result<Value> {
+    wait_until(INDEX_TIMEOUT, "the folder to be indexed", || async {
+        let status = invoke(client, "status", json!({})).await?;
+        let n = |k: &str| status[k].as_u64().unwrap_or(0);
+        let done = n("photos") >= expect_photos
+            && n("pending") == 0
+            && n("indexed") + n("failed") == n("photos");
+        Ok(done.then_some(status))
+    })
+    .await
+}
+
+/// Loads `src` as an image inside the webview: `Some(width)` if it decoded, `None` if the
+/// load failed.
+async fn load_image(client: &Client, src: &str) -> Result<Option<u64>> {
+    let script = r#"
+        const [src, done] = arguments;
+        const img = new Image();
+        img.onload = () => done(img.naturalWidth);
+        img.onerror = () => done(null);
+        img.src = src;
+    "#;
+    Ok(client
+        .execute_async(script, vec![json!(src)])
+        .await?
+        .as_u64())
+}
+
+async fn check_thumb_scheme(client: &Client, content_id: i64, photo: &Path) -> Result<()> {
+    let ok = load_image(client, &format!("thumb://localhost/{content_id}")).await?;
+    ensure!(
+        ok.is_some_and(|w| w > 0),
+        "the thumbnail of content {content_id} must load through the thumb scheme"
+    );
+    // A real image file reached by path, by `../`, by escaped `../`: if the handler ever
+    // joined the URL onto a folder, one of these would load. All must fail.
+    let abs = photo.display().to_string();
+    for src in [
+        format!("thumb://localhost{abs}"),
+        format!("thumb://localhost/../../../../..{abs}"),
+        format!(
+            "thumb://localhost/..%2F..%2F..%2F..%2F..{}",
+            abs.replace('/', "%2F")
+        ),
+        "thumb://localhost/../../etc/passwd".to_string(),
+        "thumb://localhost/abc".to_string(),
+        format!("thumb://localhost/{content_id}abc"),
+    ] {
+        ensure!(
+            load_image(client, &src).await?.is_none(),
+            "{src} must not load through the thumb scheme"
+        );
+    }
+    Ok(())
+}
+
+/// Shows the quick-search window and takes its screenshot, then returns to `main`.
+async fn screenshot_quick_window(client: &Client) -> Result<()> {
+    invoke(client, "showQuickSearch", json!({})).await?;
+    let main = client.window().await?;
+    let mut quick = None;
+    for handle in client.windows().await? {
+        client.switch_to_window(handle.clone()).await?;
+        if client.current_url().await?.as_str().contains("view=quick") {
+            quick = Some(handle);
+            break;
+        }
+    }
+    let Some(_) = quick else {
+        client.switch_to_window(main).await?;
+        bail!("WebDriver lists no window with view=quick");
+    };
+    let quick_input = find(client, "[data-testid=quick-input]").await?;
+    quick_input.send_keys("a red circle").await?;
+    find(client, "[data-testid=quick-item]").await?;
+    screenshot(client, "quick-search").await?;
+    invoke(client, "hideQuickSearch", json!({})).await?;
+    client.switch_to_window(main).await?;
+    Ok(())
+}
+
+async fn drive(client: &Client, shapes: &Path) -> Result<()> {
+    // The window is up before the library: the UI renders, then the first status arrives.
+    find(client, "[data-testid=search-input]").await?;
+    let status = invoke(client, "status", json!({})).await?;
+    ensure!(
+        status["model"]["state"] == "ready",
+        "GLIMPSE_MODEL_DIR's model must be loaded: {}",
+        status["model"]
+    );
+    ensure!(
+        status["folders"].as_array().is_some_and(|f| f.is_empty()),
+        "a new data folder has no folders"
+    );
+    screenshot(client, "main-empty").await?;
+
+    add_folder_through_ui(client, shapes).await?;
+    let status = wait_indexed(client, 240).await?;
+    ensure!(
+        status["failed"] == 0,
+        "no shape fails to index: {}",
+        status["failures"]
+    );
+    let rows = find(client, "[data-testid=folder-row]").await?;
+    ensure!(
+        rows.attr("data-path").await?.as_deref() == Some(shapes.to_str().unwrap_or_default()),
+        "the folder row shows the added folder"
+    );
+
+    // Search by typing, as a person does.
+    let input = find(client, "[data-testid=search-input]").await?;
+    input.send_keys("a red circle").await?;
+    let paths = wait_until(
+        UI_TIMEOUT,
+        "red circles at the top of the results",
+        || async {
+            let paths = tile_paths(client).await?;
+            Ok(
+                (paths.len() >= 5 && paths[..5].iter().all(|p| p.contains("red-circle")))
+                    .then_some(paths),
+            )
+        },
+    )
+    .await?;
+    eprintln!("e2e: top results {:?}", &paths[..5]);
+    screenshot(client, "results").await?;
+
+    // The thumb scheme, from inside the webview, on a content id the UI is showing.
+    let hits = invoke(
+        client,
+        "search",
+        json!({"query": "a red circle", "limit": 1}),
+    )
+    .await?;
+    let content_id = hits[0]["contentId"]
+        .as_i64()
+        .context("a hit has a contentId")?;
+    check_thumb_scheme(client, content_id, &shapes.join("red-circle-000.jpg")).await?;
+
+    // Preview, then "find similar".
+    let first = find(client, "[data-testid=tile]").await?;
+    let previewed = first.attr("data-path").await?.unwrap_or_default();
+    // Select with a click, open with Enter (the grid's keyboard path).
+    first.click().await?;
+    client
+        .active_element()
+        .await?
+        .send_keys(&Key::Enter.to_string())
+        .await?;
+    find(client, "[data-testid=preview]").await?;
+    screenshot(client, "preview").await?;
+    find(client, "[data-testid=find-similar]")
+        .await?
+        .click()
+        .await?;
+    let similar = wait_until(UI_TIMEOUT, "similar photos", || {
+        let previewed = previewed.clone();
+        async move {
+            let paths = tile_paths(client).await?;
+            let fresh = !paths.is_empty() && !paths.contains(&previewed);
+            Ok(fresh.then_some(paths))
+        }
+    })
+    .await?;
+    ensure!(
+        similar[..3].iter().all(|p| p.contains("red-circle")),
+        "the photos most similar to a red circle are red circles: {:?}",
+        &similar[..3]
+    );
+    screenshot(client, "similar").await?;
+
+    screenshot_quick_window(client).await?;
+
+    // Back to the text results (the similar chip's ×), then remove the folder through its
+    // row: the grid empties.
+    find(client, "[data-testid=similar-clear]")
+        .await?
+        .click()
+        .await?;
+    wait_until(UI_TIMEOUT, "the text results to come back", || async {
+        let paths = tile_paths(client).await?;
+        Ok((!paths.is_empty() && paths[0].contains("red-circle-001")).then_some(()))
+    })
+    .await?;
+    find(client, "[data-testid=folder-remove]")
+        .await?
+        .click()
+        .await?;
+    find(client, "[data-testid=folder-remove-confirm]")
+        .await?
+        .click()
+        .await?;
+    wait_until(
+        UI_TIMEOUT,
+        "the folder to be gone from the library",
+        || async {
+            let status = invoke(client, "status", json!({})).await?;
+            let gone =
+                status["photos"] == 0 && status["folders"].as_array().is_some_and(|f| f.is_empty());
+            Ok(gone.then_some(()))
+        },
+    )
+    .await?;
+    let hits = invoke(
+        client,
+        "search",
+        json!({"query": "a red circle", "limit": 10}),
+    )
+    .await?;
+    ensure!(
+        hits.as_array().is_some_and(|h| h.is_empty()),
+        "search finds nothing once the folder is removed: {hits}"
+    );
+    wait_until(
+        UI_TIMEOUT,
+        "the grid to empty after removing the folder",
+        || async {
+            let tiles = client.find_all(css("[data-testid=tile]")).await?.len();
+            let rows = client
+                .find_all(css("[data-testid=folder-row]"))
+                .await?
+                .len();
+            Ok((tiles == 0 && rows == 0).then_some(()))
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// One app at a time: each test starts its own X server and driver, but two debug apps
+/// indexing at once on a 2-core machine only make both slow.
+static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Closes the session in every case (it quits the app), then reports the first failure.
+async fn finish(app: App, outcome: Result<()>, test: &str) -> Result<()> {
+    if outcome.is_err() {
+        let _ = screenshot(&app.client, &format!("failure-{test}")).await;
+    }
+    let closed = app.close().await;
+    outcome?;
+    closed
+}
+
+async fn first_run(client: &Client) -> Result<()> {
+    find(client, "[data-testid=search-input]").await?;
+    let status = invoke(client, "status", json!({})).await?;
+    ensure!(
+        status["model"]
+            == json!({"state": "missing", "defaultRepo": "openai/clip-vit-base-patch32"}),
+        "without a model in the cache the first status says missing: {}",
+        status["model"]
+    );
+    // The UI offers the download; nothing went online to find that out.
+    find(client, "[data-testid=model-download]").await?;
+    let err = invoke(client, "search", json!({"query": "a dog", "limit": 5}))
+        .await
+        .expect_err("search without a model must fail");
+    ensure!(
+        err.to_string().contains("no_model"),
+        "search without a model fails with code no_model: {err:#}"
+    );
+    screenshot(client, "first-run").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_without_a_model_offers_the_download() -> Result<()> {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    // An empty Hugging Face cache: the default model is "not downloaded yet".
+    let hf_home = tempfile::tempdir()?;
+    let app = App::start(&[("HF_HOME", hf_home.path().as_os_str())]).await?;
+    let outcome = first_run(&app.client).await;
+    finish(app, outcome, "first-run").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_search_preview_similar_quick_and_remove_in_the_real_app() -> Result<()> {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let root = repo_root();
+    let model = root.join("tests/fixtures/shapes-clip");
+    let shapes = root.join("tests/fixtures/shapes");
+    let app = App::start(&[("GLIMPSE_MODEL_DIR", model.as_os_str())]).await?;
+    let outcome = drive(&app.client, &shapes).await;
+    finish(app, outcome, "library").await
+}
+
+async fn download_model(client: &Client, hf_home: &Path) -> Result<()> {
+    find(client, "[data-testid=model-download]")
+        .await?
+        .click()
+        .await?;
+    let status = wait_until(UI_TIMEOUT, "the downloaded model to be ready", || async {
+        let status = invoke(client, "status", json!({})).await?;
+        match status["model"]["state"].as_str() {
+            Some("ready") => Ok(Some(status)),
+            Some("error") => bail!("the download failed: {}", status["model"]),
+            _ => Ok(None),
+        }
+    })
+    .await?;
+    let id = status["model"]["id"].as_str().unwrap_or_default();
+    ensure!(
+        id.starts_with("openai/clip-vit-base-patch32"),
+        "the default repo was downloaded and loaded: {}",
+        status["model"]
+    );
+    let cached = hf_home.join("hub/models--openai--clip-vit-base-patch32");
+    ensure!(cached.is_dir(), "{} holds the download", cached.display());
+    // The UI left the set-up screen for the library's empty state.
+    find(client, "[data-testid=empty-add-folder]").await?;
+    let settings = invoke(client, "getSettings", json!({})).await?;
+    ensure!(
+        settings["modelSource"] == "hub:openai/clip-vit-base-patch32",
+        "the choice is remembered: {settings}"
+    );
+    screenshot(client, "model-downloaded").await?;
+    Ok(())
+}
+
+/// First run with a hub: "Download the model" fetches the default repo (from a stand-in
+/// hub serving the shapes model under that name) and the library opens with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_download_makes_the_library_ready() -> Result<()> {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let model_dir = repo_root().join("tests/fixtures/shapes-clip");
+    let mut files = Vec::new();
+    for (name, lfs) in [
+        ("config.json", false),
+        ("tokenizer.json", false),
+        ("preprocessor_config.json", false),
+        ("model.safetensors", true),
+    ] {
+        files.push(hub_server::FakeFile {
+            name: name.to_string(),
+            bytes: std::fs::read(model_dir.join(name))?,
+            lfs,
+        });
+    }
+    let hub = hub_server::HubServer::start(vec![hub_server::FakeRepo {
+        id: "openai/clip-vit-base-patch32".to_string(),
+        commit: "0123456789abcdef0123456789abcdef01234567".to_string(),
+        files,
+    }]);
+    let hf_home = tempfile::tempdir()?;
+    let endpoint = hub.endpoint();
+    let app = App::start(&[
+        ("HF_HOME", hf_home.path().as_os_str()),
+        ("HF_ENDPOINT", OsStr::new(&endpoint)),
+    ])
+    .await?;
+    let outcome = download_model(&app.client, hf_home.path()).await;
+    finish(app, outcome, "download").await
+}
