@@ -37,6 +37,14 @@ pub struct FolderCounts {
     pub failed: u64,
 }
 
+fn folder_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Folder> {
+    Ok(Folder {
+        id: r.get(0)?,
+        path: paths::from_blob(r.get(1)?),
+        added_at: r.get(2)?,
+    })
+}
+
 impl Catalog {
     /// Adds a folder, or returns the id it already has.
     pub fn add_folder(&self, path: &Path) -> Result<FolderId> {
@@ -66,13 +74,7 @@ impl Catalog {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, path, added_at FROM folders ORDER BY path")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Folder {
-                id: r.get(0)?,
-                path: paths::from_blob(r.get(1)?),
-                added_at: r.get(2)?,
-            })
-        })?;
+        let rows = stmt.query_map([], folder_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -83,13 +85,7 @@ impl Catalog {
             .query_row(
                 "SELECT id, path, added_at FROM folders WHERE id = ?1",
                 [id],
-                |r| {
-                    Ok(Folder {
-                        id: r.get(0)?,
-                        path: paths::from_blob(r.get(1)?),
-                        added_at: r.get(2)?,
-                    })
-                },
+                folder_from_row,
             )
             .optional()?)
     }
@@ -101,13 +97,7 @@ impl Catalog {
             .query_row(
                 "SELECT id, path, added_at FROM folders WHERE path = ?1",
                 [paths::to_blob(path)],
-                |r| {
-                    Ok(Folder {
-                        id: r.get(0)?,
-                        path: paths::from_blob(r.get(1)?),
-                        added_at: r.get(2)?,
-                    })
-                },
+                folder_from_row,
             )
             .optional()?)
     }

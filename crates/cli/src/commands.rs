@@ -286,10 +286,8 @@ struct EmbeddingOut<'a> {
     embedding: &'a [f32],
 }
 
-pub(crate) fn embed_text(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
-    let files = model::resolve(cli)?;
-    let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
-    let v = embedder.embed_texts(&[text])?;
+/// Prints the one embedding of a call as `{"model", "dim", "embedding"}`.
+fn print_embedding(embedder: &glimpse_embed::Embedder, v: &[Vec<f32>]) -> anyhow::Result<ExitCode> {
     let Some(v) = v.first() else {
         bail!("the model returned no vector")
     };
@@ -304,6 +302,13 @@ pub(crate) fn embed_text(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub(crate) fn embed_text(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
+    let files = model::resolve(cli)?;
+    let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
+    let v = embedder.embed_texts(&[text])?;
+    print_embedding(&embedder, &v)
+}
+
 pub(crate) fn embed_image(cli: &Cli, path: &Path) -> anyhow::Result<ExitCode> {
     let bytes = glimpse_media::read_file(path)?;
     let decoded = glimpse_media::decode(path, &bytes)?;
@@ -311,18 +316,7 @@ pub(crate) fn embed_image(cli: &Cli, path: &Path) -> anyhow::Result<ExitCode> {
     let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
     let pixels = embedder.preprocessor().pixels(&decoded.image)?;
     let v = embedder.embed_pixels(std::slice::from_ref(&pixels))?;
-    let Some(v) = v.first() else {
-        bail!("the model returned no vector")
-    };
-    println!(
-        "{}",
-        serde_json::to_string(&EmbeddingOut {
-            model: embedder.id(),
-            dim: v.len(),
-            embedding: v
-        })?
-    );
-    Ok(ExitCode::SUCCESS)
+    print_embedding(&embedder, &v)
 }
 
 /// The bundled demo: the shapes pictures and the small model trained on them.
