@@ -1,0 +1,207 @@
+//! The catalog on real SQLite: migrations, path handling, the content model.
+
+use std::path::{Path, PathBuf};
+
+use glimpse_catalog::{Catalog, CatalogError, ContentFacts, NewPhoto, PhotoState, SCHEMA_VERSION};
+
+fn photo(cat: &Catalog, folder: i64, path: &str) -> i64 {
+    cat.insert_photo(&NewPhoto {
+        folder,
+        path: PathBuf::from(path),
+        size: 10,
+        mtime_ns: 1,
+    })
+    .expect("insert")
+}
+
+fn facts() -> ContentFacts {
+    ContentFacts {
+        format: "jpeg".into(),
+        width: 4,
+        height: 3,
+        ..ContentFacts::default()
+    }
+}
+
+#[test]
+fn a_new_catalog_is_migrated_and_reopening_keeps_the_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("catalog.sqlite");
+    {
+        let cat = Catalog::open(&db).expect("create");
+        cat.add_folder(Path::new("/photos")).expect("folder");
+        assert!(cat.integrity_problems().expect("check").is_empty());
+    }
+    let cat = Catalog::open(&db).expect("reopen");
+    assert_eq!(
+        cat.folders().expect("folders").len(),
+        1,
+        "data survives a reopen"
+    );
+    let ro = Catalog::open_read_only(&db).expect("read-only");
+    assert_eq!(ro.folders().expect("folders").len(), 1);
+    assert!(
+        ro.add_folder(Path::new("/other")).is_err(),
+        "a read-only handle cannot write"
+    );
+}
+
+#[test]
+fn a_catalog_from_a_newer_glimpse_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("catalog.sqlite");
+    drop(Catalog::open(&db).expect("create"));
+    bump_schema_version(&db);
+    match Catalog::open(&db) {
+        Err(CatalogError::TooNew { found, supported }) => {
+            assert_eq!((found, supported), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+        }
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+}
+
+/// Bumps `user_version` in the file header (offset 60, big-endian u32), where SQLite keeps
+/// it, as a newer Glimpse would have.
+fn bump_schema_version(db: &Path) {
+    let mut bytes = std::fs::read(db).expect("read db");
+    let v = u32::from_be_bytes([bytes[60], bytes[61], bytes[62], bytes[63]]);
+    assert_eq!(i64::from(v), SCHEMA_VERSION);
+    bytes[60..64].copy_from_slice(&(v + 1).to_be_bytes());
+    std::fs::write(db, bytes).expect("write db");
+}
+
+#[test]
+fn paths_under_a_folder_are_found_by_prefix_even_with_like_wildcards() {
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let f = cat.add_folder(Path::new("/p/100%_real")).expect("folder");
+    photo(&cat, f, "/p/100%_real/a.jpg");
+    photo(&cat, f, "/p/100%_real/sub/b.jpg");
+    photo(&cat, f, "/p/100%_realistic/c.jpg"); // a sibling sharing the prefix text
+    photo(&cat, f, "/p/100X_real/d.jpg"); // would match LIKE '100%_real'
+    let under: Vec<PathBuf> = cat
+        .photos_under(Path::new("/p/100%_real"))
+        .expect("under")
+        .into_iter()
+        .map(|p| p.path)
+        .collect();
+    assert_eq!(
+        under,
+        vec![
+            PathBuf::from("/p/100%_real/a.jpg"),
+            PathBuf::from("/p/100%_real/sub/b.jpg")
+        ]
+    );
+    assert_eq!(
+        cat.delete_photos_under(Path::new("/p/100%_real/sub"))
+            .expect("delete"),
+        1
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_round_trip_exactly() {
+    use std::os::unix::ffi::OsStrExt;
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let f = cat.add_folder(Path::new("/p")).expect("folder");
+    let raw = Path::new(std::ffi::OsStr::from_bytes(b"/p/caf\xe9.jpg"));
+    let id = cat
+        .insert_photo(&NewPhoto {
+            folder: f,
+            path: raw.to_path_buf(),
+            size: 1,
+            mtime_ns: 2,
+        })
+        .expect("insert");
+    let row = cat.photo(id).expect("read").expect("row");
+    assert_eq!(row.path.as_os_str().as_bytes(), b"/p/caf\xe9.jpg");
+    assert_eq!(
+        cat.photo_by_path(raw).expect("by path").map(|r| r.id),
+        Some(id)
+    );
+}
+
+#[test]
+fn contents_are_shared_by_duplicates_and_collected_when_unused() {
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let f = cat.add_folder(Path::new("/p")).expect("folder");
+    let a = photo(&cat, f, "/p/a.jpg");
+    let b = photo(&cat, f, "/p/b.jpg");
+    let hash = [7u8; 32];
+    let c = cat.upsert_content(&hash, &facts()).expect("content");
+    assert_eq!(
+        cat.upsert_content(&hash, &facts()).expect("again"),
+        c,
+        "one row per hash"
+    );
+    cat.put_embedding(c, "m1", &[0.6, 0.8]).expect("vector");
+    cat.set_indexed(a, c, 10, 1).expect("index a");
+    cat.set_indexed(b, c, 10, 1).expect("index b");
+    let status = cat.status().expect("status");
+    assert_eq!(
+        (status.indexed, status.distinct),
+        (2, 1),
+        "a duplicate is one content"
+    );
+    assert_eq!(cat.embedding(c, "m1").expect("read"), Some(vec![0.6, 0.8]));
+
+    cat.delete_photo(a).expect("delete a");
+    assert!(
+        cat.collect_garbage().expect("gc").is_empty(),
+        "b still uses the content"
+    );
+    cat.delete_photo(b).expect("delete b");
+    assert_eq!(cat.collect_garbage().expect("gc"), vec![(c, hash)]);
+    assert_eq!(
+        cat.embedding(c, "m1").expect("read"),
+        None,
+        "vectors go with their content"
+    );
+
+    // Ids are never reused, so a stale index key cannot name new content.
+    let c2 = cat.upsert_content(&[9u8; 32], &facts()).expect("content");
+    assert!(c2 > c);
+}
+
+#[test]
+fn photos_without_a_vector_for_the_current_model_are_queued_again() {
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let f = cat.add_folder(Path::new("/p")).expect("folder");
+    let a = photo(&cat, f, "/p/a.jpg");
+    let c = cat.upsert_content(&[1u8; 32], &facts()).expect("content");
+    cat.put_embedding(c, "old-model", &[1.0]).expect("vector");
+    cat.set_indexed(a, c, 10, 1).expect("indexed");
+    assert_eq!(cat.requeue_unembedded("old-model").expect("same model"), 0);
+    assert_eq!(cat.requeue_unembedded("new-model").expect("new model"), 1);
+    let row = cat.photo(a).expect("read").expect("row");
+    assert_eq!(row.state, PhotoState::Pending);
+    assert_eq!(cat.pending_photos(Some(f)).expect("pending").len(), 1);
+}
+
+#[test]
+fn a_transaction_that_fails_stores_nothing() {
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let f = cat.add_folder(Path::new("/p")).expect("folder");
+    let result: Result<(), CatalogError> = cat.transaction(|c| {
+        photo(c, f, "/p/a.jpg");
+        Err(CatalogError::Invalid("stop".into()))
+    });
+    assert!(result.is_err());
+    assert!(
+        cat.photos_under(Path::new("/p")).expect("rows").is_empty(),
+        "rolled back"
+    );
+}
+
+#[test]
+fn failures_keep_their_reason_until_the_file_changes() {
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let f = cat.add_folder(Path::new("/p")).expect("folder");
+    let a = photo(&cat, f, "/p/a.jpg");
+    cat.set_failed(a, "not an image").expect("fail");
+    let failures = cat.failures(10).expect("failures");
+    assert_eq!(failures[0].reason, "not an image");
+    photo(&cat, f, "/p/a.jpg"); // seen again changed: back to pending, reason cleared
+    let row = cat.photo(a).expect("read").expect("row");
+    assert_eq!((row.state, row.failure), (PhotoState::Pending, None));
+}
