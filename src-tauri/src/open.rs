@@ -110,10 +110,15 @@ pub fn reopen(app: &AppHandle, state: &Arc<AppState>, choice: ModelChoice) -> Mo
             // Subscribe before queuing work so no event is missed.
             events::forward(app.clone(), state.clone(), lib.subscribe());
             lib.set_paused(state.paused());
-            if lib.embedder_id().is_some()
-                && let Err(e) = lib.resume()
-            {
-                tracing::error!(error = %e, "cannot rescan the folders");
+            if lib.embedder_id().is_some() {
+                // Catch up with changes made while Glimpse was closed, then follow the
+                // folders live so new photos appear without pressing anything.
+                if let Err(e) = lib.resume() {
+                    tracing::error!(error = %e, "cannot rescan the folders");
+                }
+                if let Err(e) = lib.watch() {
+                    tracing::error!(error = %e, "cannot watch the folders");
+                }
             }
             state.set_library(Ok(lib));
         }
