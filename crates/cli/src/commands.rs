@@ -325,13 +325,16 @@ fn demo_assets() -> anyhow::Result<(PathBuf, PathBuf)> {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures"));
     let (model, pictures) = (root.join("shapes-clip"), root.join("shapes"));
-    if !model.is_dir() || !pictures.is_dir() {
-        bail!(
+    match (
+        std::fs::canonicalize(model),
+        std::fs::canonicalize(pictures),
+    ) {
+        (Ok(model), Ok(pictures)) if model.is_dir() && pictures.is_dir() => Ok((model, pictures)),
+        _ => bail!(
             "{}: the demo pictures and model are not there; set GLIMPSE_DEMO_DIR to a folder with shapes/ and shapes-clip/",
             root.display()
-        );
+        ),
     }
-    Ok((model, pictures))
 }
 
 pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
@@ -358,7 +361,7 @@ pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
     let stats = library.run_stats();
     let status = library.status()?;
     println!(
-        "indexed {} pictures ({} new, {} unchanged) in {:.1} s",
+        "{} pictures searchable ({} newly indexed, {} unchanged) after {:.1} s",
         status.indexed,
         stats.embedded,
         stats.unchanged,
@@ -371,5 +374,19 @@ pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
         t.elapsed().as_secs_f64() * 1e3
     );
     print_hits(&hits, false)?;
+    // The demo pictures are named COLOUR-SHAPE-NNN: say how many results match the words.
+    let words: Vec<&str> = text.split_whitespace().filter(|w| *w != "a").collect();
+    if let [colour, shape] = words[..] {
+        let prefix = format!("{colour}-{shape}-");
+        let right = hits
+            .iter()
+            .filter(|h| {
+                h.path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+            })
+            .count();
+        println!("\n{right} of the top {} are {colour} {shape}s.", hits.len());
+    }
     Ok(ExitCode::SUCCESS)
 }
