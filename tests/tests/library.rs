@@ -165,10 +165,11 @@ fn rename_move_duplicate_and_delete_are_tracked_without_re_embedding() {
         "the two old paths and the deleted file: {stats:?}"
     );
 
-    let hits = library.search("a red circle", 10).expect("search");
-    assert_eq!(
-        hits[0].path, renamed,
-        "the renamed file is found under its new name"
+    // Two red circles are in the folder; the renamed one is among the best two.
+    let hits = library.search("a red circle", 2).expect("search");
+    assert!(
+        hits.iter().any(|h| h.path == renamed),
+        "the renamed red circle is found under its new name: {hits:?}"
     );
     let all: Vec<PathBuf> = library
         .search("a shape", 100)
