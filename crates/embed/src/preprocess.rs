@@ -154,6 +154,14 @@ impl Preprocessor {
         if width == 0 || height == 0 {
             return Err(EmbedError::Image(format!("image is {width}x{height}")));
         }
+        // The crop comes from a config file: refuse absurd sizes before allocating them.
+        if let Some((ch, cw)) = self.config.fixed_output()
+            && u64::from(ch) * u64::from(cw) > MAX_RESIZED_PIXELS
+        {
+            return Err(EmbedError::Image(format!(
+                "the model's crop size {cw}x{ch} is over the {MAX_RESIZED_PIXELS}-pixel limit"
+            )));
+        }
         let (rw, rh) = self.resized_size(width, height);
         if u64::from(rw) * u64::from(rh) > MAX_RESIZED_PIXELS {
             return Err(EmbedError::Image(format!(

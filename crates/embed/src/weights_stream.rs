@@ -103,7 +103,9 @@ pub(crate) fn load(path: &Path, mut hasher: blake3::Hasher) -> Result<StreamedWe
     let mut skip = Vec::new();
     for (name, entry) in entries {
         let (start, end) = entry.data_offsets;
-        if start < pos || end < start || data_start + end > file_len {
+        // Checked: offsets come from the file and may be anything.
+        let past_file = data_start.checked_add(end).is_none_or(|e| e > file_len);
+        if start < pos || end < start || past_file {
             return Err(invalid(
                 path,
                 format!("tensor {name} has invalid data offsets"),
@@ -116,13 +118,16 @@ pub(crate) fn load(path: &Path, mut hasher: blake3::Hasher) -> Result<StreamedWe
             hasher.update(&skip);
         }
         let dtype = dtype(path, &name, &entry.dtype)?;
-        let expected = entry.shape.iter().product::<usize>() * dtype.size_in_bytes();
-        if expected as u64 != end - start {
+        let expected = entry
+            .shape
+            .iter()
+            .try_fold(dtype.size_in_bytes(), |acc, d| acc.checked_mul(*d));
+        let Some(expected) = expected.filter(|n| *n as u64 == end - start) else {
             return Err(invalid(
                 path,
                 format!("tensor {name}: shape and byte size disagree"),
             ));
-        }
+        };
         let mut bytes = vec![0u8; expected];
         reader.read_exact(&mut bytes).map_err(io)?;
         hasher.update(&bytes);

@@ -117,7 +117,8 @@ pub(crate) fn check(path: &Path) -> Result<WeightsSummary, SourceError> {
         }
         cursor = *end;
     }
-    let expected = header_end + cursor;
+    // Offsets come from the file: saturate instead of overflowing.
+    let expected = header_end.saturating_add(cursor);
     if file_len < expected {
         return Err(SourceError::TruncatedWeights {
             path: path.to_path_buf(),
