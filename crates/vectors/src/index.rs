@@ -308,6 +308,20 @@ impl VectorIndex {
         if count == 0 {
             return Ok(Vec::new());
         }
+        let permit = self.slots.acquire();
+        let found = hits(prepared.search(&index, count)?);
+        if found.len() >= count {
+            return Ok(found);
+        }
+        // HNSW walks can come back short while inserts rewire the graph beside them. Rare
+        // and cheap to repair: search again with mutations held off by the writer lock.
+        // Give back the slot and the read lock first: a batch insert holding the writer lock
+        // may be waiting for slots.
+        drop(index);
+        drop(permit);
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = self.read_index();
+        let count = limit.min(index.size());
         let _permit = self.slots.acquire();
         Ok(hits(prepared.search(&index, count)?))
     }
