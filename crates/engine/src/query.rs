@@ -249,21 +249,30 @@ impl Library {
             .map(|h| h.key as ContentId)
             .filter(|c| Some(*c) != exclude)
             .collect();
-        let photos = self.reader()?.indexed_photos_of(&ids)?;
-        let mut hits: Vec<Hit> = Vec::with_capacity(limit);
+        // Grouped by content once: the UI pages through tens of thousands of results, where
+        // scanning the photo list per candidate would be quadratic.
+        let mut by_content: std::collections::HashMap<ContentId, Vec<(PhotoId, PathBuf)>> =
+            std::collections::HashMap::with_capacity(ids.len());
+        for (content, photo, path) in self.reader()?.indexed_photos_of(&ids)? {
+            by_content.entry(content).or_default().push((photo, path));
+        }
+        let mut hits: Vec<Hit> = Vec::with_capacity(limit.min(candidates.len()));
         for c in candidates {
             if hits.len() == limit {
                 break;
             }
             let content = c.key as ContentId;
-            let mut paths = photos.iter().filter(|(cid, _, _)| *cid == content);
-            if let Some((_, photo, path)) = paths.next() {
+            let Some(photos) = by_content.remove(&content) else {
+                continue;
+            };
+            let mut photos = photos.into_iter();
+            if let Some((photo, path)) = photos.next() {
                 hits.push(Hit {
-                    photo: *photo,
+                    photo,
                     content,
-                    path: path.clone(),
+                    path,
                     score: c.score,
-                    duplicates: paths.map(|(_, _, p)| p.clone()).collect(),
+                    duplicates: photos.map(|(_, p)| p).collect(),
                 });
             }
         }
