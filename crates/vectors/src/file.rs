@@ -184,7 +184,12 @@ impl<'a> FieldReader<'a> {
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync,
 /// rename over `path`, then fsync of the directory so the rename itself is durable. A
 /// crash at any point leaves either the old file or the new one, never a mix.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), VectorError> {
+/// `before_replace` runs between the temp file's fsync and the rename (a test hook).
+pub(crate) fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    before_replace: impl FnOnce(&Path),
+) -> Result<(), VectorError> {
     let io = |path: &Path, action, source| VectorError::Io {
         path: path.to_owned(),
         action,
@@ -201,6 +206,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), VectorEr
             .map_err(|e| io(&temp, "cannot write", e))?;
         file.sync_all().map_err(|e| io(&temp, "cannot sync", e))?;
         drop(file);
+        before_replace(&temp);
         fs::rename(&temp, path).map_err(|e| io(path, "cannot replace", e))
     })();
     if result.is_err() {

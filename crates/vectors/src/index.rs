@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockW
 use std::time::Instant;
 
 use crate::file;
+use crate::layout;
 use crate::slots::{Slots, thread_slots};
 use crate::vector::Prepared;
 use crate::{Hit, IndexSettings, VectorError};
@@ -34,10 +35,11 @@ const RESERVED_KEY: u64 = u64::MAX;
 /// How USearch's sharp edges are handled:
 /// - **capacity**: USearch never grows by itself; every insert first reserves room,
 ///   doubling (at least 1024 vectors).
-/// - **locking**: USearch's `add`/`search`/`remove`/`save` run concurrently under a read
-///   lock; `reserve` (reallocates), the first insert into an empty index (searching while
-///   the first vector goes in segfaulted in 4 of 6 runs) and replacing a key (so a search
-///   never sees it missing) take the write lock.
+/// - **locking**: USearch's `add`/`search`/`save` run concurrently under a read lock;
+///   `reserve` (reallocates), the first insert into an empty index (searching while the
+///   first vector goes in segfaulted in 4 of 6 runs), replacing a key (so a search never
+///   sees it missing) and `remove` (a search could return the free-slot marker as a key)
+///   take the write lock.
 /// - **thread slots**: every USearch call holds a permit of a semaphore sized like the
 ///   slots reserved, so extra threads wait instead of failing (see `slots.rs`).
 /// - **empty index**: searching an empty index never reaches USearch.
@@ -74,8 +76,9 @@ impl VectorIndex {
 
     /// Loads an index saved by [`VectorIndex::save`].
     ///
-    /// The file's checksum is verified before USearch parses it, so a damaged, truncated or
-    /// foreign file is [`VectorError::Corrupt`], never a crash. A file built with other
+    /// The file's checksum is verified and USearch's layout walked (sizes, header fields,
+    /// every graph link in range) before USearch parses it, so a damaged, truncated,
+    /// foreign or forged file is [`VectorError::Corrupt`], never a crash. A file built with other
     /// dimensions or quantization than `settings` is [`VectorError::SettingsMismatch`].
     /// The graph keeps the connectivity it was built with (reflected in
     /// [`VectorIndex::settings`]); the expansions are taken from `settings`.
@@ -92,6 +95,18 @@ impl VectorIndex {
             ..settings
         };
         settings.validate().map_err(|e| corrupt(e.to_string()))?;
+        // The checksum proves the file is the one written, not that it was written by us:
+        // walk USearch's layout before native code trusts any size or link in it.
+        layout::check(
+            contents.usearch_bytes(),
+            &layout::Expected {
+                dim: settings.dim,
+                quantization: settings.quantization,
+                connectivity: settings.connectivity,
+                keys: &contents.keys,
+            },
+        )
+        .map_err(|message| corrupt(format!("USearch data is malformed: {message}")))?;
         let index = usearch::Index::new(&settings.usearch_options())
             .map_err(|e| VectorError::usearch("create", e))?;
         index
@@ -159,6 +174,19 @@ impl VectorIndex {
     /// Saves the index to `path` atomically (temporary file in the same directory, fsync,
     /// rename, directory fsync). Searches continue meanwhile; writers wait.
     pub fn save(&self, path: &Path) -> Result<(), VectorError> {
+        self.save_with_hook(path, |_| {})
+    }
+
+    /// [`VectorIndex::save`], calling `before_replace` with the temporary file's path once
+    /// it is fully written and synced, just before it is renamed over `path`.
+    ///
+    /// A test hook: crash-consistency tests stop the process there to prove that a crash
+    /// between the two steps leaves the previous index intact. `save` passes a no-op.
+    pub fn save_with_hook(
+        &self,
+        path: &Path,
+        before_replace: impl FnOnce(&Path),
+    ) -> Result<(), VectorError> {
         let started = Instant::now();
         let (usearch_bytes, mut keys) = {
             // The writer lock excludes every mutation; USearch's serialisation only reads
@@ -175,7 +203,7 @@ impl VectorIndex {
         };
         keys.sort_unstable();
         let bytes = file::encode(usearch_bytes, &keys, &self.settings);
-        file::write_atomically(path, &bytes)?;
+        file::write_atomically(path, &bytes, before_replace)?;
         tracing::debug!(
             path = %path.display(),
             vectors = keys.len(),
@@ -255,8 +283,12 @@ impl VectorIndex {
         if !self.lock_keys().contains(&key) {
             return Ok(false);
         }
+        // Under the write lock: USearch marks the slot free by overwriting its key in
+        // place, and a search reading it meanwhile returned the free marker (u64::MAX) as a
+        // hit (seen in `concurrent_searches_while_one_writer_upserts_5000_vectors` on a
+        // loaded machine). Removals are rare (garbage collection), so searches barely wait.
         let removed = self
-            .read_index()
+            .write_index()
             .remove(key)
             .map_err(|e| VectorError::usearch("remove", e))?;
         if removed == 0 {

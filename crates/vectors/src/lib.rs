@@ -60,8 +60,11 @@
 //!
 //! USearch's own serialisation, followed by the sorted key list and a footer (format
 //! version, dimensions, quantization, connectivity, section sizes, BLAKE3 checksum). The
-//! checksum is verified before USearch parses anything, so a damaged file is an error,
-//! never a crash; stock USearch tools can still open the file.
+//! checksum is verified, and then USearch's own layout is walked in Rust (header fields
+//! against the footer, section sizes against the file, every graph link and level in
+//! range), before USearch parses anything: a damaged file, and also a forged one whose
+//! checksum was recomputed, is an error, never a crash. Stock USearch tools can still open
+//! the file.
 //!
 //! # Features
 //!
@@ -72,6 +75,7 @@ mod error;
 mod exact;
 mod file;
 mod index;
+mod layout;
 mod settings;
 mod slots;
 mod vector;
