@@ -218,7 +218,7 @@ fn index_search_similar_status_and_forget() {
     );
 }
 
-/// A small deterministic generator for kill delays (the seed is printed to reproduce).
+/// A small deterministic generator for the kill test (the seed is printed to reproduce).
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
@@ -230,12 +230,177 @@ impl Lcg {
     }
 }
 
+/// Where a round of the kill test stops the indexer: the points of the engine's test hook
+/// `GLIMPSE_STALL_AT` (crates/engine/src/stall.rs), then a kill after a random delay.
+const KILL_POINTS: [&str; 6] = [
+    "batch",
+    "commit",
+    "index-save",
+    "thumbnail-write",
+    "thumbnail",
+    "random",
+];
+/// New photos written before each round, so that every round has real work to interrupt.
+const NEW_PER_ROUND: u64 = 6;
+
+/// Writes a new photo: a fixture with a seeded block of pixels painted over, so its content
+/// (hash) is new while it still looks like the shape.
+fn write_variant(source: &Path, dest: &Path, seed: u64) {
+    let mut image = image::open(source).expect("decode fixture").to_rgb8();
+    let (w, h) = image.dimensions();
+    let (x0, y0) = (
+        (seed % u64::from(w / 2)) as u32,
+        (seed / 7 % u64::from(h / 2)) as u32,
+    );
+    let colour = image::Rgb([(seed * 37) as u8, (seed * 91) as u8, (seed * 13) as u8]);
+    for y in y0..(y0 + 6).min(h) {
+        for x in x0..(x0 + 6).min(w) {
+            image.put_pixel(x, y, colour);
+        }
+    }
+    image.save(dest).expect("write photo");
+}
+
+fn photo_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read photos")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The one saved vector index of a data folder, and any temporary files beside it.
+fn index_files(data: &Path) -> (Option<PathBuf>, Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(data.join("vectors")) else {
+        return (None, Vec::new());
+    };
+    let (mut index, mut temps) = (Vec::new(), Vec::new());
+    for path in entries.flatten().map(|e| e.path()) {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        if name.ends_with(".tmp") {
+            temps.push(path);
+        } else if name.ends_with(".usearch") {
+            index.push(path);
+        }
+    }
+    assert!(index.len() <= 1, "one index file: {index:?}");
+    (index.pop(), temps)
+}
+
+/// Temporary files of `glimpse_media::write_atomic` (hidden, `.tmp`) anywhere under `dir`.
+fn hidden_temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp")) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+fn load_index(path: &Path) -> glimpse_vectors::VectorIndex {
+    glimpse_vectors::VectorIndex::load(path, glimpse_vectors::IndexSettings::new(32))
+        .unwrap_or_else(|e| panic!("the saved index loads: {e}"))
+}
+
+/// The stores on disk, read directly: SQLite passes its integrity check and the saved
+/// vector index holds exactly the catalog's vectors for `embedder`.
+fn assert_stores_consistent(data: &Path, embedder: &str, context: &str) -> usize {
+    let catalog = glimpse_catalog::Catalog::open_read_only(&data.join("catalog.sqlite"))
+        .unwrap_or_else(|e| panic!("{context}: catalog opens: {e}"));
+    let problems = catalog.integrity_problems().expect("integrity check runs");
+    assert!(
+        problems.is_empty(),
+        "{context}: PRAGMA integrity_check: {problems:?}"
+    );
+    let mut wanted = catalog.embedded_content_ids(embedder).expect("ids");
+    wanted.sort_unstable();
+    let (index, _) = index_files(data);
+    let index = load_index(&index.unwrap_or_else(|| panic!("{context}: an index file")));
+    let keys: Vec<i64> = index.keys().into_iter().map(|k| k as i64).collect();
+    assert_eq!(
+        keys, wanted,
+        "{context}: index and catalog hold the same vectors"
+    );
+    keys.len()
+}
+
+/// Waits for the child's stderr line announcing the stall, or for a random delay; then
+/// SIGKILLs it. Returns what happened, for the log.
+fn kill_at(mut child: std::process::Child, point: &str, delay: std::time::Duration) -> String {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let outcome = if point == "random" {
+        std::thread::sleep(delay);
+        match child.try_wait().expect("poll") {
+            Some(status) => format!("finished before the kill after {delay:?} ({status})"),
+            None => format!("killed after {delay:?}"),
+        }
+    } else {
+        let marker = format!("test hook: stalled at {point} ");
+        let mut seen = Vec::new();
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+                Ok(line) if line.contains(&marker) => break format!("killed at: {line}"),
+                Ok(line) => seen.push(line),
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "the indexer never reached {point} ({e:?}); stderr:\n{}",
+                        seen.join("\n")
+                    );
+                }
+            }
+        }
+    };
+    child.kill().ok(); // SIGKILL on Unix: no destructor, no flush.
+    child.wait().expect("reap");
+    drop(rx);
+    reader.join().expect("stderr reader");
+    outcome
+}
+
+/// SIGKILLs `glimpse index` at each crash point of the engine in turn (mid-batch inside a
+/// transaction, between commit and index, mid-index-save with the temp file written and not
+/// renamed, mid-thumbnail-write with its temp file written and not renamed, after a
+/// thumbnail write before its catalog rows, and at a random moment), with
+/// new, changed and deleted photos before every round so that every round interrupts real
+/// work. After each kill: SQLite intact and the index on disk loadable; after each restart:
+/// every photo on disk indexed once, catalog vectors == index keys. At the end: the same as
+/// a clean run. `GLIMPSE_KILL_ROUNDS` (default 6: each point once), `GLIMPSE_KILL_SEED`.
 #[test]
 fn killed_mid_indexing_the_library_resumes_consistent_with_nothing_lost_or_duplicated() {
-    let rounds: u32 = std::env::var("GLIMPSE_KILL_ROUNDS")
+    let rounds: u64 = std::env::var("GLIMPSE_KILL_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(KILL_POINTS.len() as u64);
     let seed = std::env::var("GLIMPSE_KILL_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -246,91 +411,384 @@ fn killed_mid_indexing_the_library_resumes_consistent_with_nothing_lost_or_dupli
                 .unwrap_or(7)
         });
     eprintln!("kill test: {rounds} rounds, GLIMPSE_KILL_SEED={seed}");
+    let started = std::time::Instant::now();
     let mut rng = Lcg(seed);
     let data = tempfile::tempdir().expect("tempdir");
     let model = fixtures().join("shapes-clip");
     let photos = tempfile::tempdir().expect("photos");
-    copy_dir(&fixtures().join("shapes"), photos.path());
-
-    for round in 0..rounds {
-        let mut child = glimpse(data.path(), &model)
-            .arg("index")
-            .arg(photos.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let delay = std::time::Duration::from_millis(200 + rng.next() % 4000);
-        std::thread::sleep(delay);
-        let finished = child.try_wait().expect("poll").is_some();
-        child.kill().ok(); // SIGKILL on Unix: no destructor, no flush.
-        child.wait().expect("reap");
-        eprintln!("round {round}: killed after {delay:?} (finished before: {finished})");
-    }
-
+    let shapes = fixtures().join("shapes");
+    copy_dir(&shapes, photos.path());
+    let sources: Vec<PathBuf> = photo_files(&shapes)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
     let out = run(glimpse(data.path(), &model)
         .args(["index", "--json"])
         .arg(photos.path()));
-    let summary = stdout_json(&out);
-    eprintln!("final run: {summary}");
-    let out = run(glimpse(data.path(), &model).args(["status", "--json"]));
-    let status = stdout_json(&out);
-    assert_eq!(
-        status["photos"], 240,
-        "no photo lost or duplicated: {status}"
-    );
-    assert_eq!(
-        status["indexed"], 240,
-        "every photo indexed in the end: {status}"
-    );
-    assert_eq!(status["distinct"], 240, "{status}");
-    assert_eq!(status["failed"], 0, "{status}");
+    let first = stdout_json(&out);
+    assert_eq!(first["indexed"], 240, "{first}");
+    let embedder =
+        stdout_json(&run(glimpse(data.path(), &model).args(["status", "--json"])))["model"]
+            .as_str()
+            .expect("model id")
+            .to_owned();
 
-    // The stores on disk, read directly: SQLite is intact and the saved vector index holds
-    // exactly the catalog's vectors.
-    let catalog = glimpse_catalog::Catalog::open_read_only(&data.path().join("catalog.sqlite"))
-        .expect("catalog");
-    assert!(catalog.integrity_problems().expect("check").is_empty());
-    let embedder = status["model"].as_str().expect("model id");
-    let mut wanted = catalog.embedded_content_ids(embedder).expect("ids");
-    wanted.sort_unstable();
-    let index_files: Vec<PathBuf> = std::fs::read_dir(data.path().join("vectors"))
-        .expect("vectors")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "usearch"))
-        .collect();
-    assert_eq!(index_files.len(), 1, "{index_files:?}");
-    let index = glimpse_vectors::VectorIndex::load(
-        &index_files[0],
-        glimpse_vectors::IndexSettings::new(32),
-    )
-    .expect("saved index loads");
-    let mut keys: Vec<i64> = index.keys().into_iter().map(|k| k as i64).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, wanted, "index and catalog hold the same vectors");
-    assert_eq!(keys.len(), 240);
+    let mut stalled_at = std::collections::BTreeMap::<&str, u32>::new();
+    for round in 0..rounds {
+        // New work: new photos, one rewritten in place, one deleted.
+        for i in 0..NEW_PER_ROUND {
+            let source = &sources[(rng.next() as usize) % sources.len()];
+            let dest = photos.path().join(format!("new-{round:03}-{i}.png"));
+            write_variant(source, &dest, rng.next());
+        }
+        let files = photo_files(photos.path());
+        let changed = &files[(rng.next() as usize) % files.len()];
+        if changed.extension().is_some_and(|e| e == "png") {
+            write_variant(
+                &sources[round as usize % sources.len()],
+                changed,
+                rng.next(),
+            );
+        }
+        let files = photo_files(photos.path());
+        std::fs::remove_file(&files[(rng.next() as usize) % files.len()]).expect("delete");
 
-    // The same as a clean run.
+        let point = KILL_POINTS[round as usize % KILL_POINTS.len()];
+        // Batches and thumbnails come once per photo: stop at one of the first few.
+        let nth = match point {
+            "batch" | "thumbnail" | "thumbnail-write" => 1 + rng.next() % 4,
+            _ => 1,
+        };
+        let delay = std::time::Duration::from_millis(50 + rng.next() % 700);
+        let mut cmd = glimpse(data.path(), &model);
+        cmd.arg("index")
+            .arg(photos.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        if point != "random" {
+            cmd.env("GLIMPSE_STALL_AT", format!("{point}:{nth}"));
+        }
+        let (index_before, _) = index_files(data.path());
+        let index_before = index_before.map(|p| std::fs::read(p).expect("read index"));
+        let outcome = kill_at(cmd.spawn().expect("spawn"), point, delay);
+        eprintln!("round {round}: {point}: {outcome}");
+        *stalled_at.entry(point).or_default() += 1;
+
+        // Right after the kill, before any restart: SQLite intact, and the index file on
+        // disk is a whole one (mid-save: still the previous one, the new one left as a
+        // temporary file).
+        let context = format!("round {round} ({point}), after the kill");
+        let catalog = glimpse_catalog::Catalog::open_read_only(&data.path().join("catalog.sqlite"))
+            .unwrap_or_else(|e| panic!("{context}: catalog opens: {e}"));
+        let problems = catalog.integrity_problems().expect("integrity check runs");
+        assert!(problems.is_empty(), "{context}: {problems:?}");
+        drop(catalog);
+        let (index_now, temps) = index_files(data.path());
+        let index_now = index_now.unwrap_or_else(|| panic!("{context}: an index file"));
+        load_index(&index_now);
+        if point == "thumbnail-write" {
+            assert!(
+                !hidden_temp_files(&data.path().join("thumbs")).is_empty(),
+                "{context}: the thumbnail was left under its temporary name"
+            );
+        }
+        if point == "index-save" {
+            assert!(
+                !temps.is_empty(),
+                "{context}: the new index was written under a temporary name"
+            );
+            assert_eq!(
+                index_before.as_deref(),
+                Some(&*std::fs::read(&index_now).expect("read index")),
+                "{context}: the previous index file is untouched"
+            );
+        }
+
+        // Restart and finish: every photo on disk is there once, indexed, and the stores
+        // agree.
+        let out = run(glimpse(data.path(), &model)
+            .args(["index", "--json"])
+            .arg(photos.path()));
+        let summary = stdout_json(&out);
+        let status = stdout_json(&run(glimpse(data.path(), &model).args(["status", "--json"])));
+        let files = photo_files(photos.path());
+        let distinct: std::collections::HashSet<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(f).expect("read photo"))
+            .collect();
+        let context = format!("round {round} ({point}), after the restart: {summary} {status}");
+        assert_eq!(
+            status["photos"],
+            files.len(),
+            "{context}: no photo lost or duplicated"
+        );
+        assert_eq!(
+            status["indexed"],
+            files.len(),
+            "{context}: every photo indexed"
+        );
+        assert_eq!(
+            status["distinct"],
+            distinct.len(),
+            "{context}: distinct contents"
+        );
+        assert_eq!(status["failed"], 0, "{context}");
+        let vectors = assert_stores_consistent(data.path(), &embedder, &context);
+        assert_eq!(vectors, distinct.len(), "{context}: one vector per content");
+    }
+    eprintln!("kill points reached: {stalled_at:?}");
+
+    // The same as a clean run of the same folder.
     let clean = tempfile::tempdir().expect("tempdir");
     let out = run(glimpse(clean.path(), &model)
         .args(["index"])
         .arg(photos.path()));
     assert!(out.status.success());
-    for query in ["a red circle", "a green star", "a purple triangle"] {
-        let a = stdout_json(&run(
-            glimpse(data.path(), &model).args(["search", query, "--json"])
-        ));
-        let b = stdout_json(&run(
-            glimpse(clean.path(), &model).args(["search", query, "--json"])
-        ));
-        let paths = |v: &serde_json::Value| -> Vec<String> {
-            v.as_array()
+    let status_of = |dir: &Path| {
+        let mut s = stdout_json(&run(glimpse(dir, &model).args(["status", "--json"])));
+        // Fields that describe the run or the machine, not the library's contents.
+        if let Some(map) = s.as_object_mut() {
+            map.retain(|k, _| {
+                [
+                    "photos", "indexed", "distinct", "failed", "pending", "vectors", "model",
+                ]
+                .contains(&k.as_str())
+            });
+        }
+        s
+    };
+    assert_eq!(
+        status_of(data.path()),
+        status_of(clean.path()),
+        "status as after a clean run"
+    );
+    // Same hits with the same scores, best first. Two photos with equal scores may swap
+    // places (a 20-round run once swapped ranks 17 and 18), and one may fall off the end of
+    // the list in favour of its equal: that is a tie, not a difference.
+    const TIE: f64 = 1e-4;
+    for query in [
+        "a red circle",
+        "a green star",
+        "a purple triangle",
+        "a blue square",
+    ] {
+        let hits = |dir: &Path| -> Vec<(String, f64)> {
+            stdout_json(&run(glimpse(dir, &model).args(["search", query, "--json"])))
+                .as_array()
                 .expect("array")
                 .iter()
-                .map(|h| h["path"].to_string())
+                .map(|h| {
+                    let path = h["path"].as_str().expect("path").to_owned();
+                    (path, h["score"].as_f64().expect("score"))
+                })
                 .collect()
         };
-        assert_eq!(paths(&a), paths(&b), "'{query}' ranks as after a clean run");
+        let (a, b) = (hits(data.path()), hits(clean.path()));
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "'{query}': as many hits as after a clean run"
+        );
+        let last_b = b.last().map_or(f64::NEG_INFINITY, |h| h.1);
+        for (rank, ((path, score), (_, clean_score))) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (score - clean_score).abs() < TIE,
+                "'{query}' rank {rank}: score {score} vs {clean_score} after a clean run\n{a:?}\n{b:?}"
+            );
+            match b.iter().find(|(p, _)| p == path) {
+                Some((_, s)) => assert!(
+                    (score - s).abs() < TIE,
+                    "'{query}': {path} scores {score} vs {s} after a clean run"
+                ),
+                None => assert!(
+                    *score <= last_b + TIE,
+                    "'{query}': {path} ({score}) is missing after a clean run\n{a:?}\n{b:?}"
+                ),
+            }
+        }
     }
+    eprintln!("kill test: {rounds} rounds in {:?}", started.elapsed());
+}
+
+/// An IP address nothing answers (TEST-NET-1, RFC 5737) as the hub endpoint: any attempt
+/// to use the hub shows in the trace as a connection to it, with no DNS lookup first.
+const DEAD_HUB: &str = "http://192.0.2.1:9";
+
+/// Runs `glimpse --data-dir <data> <args>` inside a fresh network namespace (`unshare
+/// -rn`: no interface but a loopback that is down, so no host at all is reachable) under
+/// `strace`, which records every `socket()` and `connect()` of the process and its threads
+/// into `trace`. The hub endpoint is [`DEAD_HUB`], not in offline mode.
+fn glimpse_without_network(data: &Path, trace: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "-rn",
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=socket,connect",
+        "-o",
+    ])
+    .arg(trace)
+    .arg(env!("CARGO_BIN_EXE_glimpse"))
+    .arg("--data-dir")
+    .arg(data)
+    .args(args)
+    .env_remove("HF_HUB_OFFLINE")
+    .env_remove("GLIMPSE_MODEL")
+    .env("HF_HOME", data.join("hf-home"))
+    .env("HF_ENDPOINT", DEAD_HUB);
+    run(&mut cmd)
+}
+
+/// The `socket()`/`connect()` lines of a trace that are not local (AF_UNIX) sockets.
+fn network_calls(trace: &str) -> Vec<&str> {
+    trace
+        .lines()
+        .filter(|l| {
+            (l.contains("socket(") || l.contains("connect("))
+                && !l.contains("AF_UNIX")
+                && !l.contains("AF_LOCAL")
+        })
+        .collect()
+}
+
+/// Fails loudly when this machine cannot run the no-network test, instead of passing.
+fn require_isolation_tools() {
+    let probe = Command::new("unshare")
+        .args(["-rn", "cat", "/proc/net/dev"])
+        .output();
+    let interfaces = match probe {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        other => panic!(
+            "cannot create a network namespace with `unshare -rn` ({other:?}): this test needs \
+             util-linux's unshare and root or unprivileged user namespaces; it must not pass \
+             without proving isolation"
+        ),
+    };
+    let names: Vec<&str> = interfaces
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        names,
+        ["lo"],
+        "the namespace has only a loopback: {interfaces}"
+    );
+    let strace = Command::new("strace")
+        .args(["-qq", "-e", "trace=none", "true"])
+        .output();
+    assert!(
+        strace.as_ref().is_ok_and(|o| o.status.success()),
+        "strace is needed to record connection attempts (apt-get install strace): {strace:?}"
+    );
+}
+
+#[test]
+fn indexes_and_searches_with_a_local_model_without_any_network_access_or_attempt() {
+    require_isolation_tools();
+    let data = tempfile::tempdir().expect("tempdir");
+    let model = fixtures().join("shapes-clip");
+    let photos = tempfile::tempdir().expect("photos");
+    let shapes = fixtures().join("shapes");
+    let mut copied = 0;
+    for entry in std::fs::read_dir(&shapes).expect("shapes").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // The first three of each colour and shape: all three formats, 72 photos.
+        let first_three = ["-000.", "-001.", "-002."].iter().any(|n| name.contains(n));
+        if name.ends_with(".json") || !first_three {
+            continue;
+        }
+        std::fs::copy(entry.path(), photos.path().join(&name)).expect("copy");
+        copied += 1;
+    }
+    assert_eq!(copied, 72, "three photos of every colour and shape");
+    let model = model.as_os_str();
+    let photos_arg = photos.path().as_os_str();
+    let mut traces = Vec::new();
+    for (step, args) in [
+        ("index", vec!["index", "--json"]),
+        (
+            "search",
+            vec!["search", "a red circle", "--limit", "3", "--json"],
+        ),
+        ("status", vec!["status", "--json"]),
+    ] {
+        let trace = data.path().join(format!("strace-{step}.log"));
+        let mut full: Vec<&std::ffi::OsStr> = vec!["--model-dir".as_ref(), model];
+        full.extend(args.iter().map(std::ffi::OsStr::new));
+        if step == "index" {
+            full.push(photos_arg);
+        }
+        let out = glimpse_without_network(data.path(), &trace, &full);
+        let json = stdout_json(&out);
+        match step {
+            "index" => {
+                assert_eq!(json["indexed"], copied, "{step}: {json}");
+                assert_eq!(json["failed"], 0, "{step}: {json}");
+            }
+            "search" => {
+                let top = json[0]["path"].as_str().unwrap_or_default();
+                assert!(
+                    top.contains("red-circle"),
+                    "{step}: a red circle first: {json}"
+                );
+            }
+            _ => assert_eq!(json["indexed"], copied, "{step}: {json}"),
+        }
+        let log = std::fs::read_to_string(&trace).expect("strace log");
+        traces.push((step, log));
+    }
+    for (step, log) in &traces {
+        let network = network_calls(log);
+        assert!(
+            network.is_empty(),
+            "`glimpse {step}` with a local model opened or connected a network socket:\n{}",
+            network.join("\n")
+        );
+        eprintln!(
+            "glimpse {step}: {} socket/connect calls, none of them a network socket",
+            log.lines()
+                .filter(|l| l.contains("socket(") || l.contains("connect("))
+                .count()
+        );
+    }
+
+    // Control: the same isolation and trace do see network use, and a hub model is
+    // fetched from the configured endpoint only. `--model` names a hub repo that is not
+    // cached, so glimpse must try the hub, which the namespace makes unreachable.
+    let trace = data.path().join("strace-hub.log");
+    let out = glimpse_without_network(
+        data.path(),
+        &trace,
+        &["--model", "test/tiny-clip", "embed", "text", "hi"].map(std::ffi::OsStr::new),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "no hub, no cache: the model cannot load: {stderr}"
+    );
+    let log = std::fs::read_to_string(&trace).expect("strace log");
+    let connects: Vec<&str> = network_calls(&log)
+        .into_iter()
+        .filter(|l| l.contains("connect("))
+        .collect();
+    assert!(
+        !connects.is_empty(),
+        "the trace records the hub connection attempt (else the checks above prove \
+         nothing): {log}"
+    );
+    for line in &connects {
+        assert!(
+            line.contains("inet_addr(\"192.0.2.1\")") && line.contains("htons(9)"),
+            "every connection goes to the configured hub {DEAD_HUB}: {line}"
+        );
+    }
+    eprintln!(
+        "hub control: {} connect() calls, all to {DEAD_HUB}; glimpse said: {}",
+        connects.len(),
+        stderr.trim()
+    );
 }

@@ -32,6 +32,7 @@ mod live;
 mod ops;
 mod query;
 mod scan;
+mod stall;
 mod store;
 mod tracker;
 mod writer;

@@ -98,7 +98,7 @@ pub(crate) fn open_index(
             std::fs::create_dir_all(dir)
                 .map_err(|e| crate::LibraryError::io(dir, "cannot create the index folder", e))?;
         }
-        index.save(path)?;
+        index.save_with_hook(path, |_| crate::stall::at(crate::stall::Point::IndexSave))?;
     }
     Ok((index, report))
 }

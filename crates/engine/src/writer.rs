@@ -125,6 +125,7 @@ impl Writer {
         });
         let outcome = self.guard(|w| {
             let outcome = w.catalog.transaction(|cat| apply(cat, &w.shared, ops))?;
+            crate::stall::at(crate::stall::Point::Commit);
             if let Some(index) = &w.shared.index
                 && !outcome.vectors.is_empty()
             {
@@ -230,7 +231,7 @@ impl Writer {
         if let (true, Some(index), Some(path)) =
             (self.dirty, &self.shared.index, &self.shared.index_path)
         {
-            index.save(path)?;
+            index.save_with_hook(path, |_| crate::stall::at(crate::stall::Point::IndexSave))?;
             self.dirty = false;
             self.last_save = Instant::now();
         }
@@ -294,6 +295,7 @@ fn apply(cat: &Catalog, shared: &Shared, ops: Vec<WriteOp>) -> glimpse_catalog::
                         out.thumbnails.push(content);
                         out.vectors.push((content as u64, item.vector));
                         shared.tracker.record(|r| r.embedded += 1);
+                        crate::stall::at(crate::stall::Point::Batch);
                     }
                     out.last_path = Some(item.file.path);
                 }

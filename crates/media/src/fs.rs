@@ -55,6 +55,20 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, MediaError> {
 /// [`MediaError::Write`] naming the path that failed. This is a thumbnail-store failure,
 /// not a per-file one (see [`MediaError::is_per_file`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
+    write_atomic_with_hook(path, bytes, |_| {})
+}
+
+/// [`write_atomic`], calling `before_rename` with the temporary file's path once it is
+/// written and synced, right before it replaces `path`: where a crash-consistency test
+/// stops the process to prove a half-finished write is harmless.
+///
+/// # Errors
+/// As [`write_atomic`].
+pub fn write_atomic_with_hook(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce(&Path),
+) -> Result<(), MediaError> {
     let write_err = |p: &Path, source| MediaError::Write {
         path: p.to_owned(),
         source,
@@ -71,6 +85,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
+        before_rename(&tmp);
         fs::rename(&tmp, path)
     })();
     if let Err(source) = result {
