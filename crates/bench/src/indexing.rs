@@ -37,7 +37,8 @@ pub struct StageSplit {
     pub read: Duration,
     /// `content_hash` (BLAKE3) of the bytes.
     pub hash: Duration,
-    /// `glimpse_media::decode`: header checks, decode, EXIF orientation.
+    /// `glimpse_media::decode_scaled` with the engine's [`glimpse_media::MinSize`]: header
+    /// checks, decode (large JPEGs at 1/2–1/8 scale), EXIF orientation.
     pub decode: Duration,
     /// `thumbnail` + `encode_thumbnail_jpeg` + `write_atomic`.
     pub thumbnail: Duration,
@@ -49,6 +50,27 @@ pub struct StageSplit {
     pub batch: usize,
     /// `VectorIndex::upsert` (F16) per vector; the engine's SQLite transaction is not in it.
     pub upsert: Duration,
+    /// How far the scaled decode moves the model input (untimed).
+    pub scaled: ScaledParity,
+}
+
+/// The CLIP input of the scaled decode compared with that of a full-size decode of the
+/// same file, over the sample's photos that were decoded scaled.
+#[derive(Debug, Clone, Default)]
+pub struct ScaledParity {
+    /// Photos of the sample decoded at a reduced scale.
+    pub photos: usize,
+    /// The largest scale denominator used (1: none).
+    pub max_denominator: u32,
+    /// Largest |scaled - full| over every value of every compared tensor, in the model's
+    /// normalised units.
+    pub max_abs: f64,
+    /// Mean |scaled - full| over every value of every compared tensor, normalised units.
+    pub mean_abs: f64,
+    /// `max_abs` in 8-bit levels (undoing the normalisation's std and rescale).
+    pub max_levels: f64,
+    /// `mean_abs` in 8-bit levels.
+    pub mean_levels: f64,
 }
 
 impl StageSplit {
@@ -233,6 +255,12 @@ pub fn stage_split(
 ) -> Result<StageSplit> {
     let embedder = Embedder::load(model, DeviceChoice::Cpu)?;
     let preprocessor = embedder.preprocessor().clone();
+    // What the engine's decode threads ask for (see glimpse-engine's decode.rs).
+    let need = glimpse_media::MinSize::for_outputs(
+        preprocessor.min_source_short_edge(),
+        glimpse_media::THUMBNAIL_MAX_EDGE_PX,
+    );
+    let mut parity = ParityAccumulator::new(&preprocessor);
     let thumbs = scratch.join("bench-thumbs");
     let mut split = StageSplit {
         photos: files.len(),
@@ -251,9 +279,8 @@ pub fn stage_split(
         split.hash += t.elapsed();
 
         let t = Instant::now();
-        let decoded = glimpse_media::decode(path, &bytes)?;
+        let decoded = glimpse_media::decode_scaled(path, &bytes, need)?;
         split.decode += t.elapsed();
-        drop(bytes);
 
         let t = Instant::now();
         let thumb = glimpse_media::thumbnail(&decoded.image, glimpse_media::THUMBNAIL_MAX_EDGE_PX);
@@ -266,9 +293,20 @@ pub fn stage_split(
         split.thumbnail += t.elapsed();
 
         let t = Instant::now();
-        pixels.push(preprocessor.pixels(&decoded.image)?);
+        let input = preprocessor.pixels(&decoded.image)?;
         split.preprocess += t.elapsed();
+
+        if decoded.scale_denominator > 1 {
+            let full = glimpse_media::decode(path, &bytes)?;
+            parity.add(
+                &input,
+                &preprocessor.pixels(&full.image)?,
+                decoded.scale_denominator,
+            );
+        }
+        pixels.push(input);
     }
+    split.scaled = parity.finish();
 
     // One warm-up pass so the first batch does not carry one-off allocation costs.
     embedder.embed_pixels(&pixels[..1])?;
@@ -299,6 +337,55 @@ pub fn stage_split(
         *stage /= n;
     }
     Ok(split)
+}
+
+/// Sums |scaled - full| over CLIP inputs.
+struct ParityAccumulator {
+    /// Normalised units -> 8-bit levels, per channel.
+    to_levels: [f64; 3],
+    parity: ScaledParity,
+    sum: f64,
+    values: u64,
+}
+
+impl ParityAccumulator {
+    fn new(preprocessor: &glimpse_embed::Preprocessor) -> Self {
+        let config = preprocessor.config();
+        let std = config.normalize.map_or([1.0; 3], |(_, std)| std);
+        let rescale = config.rescale.map_or(1.0, f64::from);
+        Self {
+            to_levels: std.map(|s| f64::from(s) / rescale),
+            parity: ScaledParity {
+                max_denominator: 1,
+                ..ScaledParity::default()
+            },
+            sum: 0.0,
+            values: 0,
+        }
+    }
+
+    fn add(&mut self, scaled: &glimpse_embed::Pixels, full: &glimpse_embed::Pixels, denom: u32) {
+        let plane = scaled.height() * scaled.width();
+        for (i, (a, b)) in scaled.as_slice().iter().zip(full.as_slice()).enumerate() {
+            let d = f64::from((a - b).abs());
+            self.sum += d;
+            self.parity.max_abs = self.parity.max_abs.max(d);
+            let levels = d * self.to_levels[(i / plane.max(1)).min(2)];
+            self.parity.max_levels = self.parity.max_levels.max(levels);
+            self.parity.mean_levels += levels;
+        }
+        self.values += scaled.as_slice().len() as u64;
+        self.parity.photos += 1;
+        self.parity.max_denominator = self.parity.max_denominator.max(denom);
+    }
+
+    fn finish(mut self) -> ScaledParity {
+        if self.values > 0 {
+            self.parity.mean_abs = self.sum / self.values as f64;
+            self.parity.mean_levels /= self.values as f64;
+        }
+        self.parity
+    }
 }
 
 /// The report as markdown tables.
@@ -347,7 +434,10 @@ pub fn markdown(r: &IndexReport) -> String {
     let rows = vec![
         vec!["read file".to_owned(), ms(s.read)],
         vec!["content hash (BLAKE3)".to_owned(), ms(s.hash)],
-        vec!["decode + EXIF orientation".to_owned(), ms(s.decode)],
+        vec![
+            "decode (large JPEGs DCT-scaled) + EXIF orientation".to_owned(),
+            ms(s.decode),
+        ],
         vec![
             "thumbnail (resize + JPEG + write)".to_owned(),
             ms(s.thumbnail),
@@ -358,7 +448,7 @@ pub fn markdown(r: &IndexReport) -> String {
             format!("**{}**", ms(s.decode_side())),
         ],
         vec![
-            format!("**embed** (ViT-B/32, batch {})", s.batch),
+            format!("**embed** (the model, batch {})", s.batch),
             format!("**{}**", ms(s.embed)),
         ],
         vec![
@@ -379,6 +469,23 @@ pub fn markdown(r: &IndexReport) -> String {
         size(s.bytes)
     ));
     out.push_str(&table(&["stage", "per image"], &rows));
+    let p = &s.scaled;
+    if p.photos > 0 {
+        out.push_str(&format!(
+            "\nScaled JPEG decode: {} of the {} sample photos decoded at down to 1/{}; their CLIP \
+             input vs a full-size decode: max |Δ| {:.4} (= {:.2} 8-bit levels), mean |Δ| {:.5} \
+             (= {:.3} levels).\n",
+            p.photos,
+            s.photos,
+            p.max_denominator,
+            p.max_abs,
+            p.max_levels,
+            p.mean_abs,
+            p.mean_levels
+        ));
+    } else {
+        out.push_str("\nScaled JPEG decode: no sample photo was large enough to scale.\n");
+    }
     out.push_str(&format!(
         "\nFirst search after indexing (text embedding + index + catalog): {} ({} hits)\n",
         ms(r.first_search),

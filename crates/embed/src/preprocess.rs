@@ -131,6 +131,19 @@ impl Preprocessor {
         }
     }
 
+    /// The shortest source edge, in pixels, this preprocessor can start from without its
+    /// resize target exceeding the source: the short-edge target, the larger side of an
+    /// exact resize, or `None` when there is no resize (the crop then takes pixels at the
+    /// source's own scale, so a smaller source would change what the model sees). Lets a
+    /// decoder produce a smaller image (e.g. a DCT-scaled JPEG) that still covers it.
+    pub fn min_source_short_edge(&self) -> Option<u32> {
+        match self.config.resize {
+            None => None,
+            Some(ResizeTarget::ShortestEdge(short)) => Some(short),
+            Some(ResizeTarget::Exact { height, width }) => Some(height.max(width)),
+        }
+    }
+
     /// The crop window `[left, top, right, bottom)` in resized coordinates for an image
     /// resized to `width`×`height`. It lies outside the image where padding is added.
     pub fn crop_box(&self, width: u32, height: u32) -> [i64; 4] {

@@ -70,7 +70,7 @@ impl Decoder {
             }
             Ok(Some(content)) => {
                 // The thumbnail cache was cleared: make it again, keep the embedding.
-                return match glimpse_media::decode(&file.path, &bytes)
+                return match glimpse_media::decode_scaled(&file.path, &bytes, self.decode_need())
                     .map_err(|e| e.reason())
                     .and_then(|d| self.write_thumbnail(&d.image, &thumb_path))
                 {
@@ -89,7 +89,9 @@ impl Decoder {
             }
         }
 
-        let decoded = match glimpse_media::decode(&file.path, &bytes) {
+        // One decode feeds both the thumbnail and the model input, at the smallest scale
+        // that still leaves both resizes a 2× margin (a 12 MP JPEG decodes at 1/4).
+        let decoded = match glimpse_media::decode_scaled(&file.path, &bytes, self.decode_need()) {
             Ok(d) => d,
             Err(e) => {
                 return Next::Write(WriteOp::Failed {
@@ -102,6 +104,7 @@ impl Decoder {
         if let Err(reason) = self.write_thumbnail(&decoded.image, &thumb_path) {
             return Next::Write(WriteOp::Failed { file, reason });
         }
+        crate::stall::at(crate::stall::Point::Thumbnail);
         let pixels = match self.preprocessor.pixels(&decoded.image) {
             Ok(p) => p,
             Err(e) => {
@@ -127,6 +130,15 @@ impl Decoder {
         })
     }
 
+    /// How large a decoded image the thumbnail and the model input need (see
+    /// [`glimpse_media::MinSize::for_outputs`]).
+    fn decode_need(&self) -> glimpse_media::MinSize {
+        glimpse_media::MinSize::for_outputs(
+            self.preprocessor.min_source_short_edge(),
+            self.thumbnail_edge_px,
+        )
+    }
+
     fn known_content(&self, hash: &[u8; 32]) -> glimpse_catalog::Result<Option<i64>> {
         let Some(content) = self.catalog.content_by_hash(hash)? else {
             return Ok(None);
@@ -141,7 +153,8 @@ impl Decoder {
         let thumb = glimpse_media::thumbnail(image, self.thumbnail_edge_px);
         let bytes = glimpse_media::encode_thumbnail_jpeg(&thumb, THUMBNAIL_JPEG_QUALITY)
             .map_err(|e| format!("cannot make a thumbnail: {}", e.reason()))?;
-        match glimpse_media::write_atomic(path, &bytes) {
+        let stall = |_: &Path| crate::stall::at(crate::stall::Point::ThumbnailWrite);
+        match glimpse_media::write_atomic_with_hook(path, &bytes, stall) {
             Ok(()) => Ok(()),
             // A failing thumbnail folder (disk full, permissions) is the store's failure,
             // not the photo's: stop rather than mark every following photo as failed.
@@ -196,5 +209,77 @@ fn stat(path: &Path) -> Result<(u64, i64), ReadError> {
         Ok(_) => Err(ReadError::Failed("not a regular file".into())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ReadError::Vanished),
         Err(e) => Err(ReadError::Failed(format!("cannot read: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod scaled_decode_parity {
+    use std::path::Path;
+
+    use glimpse_embed::{DeviceChoice, Embedder, ModelFiles};
+
+    fn clip_reference() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/clip-reference")
+    }
+
+    fn one_minus_cos(a: &[f32], b: &[f32]) -> f32 {
+        let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        1.0 - dot / (norm(a) * norm(b))
+    }
+
+    /// The decode threads' scaled decode moves the model input and the embedding of the
+    /// reference photos it applies to by less than the embedder's parity tolerances
+    /// (`tests/tests/embed_parity.rs`: pixel mean abs diff 0.01, 1-cos 5e-5), compared
+    /// with the full-size decode that those parity tests check against Hugging Face.
+    #[test]
+    fn scaled_decode_stays_within_the_embedder_parity_tolerances() {
+        let dir = clip_reference();
+        let files = ModelFiles::from_dir(&dir.join("model")).expect("tiny CLIP fixture");
+        let embedder = Embedder::load(&files, DeviceChoice::Cpu).expect("loads");
+        let pre = embedder.preprocessor();
+        let need = glimpse_media::MinSize::for_outputs(
+            pre.min_source_short_edge(),
+            glimpse_media::THUMBNAIL_MAX_EDGE_PX,
+        );
+        let mut scaled_count = 0;
+        for entry in std::fs::read_dir(dir.join("images")).expect("reference images") {
+            let path = entry.expect("entry").path();
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let Ok(scaled) = glimpse_media::decode_scaled(&path, &bytes, need) else {
+                continue;
+            };
+            if scaled.scale_denominator == 1 {
+                continue;
+            }
+            scaled_count += 1;
+            let full = glimpse_media::decode(&path, &bytes).expect("full decode");
+            let scaled_pixels = pre.pixels(&scaled.image).expect("scaled pixels");
+            let full_pixels = pre.pixels(&full.image).expect("full pixels");
+            let (a, b) = (scaled_pixels.as_slice(), full_pixels.as_slice());
+            let mad = a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;
+            let max = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            let vectors = embedder
+                .embed_pixels(&[scaled_pixels.clone(), full_pixels.clone()])
+                .expect("embeds");
+            let d = one_minus_cos(&vectors[0], &vectors[1]);
+            eprintln!(
+                "{}: 1/{} scale, pixel mean abs diff {mad:.5}, max {max:.4}, 1-cos {d:.2e}",
+                path.display(),
+                scaled.scale_denominator
+            );
+            assert!(mad <= 0.01, "{}: pixel mean abs diff {mad}", path.display());
+            assert!(d <= 5e-5, "{}: 1-cos {d:e}", path.display());
+        }
+        assert!(
+            scaled_count > 0,
+            "the 1600×1203 reference photo must take the scaled path"
+        );
     }
 }

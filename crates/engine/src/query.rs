@@ -205,7 +205,11 @@ impl Library {
     fn embed_file(&self, path: &Path) -> Result<Vec<f32>> {
         let embedder = self.embedder()?;
         let bytes = glimpse_media::read_file(path)?;
-        let decoded = glimpse_media::decode(path, &bytes)?;
+        let need = glimpse_media::MinSize::for_outputs(
+            embedder.preprocessor().min_source_short_edge(),
+            self.thumbnail_edge_px,
+        );
+        let decoded = glimpse_media::decode_scaled(path, &bytes, need)?;
         let pixels = embedder.preprocessor().pixels(&decoded.image)?;
         embedder
             .embed_pixels(std::slice::from_ref(&pixels))?

@@ -3,7 +3,9 @@
 //! This crate owns everything Glimpse does with an image file's content: recognising the
 //! real format from its bytes ([`sniff`]), a cheap file-name filter for the folder scanner
 //! ([`is_candidate`]), reading a file with a size cap ([`read_file`]), decoding with
-//! EXIF orientation applied and hard limits checked *before* decoding ([`decode`]), EXIF
+//! EXIF orientation applied and hard limits checked *before* decoding ([`decode`]; large
+//! JPEGs at 1/2–1/8 scale in the DCT domain when only a smaller image is needed:
+//! [`decode_scaled`], [`MinSize`]), EXIF
 //! date and camera ([`Metadata`]), a content hash for rename/duplicate detection
 //! ([`content_hash`]), flattening to 8-bit RGB on white ([`to_rgb8_on_white`]), and the
 //! thumbnail ([`thumbnail`], [`encode_thumbnail_jpeg`], [`write_atomic`]).
@@ -48,10 +50,10 @@ mod hash;
 mod metadata;
 mod thumbnail;
 
-pub use decode::{Decoded, decode};
+pub use decode::{Decoded, MinSize, SCALED_DECODE_MARGIN, decode, decode_scaled};
 pub use error::MediaError;
 pub use format::{Format, is_candidate, sniff};
-pub use fs::{read_file, write_atomic};
+pub use fs::{read_file, write_atomic, write_atomic_with_hook};
 pub use hash::{ContentHash, content_hash};
 pub use metadata::Metadata;
 pub use thumbnail::{encode_thumbnail_jpeg, thumbnail, to_rgb8_on_white};
