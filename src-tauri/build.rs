@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "setSettings",
     "hideQuickSearch",
     "showQuickSearch",
+    "startDrag",
 ];
 
 fn main() {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use glimpse_embed::source::{DEFAULT_MODEL_REPO, DownloadProgress, ModelSource};
 use glimpse_engine::{Library, LibraryError, SimilarTo};
 use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_opener::OpenerExt;
 
 use crate::dto::{
@@ -23,7 +24,7 @@ use crate::error::IpcError;
 use crate::events::{MAX_RATE_HZ, names};
 use crate::open::{self, ModelChoice};
 use crate::state::AppState;
-use crate::{model, settings, tray, windows};
+use crate::{model, settings, thumbcache, tray, windows};
 
 /// What every command returns.
 pub type CmdResult<T> = Result<T, IpcError>;
@@ -361,36 +362,151 @@ pub async fn useModelDir(
     .map_err(IpcError::internal)?
 }
 
-/// The settings.
+/// The settings. "Launch at login" is read from the system (the autostart entry), so it
+/// is true only while the entry really exists.
 #[tauri::command]
-pub fn getSettings(state: State<'_, Arc<AppState>>) -> Settings {
-    state.settings()
+pub fn getSettings(app: AppHandle, state: State<'_, Arc<AppState>>) -> Settings {
+    let mut settings = state.settings();
+    match app.autolaunch().is_enabled() {
+        Ok(enabled) => settings.launch_at_login = enabled,
+        Err(e) => tracing::warn!(error = %e, "cannot tell whether Glimpse launches at login"),
+    }
+    settings
+}
+
+/// Turns the autostart entry on or off, if that is a change.
+fn apply_launch_at_login(app: &AppHandle, on: bool) -> CmdResult<()> {
+    let manager = app.autolaunch();
+    if manager.is_enabled().ok() == Some(on) {
+        return Ok(());
+    }
+    let outcome = if on {
+        manager.enable()
+    } else {
+        manager.disable()
+    };
+    outcome.map_err(|e| {
+        let what = if on { "turned on" } else { "turned off" };
+        IpcError::new(
+            "io",
+            format!("Launching at login could not be {what}: {e}."),
+        )
+    })
+}
+
+/// An empty or blank thumbnail folder means the default one.
+fn normalise_thumbnail_dir(dir: Option<String>) -> Option<String> {
+    dir.map(|d| d.trim().to_string()).filter(|d| !d.is_empty())
+}
+
+/// The model to reopen with: the current one, as at start (nothing goes online).
+fn current_choice(state: &AppState) -> ModelChoice {
+    open::choose_at_start(state)
+}
+
+/// Moves the thumbnail cache for `new` settings and saves them, reopening the library on
+/// the new folder. Nothing is lost on failure: the copy is undone, the settings stay, the
+/// library reopens as it was.
+fn move_thumbnails(app: &AppHandle, state: &Arc<AppState>, new: Settings) -> CmdResult<()> {
+    let old = state.settings();
+    let current = open::config(state, None).thumbnails();
+    let mut target_config = open::config(state, None);
+    target_config.thumbnail_dir = new.thumbnail_dir.as_ref().map(PathBuf::from);
+    let target = target_config.thumbnails();
+    let folders: Vec<PathBuf> = state
+        .library()
+        .and_then(|lib| lib.folders().map_err(IpcError::from))?
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    // The default folder is always ours, whatever it holds.
+    if new.thumbnail_dir.is_some() {
+        thumbcache::check_target(&target, &current, &folders)
+            .map_err(|e| IpcError::invalid(e.to_string()))?;
+    }
+    // Stop the pipeline so no thumbnail is written to the old folder during the copy.
+    let stopped = match state.take_for_reopen(open::REOPEN_PATIENCE) {
+        Some(lib) => {
+            drop(lib);
+            true
+        }
+        None => false,
+    };
+    let restore = |e: IpcError| {
+        open::reopen(app, state, current_choice(state));
+        e
+    };
+    let copied = thumbcache::copy_all(&current, &target)
+        .map_err(|e| restore(IpcError::new("io", e.to_string())))?;
+    if let Err(e) = state.save_settings(new) {
+        copied.undo();
+        return Err(restore(IpcError::new("io", e.to_string())));
+    }
+    open::reopen(app, state, current_choice(state));
+    if stopped {
+        let left = thumbcache::remove_all(&current);
+        if left > 0 {
+            tracing::warn!(left, folder = %current.display(), "old thumbnails left behind");
+        }
+    } else {
+        // The old library may still be writing there: keep its files rather than lose one.
+        tracing::warn!(folder = %current.display(), "old thumbnail folder kept: the library was busy");
+    }
+    tracing::info!(from = %current.display(), to = %target.display(), model_source = %old.model_source, "thumbnail cache moved");
+    Ok(())
 }
 
 /// Saves the settings. A changed model source takes effect at once (the library reopens in
-/// the background); the thread count at the next start.
+/// the background); a changed thumbnail folder moves the cache first (resolving once it is
+/// moved); launch at login writes or removes the autostart entry; the thread count applies
+/// at the next start.
 #[tauri::command]
 pub async fn setSettings(
     app: AppHandle,
     state: State<'_, Arc<AppState>>,
     settings: Settings,
 ) -> CmdResult<Settings> {
-    if settings.launch_at_login {
-        return Err(IpcError::invalid(
-            "Launching at login is not supported yet.",
-        ));
-    }
-    if settings.thumbnail_dir.is_some() {
-        return Err(IpcError::invalid(
-            "A separate thumbnail folder is not supported yet.",
-        ));
+    let mut settings = settings;
+    settings.thumbnail_dir = normalise_thumbnail_dir(settings.thumbnail_dir);
+    if let Some(dir) = &settings.thumbnail_dir
+        && !std::path::Path::new(dir).is_absolute()
+    {
+        return Err(IpcError::invalid(format!(
+            "“{dir}” is not an absolute folder path."
+        )));
     }
     let source = crate::settings::model_source(&settings.model_source)
         .map_err(|e| IpcError::invalid(e.to_string()))?;
-    let changed = state.settings().model_source != settings.model_source;
-    state
-        .save_settings(settings.clone())
-        .map_err(|e| IpcError::new("io", e.to_string()))?;
+    let before = state.settings();
+    let was_launching = app
+        .autolaunch()
+        .is_enabled()
+        .unwrap_or(before.launch_at_login);
+    apply_launch_at_login(&app, settings.launch_at_login)?;
+
+    if before.thumbnail_dir != settings.thumbnail_dir {
+        let state = state.inner().clone();
+        let new = settings.clone();
+        let moved = {
+            let app = app.clone();
+            tauri::async_runtime::spawn_blocking(move || move_thumbnails(&app, &state, new))
+                .await
+                .map_err(IpcError::internal)
+                .and_then(|r| r)
+        };
+        if let Err(e) = moved {
+            // Leave launch at login as it was too: the whole save failed.
+            let _ = apply_launch_at_login(&app, was_launching);
+            return Err(e);
+        }
+        return Ok(settings);
+    }
+
+    let changed = before.model_source != settings.model_source;
+    if let Err(e) = state.save_settings(settings.clone()) {
+        let _ = apply_launch_at_login(&app, was_launching);
+        return Err(IpcError::new("io", e.to_string()));
+    }
     if changed && state.model_override.is_none() {
         let state = state.inner().clone();
         tauri::async_runtime::spawn_blocking(move || {

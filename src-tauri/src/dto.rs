@@ -225,9 +225,10 @@ pub struct Settings {
     pub model_source: String,
     /// Threads that decode photos while indexing (0 = cores − 1). Applies at the next start.
     pub cpu_threads: u32,
-    /// A separate thumbnail folder. Not supported yet: always `null`.
+    /// Where thumbnails are kept (`null`: `thumbs/` in the data folder). Changing it moves
+    /// the cache (see [`crate::thumbcache`]).
     pub thumbnail_dir: Option<String>,
-    /// Start with the session. Not supported yet: always `false`.
+    /// Start with the session (an XDG autostart entry on Linux).
     pub launch_at_login: bool,
 }
 

@@ -12,6 +12,7 @@
 //! See [`launch`] for the environment variables and demo mode.
 
 pub mod commands;
+pub mod drag_out;
 pub mod dto;
 pub mod error;
 pub mod events;
@@ -23,6 +24,7 @@ pub mod settings;
 pub mod shortcut;
 pub mod state;
 pub mod thumb;
+pub mod thumbcache;
 pub mod tray;
 pub mod windows;
 
@@ -51,6 +53,8 @@ pub fn run() -> Result<(), String> {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(shortcut::plugin())
+        // Its own commands are granted to no window: the shell calls it from `setSettings`.
+        .plugin(tauri_plugin_autostart::Builder::new().build())
         .manage(state.clone())
         .register_asynchronous_uri_scheme_protocol(thumb::SCHEME, thumb::handle)
         .invoke_handler(tauri::generate_handler![
@@ -70,6 +74,7 @@ pub fn run() -> Result<(), String> {
             commands::setSettings,
             commands::hideQuickSearch,
             commands::showQuickSearch,
+            drag_out::startDrag,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

@@ -17,7 +17,7 @@ use crate::settings;
 use crate::state::AppState;
 
 /// How long a reopen waits for commands still using the old library.
-const REOPEN_PATIENCE: Duration = Duration::from_secs(30);
+pub const REOPEN_PATIENCE: Duration = Duration::from_secs(30);
 
 /// The model to open with, and how to describe it.
 pub struct ModelChoice {
@@ -65,13 +65,15 @@ pub fn choose_at_start(state: &AppState) -> ModelChoice {
     }
 }
 
-fn config(state: &AppState, files: Option<ModelFiles>) -> LibraryConfig {
+/// The library's configuration for the current settings.
+pub fn config(state: &AppState, files: Option<ModelFiles>) -> LibraryConfig {
     let mut config = LibraryConfig::new(state.data_dir());
     config.model = files;
-    let threads = state.settings().cpu_threads;
-    if threads > 0 {
-        config.decode_threads = threads as usize;
+    let settings = state.settings();
+    if settings.cpu_threads > 0 {
+        config.decode_threads = settings.cpu_threads as usize;
     }
+    config.thumbnail_dir = settings.thumbnail_dir.map(std::path::PathBuf::from);
     config
 }
 

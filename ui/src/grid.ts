@@ -194,6 +194,11 @@ export interface GridOptions {
   onExitTop?: () => void;
   /** A printable key typed in the grid: it belongs in the search box. */
   onTypeAhead?: (key: string) => void;
+  /**
+   * A tile is being dragged: the owner starts a native drag of the photo as a file (the
+   * web page's own drag is cancelled, since other apps cannot take a web drag as a file).
+   */
+  onDragOut?: (index: number) => void;
 }
 
 interface Tile {
@@ -252,6 +257,7 @@ export class VirtualGrid {
     this.element.addEventListener("keydown", this.onKeyDown);
     this.element.addEventListener("click", this.onClick);
     this.element.addEventListener("dblclick", this.onDoubleClick);
+    this.element.addEventListener("dragstart", this.onDragStart);
     if (typeof ResizeObserver !== "undefined") {
       this.resizeObserver = new ResizeObserver((entries) => {
         const box = entries[entries.length - 1]?.contentRect;
@@ -404,6 +410,7 @@ export class VirtualGrid {
     this.element.removeEventListener("keydown", this.onKeyDown);
     this.element.removeEventListener("click", this.onClick);
     this.element.removeEventListener("dblclick", this.onDoubleClick);
+    this.element.removeEventListener("dragstart", this.onDragStart);
   }
 
   private relayout(): void {
@@ -475,6 +482,14 @@ export class VirtualGrid {
     if (index >= 0) this.options.onOpen(index, "preview");
   };
 
+  private readonly onDragStart = (event: DragEvent): void => {
+    const index = this.indexOfEvent(event);
+    if (index < 0 || !this.options.onDragOut) return;
+    event.preventDefault();
+    this.select(index);
+    this.options.onDragOut(index);
+  };
+
   private acquire(): Tile {
     const pooled = this.pool.pop();
     if (pooled) return pooled;
@@ -482,6 +497,7 @@ export class VirtualGrid {
     el.className = "tile";
     el.dataset.testid = "tile";
     el.setAttribute("role", "option");
+    el.draggable = true;
     const img = document.createElement("img");
     img.className = "tile-img";
     img.alt = "";

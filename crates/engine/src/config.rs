@@ -25,6 +25,9 @@ pub struct LibraryConfig {
     pub batch_size: usize,
     /// Longest edge of thumbnails, in pixels.
     pub thumbnail_edge_px: u32,
+    /// Where thumbnails live; `None`: `thumbs/` in the data directory. Thumbnails are a
+    /// cache (rebuilt from the photos), so they may live on another disk.
+    pub thumbnail_dir: Option<PathBuf>,
     /// Share of the CPU indexing may use, in percent (10–100); see
     /// [`crate::Library::set_cpu_limit`].
     pub cpu_percent: u8,
@@ -46,6 +49,7 @@ impl LibraryConfig {
             decode_threads: cores.saturating_sub(1).max(1),
             batch_size: 16,
             thumbnail_edge_px: glimpse_media::THUMBNAIL_MAX_EDGE_PX,
+            thumbnail_dir: None,
             cpu_percent: 100,
             watch: glimpse_watch::WatchOptions::default(),
         }
@@ -56,12 +60,25 @@ impl LibraryConfig {
         self.model = Some(model);
         self
     }
+
+    /// The folder thumbnails are written to: [`Self::thumbnail_dir`] or the default.
+    pub fn thumbnails(&self) -> PathBuf {
+        self.thumbnail_dir
+            .clone()
+            .unwrap_or_else(|| default_thumbnail_dir(&self.data_dir))
+    }
+}
+
+/// The default thumbnail folder of a data directory (`<data_dir>/thumbs`).
+fn default_thumbnail_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("thumbs")
 }
 
 /// Where each store lives inside the data directory.
 #[derive(Debug, Clone)]
 pub(crate) struct DataPaths {
     pub(crate) root: PathBuf,
+    thumbs: PathBuf,
 }
 
 impl DataPaths {
@@ -79,7 +96,7 @@ impl DataPaths {
     }
 
     pub(crate) fn thumbnails(&self) -> PathBuf {
-        self.root.join("thumbs")
+        self.thumbs.clone()
     }
 
     /// Thumbnails are named by content hash: a renamed file keeps its thumbnail, and a
@@ -89,9 +106,10 @@ impl DataPaths {
         self.thumbnails().join(&hex[..2]).join(format!("{hex}.jpg"))
     }
 
-    pub(crate) fn new(root: &Path) -> Self {
+    pub(crate) fn new(config: &LibraryConfig) -> Self {
         Self {
-            root: root.to_path_buf(),
+            root: config.data_dir.clone(),
+            thumbs: config.thumbnails(),
         }
     }
 }

@@ -123,6 +123,9 @@ pub struct Library {
     reconciliation: Reconciliation,
     pub(crate) watcher: Mutex<Option<glimpse_watch::Watcher>>,
     pub(crate) watch_options: glimpse_watch::WatchOptions,
+    /// The thumbnail size, so a file embedded for "similar to this file" is decoded exactly
+    /// as indexing decodes it (the same scaled JPEG decode gives the same vector).
+    pub(crate) thumbnail_edge_px: u32,
 }
 
 impl std::fmt::Debug for Library {
@@ -139,7 +142,7 @@ impl Library {
     /// is configured, reconciles the vector index with the catalog and starts the pipeline
     /// threads (idle until work is queued).
     pub fn open(config: LibraryConfig) -> Result<Self> {
-        let paths = DataPaths::new(&config.data_dir);
+        let paths = DataPaths::new(&config);
         std::fs::create_dir_all(&paths.root)
             .map_err(|e| LibraryError::io(&paths.root, "cannot create the data folder", e))?;
         let catalog = Catalog::open(&paths.catalog())?;
@@ -250,6 +253,7 @@ impl Library {
             reconciliation,
             watcher: Mutex::new(None),
             watch_options: config.watch,
+            thumbnail_edge_px: config.thumbnail_edge_px,
         })
     }
 

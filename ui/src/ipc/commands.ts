@@ -24,6 +24,7 @@ export const COMMANDS = {
   getSettings: "getSettings",
   setSettings: "setSettings",
   hideQuickSearch: "hideQuickSearch",
+  startDrag: "startDrag",
 } as const;
 
 /** A command name of the contract. */
@@ -110,4 +111,12 @@ export function setSettings(settings: Settings): Promise<Settings> {
 /** Hides the quick-search window. */
 export function hideQuickSearch(): Promise<null> {
   return call("hideQuickSearch");
+}
+
+/**
+ * Starts dragging a photo out of the window as a file. The shell finds the file and its
+ * thumbnail (the drag icon) from the id: the page never hands it a path.
+ */
+export function startDrag(photoId: number): Promise<null> {
+  return call("startDrag", { photoId });
 }

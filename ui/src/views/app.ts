@@ -152,6 +152,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
       input.value += key;
       controller.setQuery(input.value);
     },
+    onDragOut: (index) => void dragOut(grid.hits[index]),
   });
 
   const controller = new SearchController({ search: ipc.search, similar: ipc.similar }, () => render());
@@ -268,6 +269,22 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
       toasts.error(error);
     }
   }
+
+  // The photo being dragged out of the window: if the drag comes back over the window, it
+  // is not a folder being dropped in.
+  let draggingOut: string | null = null;
+  async function dragOut(hit: Hit | undefined): Promise<void> {
+    if (!hit) return;
+    draggingOut = hit.path;
+    try {
+      await ipc.startDrag(hit.photoId);
+    } catch (error) {
+      draggingOut = null;
+      toasts.error(error);
+    }
+  }
+  const isOwnDrag = (paths: readonly string[] | undefined): boolean =>
+    draggingOut !== null && paths !== undefined && paths.length === 1 && paths[0] === draggingOut;
 
   let shownGeneration = -1;
   let shownHits: readonly Hit[] | null = null;
@@ -397,7 +414,13 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
 
   const ready = (async () => {
     try {
+      let ownDrag = false;
       const unlisten = await ipc.onDragDrop((event) => {
+        if (event.type === "enter") ownDrag = isOwnDrag(event.paths);
+        if (ownDrag) {
+          if (event.type === "drop") draggingOut = null;
+          return;
+        }
         if (event.type === "enter" || event.type === "over") dropOverlay.hidden = false;
         else dropOverlay.hidden = true;
         if (event.type === "drop" && event.paths.length > 0) void library.addFolders(event.paths);

@@ -1,5 +1,6 @@
 // The quick-search window (`?view=quick`): a compact search box and a short list of
-// results. ↑/↓ select, Enter opens the photo and hides the window, Esc hides it.
+// results. ↑/↓ select, Enter opens the photo and hides the window, Esc hides it, and so
+// does leaving the window (blur).
 import { baseName, formatScore } from "../format";
 import * as ipc from "../ipc";
 import type { Hit } from "../ipc";
@@ -156,6 +157,9 @@ export function mountQuick(root: HTMLElement): QuickHandle {
     input.select();
   };
   window.addEventListener("focus", onFocus);
+  // Like a menu: clicking into another app puts the quick window away.
+  const onBlur = (): void => void hide();
+  window.addEventListener("blur", onBlur);
   input.focus();
   render(controller.state);
 
@@ -163,6 +167,7 @@ export function mountQuick(root: HTMLElement): QuickHandle {
     destroy(): void {
       controller.dispose();
       window.removeEventListener("focus", onFocus);
+      window.removeEventListener("blur", onBlur);
       root.replaceChildren();
     },
   };

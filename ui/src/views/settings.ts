@@ -65,11 +65,12 @@ export class SettingsPanel {
 
     this.thumbDir = h("input", {
       class: "field",
+      testid: "settings-thumbnail-dir",
       attrs: { type: "text", id: thumbId, spellcheck: "false", autocomplete: "off", placeholder: "Default location" },
     });
-    this.launch = h("input", { attrs: { type: "checkbox", id: launchId } });
+    this.launch = h("input", { testid: "settings-launch", attrs: { type: "checkbox", id: launchId } });
 
-    this.message = h("p", { class: "settings-message", attrs: { role: "alert" }, hidden: true });
+    this.message = h("p", { class: "settings-message", testid: "settings-message", attrs: { role: "alert" }, hidden: true });
     this.save = h("button", { class: "btn btn-primary", testid: "settings-save", text: "Save", attrs: { type: "submit" } });
 
     const chooseModelDir = button("Choose…", () => void this.choose(this.dirInput, "Choose the model folder", () => {
@@ -126,6 +127,10 @@ export class SettingsPanel {
         { class: "settings-row" },
         h("label", { text: "Thumbnail cache", attrs: { for: thumbId } }),
         h("div", { class: "field-row" }, this.thumbDir, chooseThumbDir, resetThumbDir),
+        h("p", {
+          class: "settings-help",
+          text: "Choose an empty folder, for example on a bigger disk. Saving moves the thumbnails there; nothing has to be indexed again.",
+        }),
       ),
       h("div", { class: "choice settings-row" }, this.launch, h("label", { text: "Open Glimpse when I log in", attrs: { for: launchId } })),
       this.message,
@@ -235,14 +240,18 @@ export class SettingsPanel {
       return;
     }
     this.save.disabled = true;
+    const wanted = this.read();
+    const moving = (wanted.thumbnailDir ?? null) !== (this.loaded?.thumbnailDir ?? null);
+    if (moving) this.save.textContent = "Moving thumbnails…";
     try {
-      this.fill(await ipc.setSettings(this.read()));
+      this.fill(await ipc.setSettings(wanted));
       this.close();
       this.host.onInfo("Settings saved.");
     } catch (error) {
       this.showMessage(ipc.errorMessage(error));
     } finally {
       this.save.disabled = false;
+      this.save.textContent = "Save";
     }
   }
 

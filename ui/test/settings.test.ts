@@ -1,0 +1,66 @@
+// The settings panel: launch at login and the thumbnail cache location go to the shell as
+// they are; a refused save keeps the panel open with the shell's sentence.
+import { afterEach, describe, expect, test } from "vitest";
+import type { Settings } from "../src/ipc";
+import { SettingsPanel } from "../src/views/settings";
+import { mockShell, one, resetShell, settle, type Call, type Handler } from "./helpers";
+
+let panel: SettingsPanel | null = null;
+
+afterEach(() => {
+  panel = null;
+  document.body.replaceChildren();
+  resetShell();
+});
+
+const stored: Settings = { modelSource: "hub:openai/clip-vit-base-patch32", cpuThreads: 0, thumbnailDir: null, launchAtLogin: false };
+
+async function openPanel(handlers: Record<string, Handler> = {}): Promise<{ calls: Call[]; infos: string[] }> {
+  const infos: string[] = [];
+  const calls = mockShell({ getSettings: () => stored, setSettings: (args) => args.settings, ...handlers });
+  panel = new SettingsPanel({ onError: () => {}, onInfo: (m) => infos.push(m) });
+  document.body.append(panel.element);
+  await panel.open();
+  return { calls, infos };
+}
+
+function save(): void {
+  one<HTMLButtonElement>("settings-save").click();
+}
+
+describe("settings", () => {
+  test("launch at login and a thumbnail folder are saved as chosen", async () => {
+    const { calls, infos } = await openPanel();
+    one<HTMLInputElement>("settings-launch").click();
+    one<HTMLInputElement>("settings-thumbnail-dir").value = "  /mnt/big/glimpse-thumbs ";
+    save();
+    await settle(10);
+    const saved = calls.find((c) => c.cmd === "setSettings")?.args.settings as Settings;
+    expect(saved).toEqual({ ...stored, launchAtLogin: true, thumbnailDir: "/mnt/big/glimpse-thumbs" });
+    expect(panel?.isOpen).toBe(false);
+    expect(infos).toEqual(["Settings saved."]);
+  });
+
+  test("an empty thumbnail folder means the default (null)", async () => {
+    const { calls } = await openPanel({ getSettings: () => ({ ...stored, thumbnailDir: "/mnt/old" }) });
+    expect(one<HTMLInputElement>("settings-thumbnail-dir").value).toBe("/mnt/old");
+    one<HTMLInputElement>("settings-thumbnail-dir").value = "";
+    save();
+    await settle(10);
+    expect((calls.find((c) => c.cmd === "setSettings")?.args.settings as Settings).thumbnailDir).toBeNull();
+  });
+
+  test("a refused folder keeps the panel open with the shell's sentence", async () => {
+    await openPanel({
+      setSettings: () => Promise.reject({ code: "invalid", message: "/home/me/a-file: this is a file, not a folder." }),
+    });
+    one<HTMLInputElement>("settings-thumbnail-dir").value = "/home/me/a-file";
+    save();
+    expect(one("settings-save").textContent, "the button says what takes time").toBe("Moving thumbnails…");
+    await settle(10);
+    expect(panel?.isOpen).toBe(true);
+    expect(one("settings-message").hidden).toBe(false);
+    expect(one("settings-message").textContent).toBe("/home/me/a-file: this is a file, not a folder.");
+    expect(one("settings-save").textContent).toBe("Save");
+  });
+});
