@@ -341,3 +341,206 @@ pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
     eprintln!("e2e: screenshot {}", path.display());
     Ok(path)
 }
+
+// ---------------------------------------------------------------------------------------
+// Benchmark helpers (tests/bench.rs): a chosen app binary, and the app's processes as seen
+// in /proc (start time, resident memory).
+
+/// The app binary to measure: `$GLIMPSE_APP_BINARY` when set (e.g. a release build,
+/// `target/release/glimpse-app`, relative to the repository root), else the debug binary
+/// of [`app_binary`]. A binary given this way is not checked for staleness.
+pub fn bench_app_binary() -> Result<PathBuf> {
+    match std::env::var_os("GLIMPSE_APP_BINARY").filter(|v| !v.is_empty()) {
+        Some(bin) => {
+            let bin = PathBuf::from(bin);
+            let bin = if bin.is_absolute() {
+                bin
+            } else {
+                repo_root().join(bin)
+            };
+            ensure!(
+                bin.is_file(),
+                "GLIMPSE_APP_BINARY={} is not a file",
+                bin.display()
+            );
+            Ok(bin)
+        }
+        None => app_binary(),
+    }
+}
+
+impl App {
+    /// [`App::start`] for a given app binary (see [`bench_app_binary`]).
+    pub async fn start_binary(binary: &Path, env: &[(&str, &OsStr)]) -> Result<Self> {
+        let driver_bin = which("tauri-driver")?;
+        which("WebKitWebDriver")?;
+        let data_dir = tempfile::Builder::new().prefix("glimpse-e2e-").tempdir()?;
+        let (xvfb, display) = match std::env::var("DISPLAY") {
+            Ok(d) if !d.is_empty() => (None, d),
+            _ => {
+                let (group, display) = start_xvfb()?;
+                (Some(group), display)
+            }
+        };
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut cmd = Command::new(driver_bin);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", &display)
+        .env("NO_AT_BRIDGE", "1")
+        .env("GLIMPSE_DATA_DIR", data_dir.path())
+        .env("GLIMPSE_E2E", "1")
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .stdout(Stdio::null());
+        for k in [
+            "GLIMPSE_MODEL_DIR",
+            "GLIMPSE_DEMO",
+            "GLIMPSE_DEMO_DIR",
+            "HF_HUB_OFFLINE",
+        ] {
+            cmd.env_remove(k);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let driver = Group::spawn("tauri-driver", &mut cmd)?;
+        wait_for_port(port, "tauri-driver")?;
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": binary }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("cannot open a WebDriver session on the app")?;
+        Ok(Self {
+            client,
+            data_dir,
+            _driver: driver,
+            _xvfb: xvfb,
+        })
+    }
+
+    /// The app's process and every process below it (WebKit's web and network
+    /// processes), found under tauri-driver in /proc.
+    pub fn processes(&self) -> Result<Vec<Proc>> {
+        let all = list_processes()?;
+        let below = |root: u32| {
+            let mut found = vec![root];
+            let mut i = 0;
+            while i < found.len() {
+                let parent = found[i];
+                found.extend(all.iter().filter(|p| p.ppid == parent).map(|p| p.pid));
+                i += 1;
+            }
+            found
+        };
+        let under_driver = below(self._driver.child.id());
+        let app = all
+            .iter()
+            .find(|p| under_driver.contains(&p.pid) && p.name == "glimpse-app")
+            .context("no glimpse-app process under tauri-driver")?;
+        let tree = below(app.pid);
+        Ok(all.into_iter().filter(|p| tree.contains(&p.pid)).collect())
+    }
+}
+
+/// A process as seen in /proc.
+#[derive(Debug, Clone)]
+pub struct Proc {
+    /// Process id.
+    pub pid: u32,
+    /// Parent process id.
+    pub ppid: u32,
+    /// `comm` (at most 15 bytes: "WebKitWebProces").
+    pub name: String,
+    /// When it started (10 ms resolution: kernel clock ticks).
+    pub started: std::time::SystemTime,
+    /// Resident memory (`VmRSS`), KiB.
+    pub rss_kib: u64,
+    /// Proportional set size (`Pss` of smaps_rollup: shared pages split among their
+    /// users), KiB; 0 when unreadable.
+    pub pss_kib: u64,
+}
+
+fn list_processes() -> Result<Vec<Proc>> {
+    let uptime = std::fs::read_to_string("/proc/uptime").context("/proc/uptime: cannot read")?;
+    let now = std::time::SystemTime::now();
+    let uptime: f64 = uptime
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .context("/proc/uptime: unexpected format")?;
+    let ticks = clock_ticks();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").context("/proc: cannot list")? {
+        let Ok(entry) = entry else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // Processes may end while being read: skip those.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_string();
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        // After comm: state(0) ppid(1) … starttime is field 22 of stat, index 19 here.
+        let (Some(ppid), Some(start_ticks)) = (
+            fields.get(1).and_then(|v| v.parse::<u32>().ok()),
+            fields.get(19).and_then(|v| v.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        let age = (uptime - start_ticks as f64 / ticks).max(0.0);
+        let started = now - Duration::from_secs_f64(age);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let smaps =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        out.push(Proc {
+            pid,
+            ppid,
+            name,
+            started,
+            rss_kib: kib_field(&status, "VmRSS:"),
+            pss_kib: kib_field(&smaps, "Pss:"),
+        });
+    }
+    Ok(out)
+}
+
+fn kib_field(text: &str, key: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Kernel clock ticks per second (`getconf CLK_TCK`; 100 on Linux in practice).
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}

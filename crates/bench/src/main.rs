@@ -41,6 +41,11 @@ enum Command {
         /// Seed of the content.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Full size of a landscape photo, WIDTHxHEIGHT (PNGs and WebPs are smaller, see
+        /// `photos`). Small sizes such as 96x72 make large libraries (100k photos) quick
+        /// to generate and index.
+        #[arg(long = "size", default_value = "4000x3000", value_parser = parse_size)]
+        full_size: (u32, u32),
     },
     /// Index a folder into a fresh library: throughput, stage split, rescan, peak memory.
     Index {
@@ -129,8 +134,13 @@ fn main() -> Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::MakePhotos { out, count, seed } => {
-            let summary = photos::make_photos(&out, count, seed, photos::CAMERA_SIZE)?;
+        Command::MakePhotos {
+            out,
+            count,
+            seed,
+            full_size,
+        } => {
+            let summary = photos::make_photos(&out, count, seed, full_size)?;
             let rows: Vec<Vec<String>> = summary
                 .kinds
                 .iter()
@@ -221,6 +231,7 @@ fn main() -> Result<()> {
                 dim,
                 centres,
                 seed,
+                model: model.clone(),
             };
             let (rows, exact) = search::run_vectors(&options)?;
             println!("{}", search::markdown_vectors(&options, &rows, &exact));
@@ -231,6 +242,23 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Parses `WIDTHxHEIGHT`, both at least 16 px (the smallest PNG/WebP is 40 % of it).
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X', '×'])
+        .ok_or_else(|| format!("{text:?}: expected WIDTHxHEIGHT, e.g. 96x72"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|e| format!("{text:?}: {v:?} is not a size in pixels: {e}"))
+    };
+    let (w, h) = (parse(w)?, parse(h)?);
+    if w < 16 || h < 16 {
+        return Err(format!("{text:?}: both sides must be at least 16 px"));
+    }
+    Ok((w, h))
 }
 
 fn profile() -> &'static str {

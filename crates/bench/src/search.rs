@@ -146,6 +146,9 @@ pub struct SearchRow {
     pub p95: Duration,
     /// Mean recall@k against exact f32 search.
     pub recall: f64,
+    /// A typed query end to end: text embedding (warm) + this index's search, one per
+    /// [`TYPED_QUERIES`] entry and pass; empty without a model.
+    pub text_to_hits: Vec<Duration>,
 }
 
 /// Exact-search latency, for scale.
@@ -191,6 +194,9 @@ pub struct SearchOptions {
     pub centres: usize,
     /// Seed.
     pub seed: u64,
+    /// When set, each index is also queried with this model's text embeddings of
+    /// [`TYPED_QUERIES`], timing the embedding and the search together.
+    pub model: Option<std::path::PathBuf>,
 }
 
 /// Vectors are inserted in chunks of this many, so the copy handed to the index stays small.
@@ -200,6 +206,14 @@ const INSERT_CHUNK: usize = 10_000;
 pub fn run_vectors(o: &SearchOptions) -> Result<(Vec<SearchRow>, Vec<ExactRow>)> {
     let mut rows = Vec::new();
     let mut exact_rows = Vec::new();
+    let embedder = match &o.model {
+        Some(dir) => {
+            let embedder = Embedder::load(&ModelFiles::from_dir(dir)?, DeviceChoice::Cpu)?;
+            embedder.embed_texts(&[TYPED_QUERIES[0]])?;
+            Some(embedder)
+        }
+        None => None,
+    };
     for &n in &o.sizes {
         let mut source = ClusteredVectors::new(o.dim, o.centres, o.seed);
         let data: Vec<(u64, Vec<f32>)> = (0..n)
@@ -252,6 +266,18 @@ pub fn run_vectors(o: &SearchOptions) -> Result<(Vec<SearchRow>, Vec<ExactRow>)>
                 .map(|(exact, approx)| recall_at_k(approx, exact, o.k))
                 .sum::<f64>()
                 / truth.len().max(1) as f64;
+            // What a user waits for after typing: no query cache, as for a new query.
+            let mut text_to_hits = Vec::new();
+            if let Some(embedder) = &embedder {
+                for _ in 0..2 {
+                    for q in TYPED_QUERIES {
+                        let t = Instant::now();
+                        let vector = embedder.embed_texts(&[q])?.remove(0);
+                        index.search(&vector, o.k)?;
+                        text_to_hits.push(t.elapsed());
+                    }
+                }
+            }
             rows.push(SearchRow {
                 n,
                 quantization,
@@ -259,6 +285,7 @@ pub fn run_vectors(o: &SearchOptions) -> Result<(Vec<SearchRow>, Vec<ExactRow>)>
                 p50: percentile(&times, 50.0).unwrap_or_default(),
                 p95: percentile(&times, 95.0).unwrap_or_default(),
                 recall,
+                text_to_hits,
             });
         }
     }
@@ -308,6 +335,7 @@ pub fn markdown_vectors(o: &SearchOptions, rows: &[SearchRow], exact: &[ExactRow
                 .iter()
                 .find(|e| e.n == r.n)
                 .map_or("n/a".to_owned(), |e| ms(e.p50));
+            let text = |p: f64| percentile(&r.text_to_hits, p).map_or("n/a".to_owned(), ms);
             vec![
                 r.n.to_string(),
                 r.quantization.to_string(),
@@ -316,6 +344,8 @@ pub fn markdown_vectors(o: &SearchOptions, rows: &[SearchRow], exact: &[ExactRow
                 ms(r.p95),
                 format!("{:.3}", r.recall),
                 exact,
+                text(50.0),
+                text(95.0),
             ]
         })
         .collect();
@@ -339,7 +369,9 @@ pub fn markdown_vectors(o: &SearchOptions, rows: &[SearchRow], exact: &[ExactRow
                 "search p50",
                 "search p95",
                 &format!("recall@{}", o.k),
-                "exact p50"
+                "exact p50",
+                "text→hits p50",
+                "text→hits p95"
             ],
             &body
         )
