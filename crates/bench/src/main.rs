@@ -106,6 +106,10 @@ enum Command {
         /// Passes over the typed queries for the warm text latency.
         #[arg(long, default_value_t = 2)]
         text_repeats: usize,
+        /// USearch search expansions to measure on each built index (default: the
+        /// library's default only), e.g. 128,256,512.
+        #[arg(long, value_delimiter = ',')]
+        expansion_search: Vec<usize>,
         /// Seed of the vectors.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -215,6 +219,7 @@ fn main() -> Result<()> {
             centres,
             text_repeats,
             seed,
+            expansion_search,
         } => {
             let dim = match &model {
                 Some(dir) => {
@@ -232,6 +237,7 @@ fn main() -> Result<()> {
                 centres,
                 seed,
                 model: model.clone(),
+                expansion_search,
             };
             let (rows, exact) = search::run_vectors(&options)?;
             println!("{}", search::markdown_vectors(&options, &rows, &exact));

@@ -140,6 +140,8 @@ pub struct SearchRow {
     pub quantization: Quantization,
     /// Time to insert all vectors (`upsert_batch` in chunks).
     pub build: Duration,
+    /// USearch's search expansion for this row.
+    pub expansion_search: usize,
     /// Search latency, 50th percentile.
     pub p50: Duration,
     /// Search latency, 95th percentile.
@@ -194,6 +196,8 @@ pub struct SearchOptions {
     pub centres: usize,
     /// Seed.
     pub seed: u64,
+    /// Search expansions to measure on each built index (empty: the default only).
+    pub expansion_search: Vec<usize>,
     /// When set, each index is also queried with this model's text embeddings of
     /// [`TYPED_QUERIES`], timing the embedding and the search together.
     pub model: Option<std::path::PathBuf>,
@@ -251,45 +255,107 @@ pub fn run_vectors(o: &SearchOptions) -> Result<(Vec<SearchRow>, Vec<ExactRow>)>
                 index.upsert_batch(chunk)?;
             }
             let build = t.elapsed();
-            // One untimed search so lazily touched pages do not land in the first sample.
-            index.search(&queries[0], o.k)?;
-            let mut times = Vec::with_capacity(queries.len());
-            let mut results = Vec::with_capacity(queries.len());
-            for q in &queries {
-                let t = Instant::now();
-                results.push(index.search(q, o.k)?);
-                times.push(t.elapsed());
+            let built = *index.settings();
+            // Other expansions: the same graph saved once and loaded with each (USearch
+            // takes the search expansion at load), so every row searches one graph.
+            let saved = tempfile::tempdir()?;
+            let file = saved.path().join("index.usearch");
+            let expansions = if o.expansion_search.is_empty() {
+                vec![built.expansion_search]
+            } else {
+                o.expansion_search.clone()
+            };
+            if expansions.iter().any(|&ef| ef != built.expansion_search) {
+                index.save(&file)?;
             }
-            let recall = truth
-                .iter()
-                .zip(&results)
-                .map(|(exact, approx)| recall_at_k(approx, exact, o.k))
-                .sum::<f64>()
-                / truth.len().max(1) as f64;
-            // What a user waits for after typing: no query cache, as for a new query.
-            let mut text_to_hits = Vec::new();
-            if let Some(embedder) = &embedder {
-                for _ in 0..2 {
-                    for q in TYPED_QUERIES {
-                        let t = Instant::now();
-                        let vector = embedder.embed_texts(&[q])?.remove(0);
-                        index.search(&vector, o.k)?;
-                        text_to_hits.push(t.elapsed());
-                    }
-                }
+            let mut index = Some(index);
+            for (i, &ef) in expansions.iter().enumerate() {
+                let searched = match index.take() {
+                    Some(built_index) if ef == built.expansion_search => built_index,
+                    _ => VectorIndex::load(
+                        &file,
+                        IndexSettings {
+                            expansion_search: ef,
+                            ..built
+                        },
+                    )?,
+                };
+                rows.push(measure(
+                    &searched,
+                    &queries,
+                    &truth,
+                    o.k,
+                    // Text timing once per index: the expansion barely matters next to
+                    // the text encoder.
+                    if i == 0 { embedder.as_ref() } else { None },
+                    Row {
+                        n,
+                        quantization,
+                        build,
+                        expansion_search: ef,
+                    },
+                )?);
             }
-            rows.push(SearchRow {
-                n,
-                quantization,
-                build,
-                p50: percentile(&times, 50.0).unwrap_or_default(),
-                p95: percentile(&times, 95.0).unwrap_or_default(),
-                recall,
-                text_to_hits,
-            });
         }
     }
     Ok((rows, exact_rows))
+}
+
+/// What identifies a row besides its timings.
+struct Row {
+    n: usize,
+    quantization: Quantization,
+    build: Duration,
+    expansion_search: usize,
+}
+
+/// Times `queries` one at a time on `index`, recall against `truth`, and (with a model) a
+/// typed query end to end.
+fn measure(
+    index: &VectorIndex,
+    queries: &[Vec<f32>],
+    truth: &[Vec<glimpse_vectors::Hit>],
+    k: usize,
+    embedder: Option<&Embedder>,
+    row: Row,
+) -> Result<SearchRow> {
+    // One untimed search so lazily touched pages do not land in the first sample.
+    index.search(&queries[0], k)?;
+    let mut times = Vec::with_capacity(queries.len());
+    let mut results = Vec::with_capacity(queries.len());
+    for q in queries {
+        let t = Instant::now();
+        results.push(index.search(q, k)?);
+        times.push(t.elapsed());
+    }
+    let recall = truth
+        .iter()
+        .zip(&results)
+        .map(|(exact, approx)| recall_at_k(approx, exact, k))
+        .sum::<f64>()
+        / truth.len().max(1) as f64;
+    // What a user waits for after typing: no query cache, as for a new query.
+    let mut text_to_hits = Vec::new();
+    if let Some(embedder) = embedder {
+        for _ in 0..2 {
+            for q in TYPED_QUERIES {
+                let t = Instant::now();
+                let vector = embedder.embed_texts(&[q])?.remove(0);
+                index.search(&vector, k)?;
+                text_to_hits.push(t.elapsed());
+            }
+        }
+    }
+    Ok(SearchRow {
+        n: row.n,
+        quantization: row.quantization,
+        build: row.build,
+        expansion_search: row.expansion_search,
+        p50: percentile(&times, 50.0).unwrap_or_default(),
+        p95: percentile(&times, 95.0).unwrap_or_default(),
+        recall,
+        text_to_hits,
+    })
 }
 
 /// Times `embed_texts` for [`TYPED_QUERIES`], one at a time: the first call cold, then
@@ -339,6 +405,7 @@ pub fn markdown_vectors(o: &SearchOptions, rows: &[SearchRow], exact: &[ExactRow
             vec![
                 r.n.to_string(),
                 r.quantization.to_string(),
+                r.expansion_search.to_string(),
                 secs(r.build),
                 ms(r.p50),
                 ms(r.p95),
@@ -365,6 +432,7 @@ pub fn markdown_vectors(o: &SearchOptions, rows: &[SearchRow], exact: &[ExactRow
             &[
                 "N",
                 "quantization",
+                "expansion_search",
                 "build",
                 "search p50",
                 "search p95",
