@@ -191,70 +191,7 @@ pub struct App {
 impl App {
     /// Starts the app with an empty data folder and the given extra environment.
     pub async fn start(env: &[(&str, &OsStr)]) -> Result<Self> {
-        let binary = app_binary()?;
-        let driver_bin = which("tauri-driver")?;
-        which("WebKitWebDriver")?;
-        let data_dir = tempfile::Builder::new().prefix("glimpse-e2e-").tempdir()?;
-
-        let (xvfb, display) = match std::env::var("DISPLAY") {
-            Ok(d) if !d.is_empty() => (None, d),
-            _ => {
-                let (group, display) = start_xvfb()?;
-                (Some(group), display)
-            }
-        };
-        eprintln!("e2e: display {display}, app {}", binary.display());
-
-        let port = free_port()?;
-        let native_port = free_port()?;
-        let mut cmd = Command::new(driver_bin);
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", &display)
-        // No accessibility bus under Xvfb: without this GTK waits for one at start.
-        .env("NO_AT_BRIDGE", "1")
-        .env("GLIMPSE_DATA_DIR", data_dir.path())
-        .env("GLIMPSE_E2E", "1")
-        .env(
-            "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .stdout(Stdio::null());
-        // Only what the test passes: a developer's own settings must not leak in.
-        for k in [
-            "GLIMPSE_MODEL_DIR",
-            "GLIMPSE_DEMO",
-            "GLIMPSE_DEMO_DIR",
-            "HF_HUB_OFFLINE",
-        ] {
-            cmd.env_remove(k);
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let driver = Group::spawn("tauri-driver", &mut cmd)?;
-        wait_for_port(port, "tauri-driver")?;
-
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": binary }),
-        );
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .context("cannot open a WebDriver session on the app")?;
-        Ok(Self {
-            client,
-            data_dir,
-            _driver: driver,
-            _xvfb: xvfb,
-        })
+        Self::start_binary(&app_binary()?, env).await
     }
 
     /// Ends the session (which quits the app).
@@ -370,7 +307,8 @@ pub fn bench_app_binary() -> Result<PathBuf> {
 }
 
 impl App {
-    /// [`App::start`] for a given app binary (see [`bench_app_binary`]).
+    /// Starts `binary` (see [`bench_app_binary`]) with an empty data folder and the given
+    /// extra environment, under tauri-driver on `DISPLAY` or a private Xvfb.
     pub async fn start_binary(binary: &Path, env: &[(&str, &OsStr)]) -> Result<Self> {
         let driver_bin = which("tauri-driver")?;
         which("WebKitWebDriver")?;
@@ -382,6 +320,8 @@ impl App {
                 (Some(group), display)
             }
         };
+        eprintln!("e2e: display {display}, app {}", binary.display());
+
         let port = free_port()?;
         let native_port = free_port()?;
         let mut cmd = Command::new(driver_bin);
@@ -392,6 +332,7 @@ impl App {
             &native_port.to_string(),
         ])
         .env("DISPLAY", &display)
+        // No accessibility bus under Xvfb: without this GTK waits for one at start.
         .env("NO_AT_BRIDGE", "1")
         .env("GLIMPSE_DATA_DIR", data_dir.path())
         .env("GLIMPSE_E2E", "1")
@@ -400,6 +341,7 @@ impl App {
             std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
         )
         .stdout(Stdio::null());
+        // Only what the test passes: a developer's own settings must not leak in.
         for k in [
             "GLIMPSE_MODEL_DIR",
             "GLIMPSE_DEMO",
