@@ -102,44 +102,32 @@ fn begin(window: &WebviewWindow, files: DragFiles) -> CmdResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use glimpse_engine::{LibraryConfig, ModelFiles};
 
     /// Only a photo of the library can be dragged, by id: its own file with its thumbnail
     /// as icon; an unknown id and a file gone from disk are refused.
     #[test]
     fn only_library_photos_still_on_disk_resolve_to_a_drag() {
-        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-        let photos = tempfile::tempdir().expect("temp dir");
-        for name in ["red-circle-000.jpg", "blue-square-001.webp"] {
-            std::fs::copy(fixtures.join("shapes").join(name), photos.path().join(name))
-                .expect("fixture copied");
-        }
-        let data = tempfile::tempdir().expect("temp dir");
-        let model = ModelFiles::from_dir(&fixtures.join("shapes-clip")).expect("shapes model");
-        let lib = Library::open(LibraryConfig::new(data.path()).with_model(model)).expect("opens");
-        lib.add_folder(photos.path()).expect("folder added");
-        lib.wait_idle().expect("indexed");
-        let hits = lib.search("a red circle", 2).expect("search works");
-        assert_eq!(hits.len(), 2, "both photos are indexed");
+        let fixture = crate::test_support::two_indexed_photos();
+        let (lib, hits) = (&fixture.lib, &fixture.hits);
 
-        for hit in &hits {
-            let files = resolve(&lib, hit.photo).expect("a library photo resolves");
+        for hit in hits {
+            let files = resolve(lib, hit.photo).expect("a library photo resolves");
             assert_eq!(files.file, hit.path, "the dragged file is the photo itself");
             let icon = files.icon.expect("an indexed photo has a thumbnail icon");
             assert!(
-                icon.starts_with(data.path().join("thumbs")) && icon.is_file(),
+                icon.starts_with(fixture.data.path().join("thumbs")) && icon.is_file(),
                 "the icon is a thumbnail of the cache: {}",
                 icon.display()
             );
         }
         let unknown = hits.iter().map(|h| h.photo).max().unwrap_or(0) + 1000;
         assert_eq!(
-            resolve(&lib, unknown).map_err(|e| e.code),
+            resolve(lib, unknown).map_err(|e| e.code),
             Err("unknown_photo"),
             "an id that is not a photo of the library is refused"
         );
         std::fs::remove_file(&hits[0].path).expect("photo deleted");
-        let gone = resolve(&lib, hits[0].photo).expect_err("a deleted file is not dragged");
+        let gone = resolve(lib, hits[0].photo).expect_err("a deleted file is not dragged");
         assert!(gone.message.contains("no longer there"), "{}", gone.message);
     }
 }

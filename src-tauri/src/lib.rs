@@ -23,6 +23,8 @@ pub mod open;
 pub mod settings;
 pub mod shortcut;
 pub mod state;
+#[cfg(test)]
+mod test_support;
 pub mod thumb;
 pub mod thumbcache;
 pub mod tray;

@@ -100,7 +100,6 @@ pub fn handle<R: Runtime>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use glimpse_engine::{Library, LibraryConfig, ModelFiles};
 
     #[test]
     fn only_plain_positive_decimal_ids_parse() {
@@ -156,21 +155,10 @@ mod tests {
     /// an unknown id is 404, and nothing outside the thumbnail store is reachable.
     #[test]
     fn serves_real_thumbnails_of_an_indexed_library() {
-        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-        let photos = tempfile::tempdir().expect("temp dir");
-        for name in ["red-circle-000.jpg", "blue-square-001.webp"] {
-            std::fs::copy(fixtures.join("shapes").join(name), photos.path().join(name))
-                .expect("fixture copied");
-        }
-        let data = tempfile::tempdir().expect("temp dir");
-        let model = ModelFiles::from_dir(&fixtures.join("shapes-clip")).expect("shapes model");
-        let lib = Library::open(LibraryConfig::new(data.path()).with_model(model)).expect("opens");
-        lib.add_folder(photos.path()).expect("folder added");
-        lib.wait_idle().expect("indexed");
-        let hits = lib.search("a red circle", 2).expect("search works");
-        assert_eq!(hits.len(), 2, "both photos are indexed");
+        let fixture = crate::test_support::two_indexed_photos();
+        let (lib, hits) = (&fixture.lib, &fixture.hits);
 
-        for hit in &hits {
+        for hit in hits {
             let response = respond(&format!("/{}", hit.content), |id| lib.thumbnail_path(id));
             assert_eq!(
                 response.status(),
