@@ -1,5 +1,5 @@
 //! Times the CLIP forward passes alone, for profiling: `cargo run --release -p glimpse-embed
-//! --example forward -- MODEL_DIR [BATCH] [ROUNDS]`.
+//! --example forward -- MODEL_DIR [BATCH] [ROUNDS]`. A batch of 0 times text queries only.
 
 use std::time::Instant;
 
@@ -28,8 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Pixels::from_chw(data, size, size)
         })
         .collect::<Result<_, _>>()?;
-    embedder.embed_pixels(&pixels)?;
-    for _ in 0..rounds {
+    if batch > 0 {
+        embedder.embed_pixels(&pixels)?;
+    }
+    for _ in 0..if batch > 0 { rounds } else { 0 } {
         let t = Instant::now();
         let cpu = cpu_ms();
         embedder.embed_pixels(&pixels)?;
@@ -48,17 +50,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "red car parked in the snow at night",
     ];
     let mut lat = Vec::new();
-    for _ in 0..10 {
+    let text_rounds = if batch > 0 { 10 } else { 10 * rounds };
+    let cpu = cpu_ms();
+    for _ in 0..text_rounds {
         for q in queries {
             let t = Instant::now();
             embedder.embed_texts(&[q])?;
             lat.push(t.elapsed().as_secs_f64() * 1e3);
         }
     }
+    let cpu = (cpu_ms() - cpu) / lat.len() as f64;
     lat.sort_by(f64::total_cmp);
     println!(
-        "text: p50 {:.1} ms, max {:.1} ms",
+        "text: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms, {cpu:.1} ms CPU per query",
         lat[lat.len() / 2],
+        lat[lat.len() * 95 / 100],
         lat[lat.len() - 1]
     );
     Ok(())

@@ -35,6 +35,7 @@ pub mod config;
 mod device;
 mod embedder;
 mod error;
+mod few_rows;
 mod model;
 pub mod preprocess;
 pub mod source;

@@ -1,0 +1,199 @@
+//! `x·Wᵀ + b` for inputs of a few rows (a text query's tokens), on the CPU.
+//!
+//! gemm is built for big products: it runs outer-product micro-kernels over panels of 16×6
+//! and, with only ~8 token rows, spends most of its arithmetic on padding and its time on
+//! waking threads per call (measured: 65 % of a text query in its micro-kernels, ~15 % in
+//! the scheduler). Here each output is a dot product of a weight row with a token row,
+//! both contiguous along `k`: the weight matrix streams from memory once, four rows at a
+//! time, while the token rows stay in L1, and each weight vector loaded feeds three
+//! fused multiply-adds. Same products, summed in a different order (differences ~1e-7
+//! relative), no copies, no packing.
+
+use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape};
+use pulp::{Arch, Simd, WithSimd};
+use rayon::prelude::*;
+
+/// Weight rows handed to one task: enough work to pay for the hand-off, small enough that
+/// both cores get an even share of a 512-row matrix.
+const ROWS_PER_TASK: usize = 64;
+
+/// Token rows per pass over a weight row: 8 accumulators are enough independent fused
+/// multiply-adds to hide their latency and leave registers for the loads (16 with AVX2).
+const BLOCK_T: usize = 8;
+
+/// The op: `apply_op2_no_bwd(x, w)` with `x` (…, k) and `w` (m, k), both f32.
+pub(crate) struct FewRowsMatmul {
+    pub(crate) bias: Option<Vec<f32>>,
+}
+
+impl CustomOp2 for FewRowsMatmul {
+    fn name(&self) -> &'static str {
+        "few-rows-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        ws: &CpuStorage,
+        wl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (Some((x0, x1)), Some((w0, w1))) = (xl.contiguous_offsets(), wl.contiguous_offsets())
+        else {
+            candle_core::bail!("few-rows-matmul needs contiguous inputs");
+        };
+        let x = &xs.as_slice::<f32>()?[x0..x1];
+        let w = &ws.as_slice::<f32>()?[w0..w1];
+        let (m, k) = wl.shape().dims2()?;
+        let Some((&xk, outer)) = xl.shape().dims().split_last() else {
+            candle_core::bail!("few-rows-matmul needs a matrix input");
+        };
+        if xk != k || self.bias.as_ref().is_some_and(|b| b.len() != m) {
+            candle_core::bail!(
+                "few-rows-matmul: shapes {:?} x {:?}ᵀ do not match",
+                xl.shape(),
+                wl.shape()
+            );
+        }
+        let rows = x.len() / k.max(1);
+        let mut out_t = vec![0f32; m * rows];
+        out_t
+            .par_chunks_mut(ROWS_PER_TASK * rows)
+            .enumerate()
+            .for_each(|(task, out)| {
+                let first = task * ROWS_PER_TASK;
+                let count = out.len() / rows.max(1);
+                Arch::new().dispatch(Dots {
+                    w: &w[first * k..(first + count) * k],
+                    x,
+                    k,
+                    rows,
+                    out,
+                });
+            });
+        // Transpose (m, rows) → (rows, m) and add the bias.
+        let mut y = vec![0f32; rows * m];
+        for (j, col) in out_t.chunks_exact(rows.max(1)).enumerate() {
+            let b = self.bias.as_ref().map_or(0.0, |b| b[j]);
+            for (t, v) in col.iter().enumerate() {
+                y[t * m + j] = v + b;
+            }
+        }
+        let mut shape = outer.to_vec();
+        shape.push(m);
+        Ok((CpuStorage::F32(y), Shape::from(shape)))
+    }
+}
+
+/// One task: `out[j * rows + t] = w[j] · x[t]` for this task's weight rows `j`.
+struct Dots<'a> {
+    w: &'a [f32],
+    x: &'a [f32],
+    k: usize,
+    rows: usize,
+    out: &'a mut [f32],
+}
+
+impl WithSimd for Dots<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Self { w, x, k, rows, out } = self;
+        let tokens: Vec<&[f32]> = x.chunks_exact(k).collect();
+        for (row, out) in w.chunks_exact(k).zip(out.chunks_exact_mut(rows)) {
+            // One pass over the weight row per group of up to 8 tokens; the row is read from
+            // memory once and stays in L1 for the next group.
+            for (group, out) in tokens.chunks(BLOCK_T).zip(out.chunks_mut(BLOCK_T)) {
+                match group.len() {
+                    1 => dots::<S, 1>(simd, row, group, out),
+                    2 => dots::<S, 2>(simd, row, group, out),
+                    3 => dots::<S, 3>(simd, row, group, out),
+                    4 => dots::<S, 4>(simd, row, group, out),
+                    5 => dots::<S, 5>(simd, row, group, out),
+                    6 => dots::<S, 6>(simd, row, group, out),
+                    7 => dots::<S, 7>(simd, row, group, out),
+                    _ => dots::<S, BLOCK_T>(simd, row, group, out),
+                }
+            }
+        }
+    }
+}
+
+/// `out[t] = w · x[t]` for `T` token rows, in `T` SIMD accumulators.
+#[inline(always)]
+fn dots<S: Simd, const T: usize>(simd: S, w: &[f32], x: &[&[f32]], out: &mut [f32]) {
+    let (wv, wt) = S::as_simd_f32s(w);
+    let xs: [(&[S::f32s], &[f32]); T] = std::array::from_fn(|t| S::as_simd_f32s(x[t]));
+    let n = wv.len();
+    // All rows come from `chunks_exact(k)`; stating it lets the compiler drop the bounds
+    // checks in the loop.
+    assert!(xs.iter().all(|(h, _)| h.len() == n) && out.len() >= T);
+    let mut acc = [simd.splat_f32s(0.0); T];
+    for (i, &v) in wv.iter().enumerate() {
+        for t in 0..T {
+            acc[t] = simd.mul_add_e_f32s(v, xs[t].0[i], acc[t]);
+        }
+    }
+    for t in 0..T {
+        let tail: f32 = wt.iter().zip(xs[t].1).map(|(p, q)| p * q).sum();
+        out[t] = simd.reduce_sum_f32s(acc[t]) + tail;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+
+    use super::FewRowsMatmul;
+
+    fn values(n: usize, seed: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
+            .collect()
+    }
+
+    /// Every remainder of the 8-token groups, SIMD tails (k not a multiple of 8) and task
+    /// splits (m around 64) against candle's own matmul.
+    #[test]
+    fn equals_candle_matmul_for_every_block_remainder() -> candle_core::Result<()> {
+        let cpu = Device::Cpu;
+        for rows in [1, 2, 3, 7, 8, 9, 16, 17, 32] {
+            for k in [1, 5, 8, 37, 512] {
+                for m in [1, 3, 64, 65, 130] {
+                    for with_bias in [false, true] {
+                        let x = Tensor::from_vec(values(rows * k, 1), (1, rows, k), &cpu)?;
+                        let w = Tensor::from_vec(values(m * k, 2), (m, k), &cpu)?;
+                        let bias = values(m, 3);
+                        let mut want = x.broadcast_matmul(&w.t()?)?;
+                        if with_bias {
+                            want = want.broadcast_add(&Tensor::new(bias.as_slice(), &cpu)?)?;
+                        }
+                        let op = FewRowsMatmul {
+                            bias: with_bias.then_some(bias),
+                        };
+                        let got = x.apply_op2_no_bwd(&w, &op)?;
+                        assert_eq!(got.dims(), want.dims(), "rows {rows} k {k} m {m}");
+                        let diff = (got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?;
+                        let scale = want.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
+                        assert!(
+                            diff <= 1e-5 * scale * (k as f32).sqrt(),
+                            "rows {rows} k {k} m {m} bias {with_bias}: off by {diff}"
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_mismatched_shapes() -> candle_core::Result<()> {
+        let cpu = Device::Cpu;
+        let x = Tensor::zeros((2, 8), candle_core::DType::F32, &cpu)?;
+        let w = Tensor::zeros((4, 7), candle_core::DType::F32, &cpu)?;
+        let op = FewRowsMatmul { bias: None };
+        assert!(x.apply_op2_no_bwd(&w, &op).is_err());
+        Ok(())
+    }
+}
