@@ -260,22 +260,29 @@ pub fn run_vectors(o: &SearchOptions) -> Result<(Vec<SearchRow>, Vec<ExactRow>)>
             // takes the search expansion at load), so every row searches one graph.
             let saved = tempfile::tempdir()?;
             let file = saved.path().join("index.usearch");
-            let expansions = if o.expansion_search.is_empty() {
-                vec![built.expansion_search]
+            // None: the library's default, which follows the index size.
+            let expansions: Vec<Option<usize>> = if o.expansion_search.is_empty() {
+                vec![None]
             } else {
-                o.expansion_search.clone()
+                o.expansion_search.iter().copied().map(Some).collect()
             };
-            if expansions.iter().any(|&ef| ef != built.expansion_search) {
+            let default_ef = built.expansion_search_for(index.len());
+            if expansions
+                .iter()
+                .any(|&ef| ef.is_some_and(|ef| ef != default_ef))
+            {
                 index.save(&file)?;
             }
             let mut index = Some(index);
             for (i, &ef) in expansions.iter().enumerate() {
+                let ef_used = ef.unwrap_or(default_ef);
                 let searched = match index.take() {
-                    Some(built_index) if ef == built.expansion_search => built_index,
+                    Some(built_index) if ef_used == default_ef => built_index,
                     _ => VectorIndex::load(
                         &file,
                         IndexSettings {
-                            expansion_search: ef,
+                            expansion_search: ef_used,
+                            expansion_scales_with_size: false,
                             ..built
                         },
                     )?,
@@ -292,7 +299,7 @@ pub fn run_vectors(o: &SearchOptions) -> Result<(Vec<SearchRow>, Vec<ExactRow>)>
                         n,
                         quantization,
                         build,
-                        expansion_search: ef,
+                        expansion_search: ef_used,
                     },
                 )?);
             }

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
@@ -54,6 +55,9 @@ pub struct VectorIndex {
     keys: Mutex<HashSet<u64>>,
     slots: Slots,
     thread_slots: usize,
+    /// The search expansion USearch was last given: follows the size, see
+    /// [`IndexSettings::expansion_search_for`].
+    expansion_now: AtomicUsize,
 }
 
 impl fmt::Debug for VectorIndex {
@@ -139,7 +143,6 @@ impl VectorIndex {
         // Not stored in the file; a loaded index would otherwise keep whatever USearch
         // defaulted to.
         index.change_expansion_add(settings.expansion_add);
-        index.change_expansion_search(settings.expansion_search);
         tracing::debug!(
             path = %path.display(),
             vectors = keys.len(),
@@ -161,6 +164,8 @@ impl VectorIndex {
         index
             .reserve_capacity_and_threads(capacity, thread_slots)
             .map_err(|e| VectorError::usearch("reserve", e))?;
+        let expansion = settings.expansion_search_for(index.size());
+        index.change_expansion_search(expansion);
         Ok(Self {
             settings,
             index: RwLock::new(index),
@@ -168,6 +173,7 @@ impl VectorIndex {
             keys: Mutex::new(keys),
             slots: Slots::new(thread_slots),
             thread_slots,
+            expansion_now: AtomicUsize::new(expansion),
         })
     }
 
@@ -335,6 +341,7 @@ impl VectorIndex {
     /// fewer; empty when it is empty or `limit` is 0.
     pub fn search(&self, query: &[f32], limit: usize) -> Result<Vec<Hit>, VectorError> {
         let prepared = Prepared::new(self.settings.quantization, self.settings.dim, query)?;
+        self.follow_size();
         let index = self.read_index();
         let count = limit.min(index.size());
         if count == 0 {
@@ -373,6 +380,7 @@ impl VectorIndex {
         keep: impl Fn(u64) -> bool,
     ) -> Result<Vec<Hit>, VectorError> {
         let prepared = Prepared::new(self.settings.quantization, self.settings.dim, query)?;
+        self.follow_size();
         // A panic must not unwind through USearch's C++ frames (that aborts): catch it in
         // the callback, reject everything after it, and resume it once back in Rust.
         let panic: RefCell<Option<Box<dyn Any + Send>>> = RefCell::new(None);
@@ -401,6 +409,28 @@ impl VectorIndex {
             resume_unwind(payload);
         }
         Ok(hits(result?))
+    }
+
+    /// The search expansion searches use now (it follows the size, see
+    /// [`IndexSettings::expansion_search_for`]).
+    pub fn expansion_search(&self) -> usize {
+        self.expansion_now.load(Ordering::Relaxed)
+    }
+
+    /// Gives USearch the search expansion for the current size. Checked per search, as
+    /// that is cheap, and changed under the write lock (USearch reads it mid-search),
+    /// which happens only when the size crosses a step.
+    fn follow_size(&self) {
+        let wanted = self.settings.expansion_search_for(self.len());
+        if wanted != self.expansion_now.load(Ordering::Relaxed) {
+            let index = self.write_index();
+            index.change_expansion_search(wanted);
+            self.expansion_now.store(wanted, Ordering::Relaxed);
+            tracing::debug!(
+                expansion_search = wanted,
+                "search expansion follows index size"
+            );
+        }
     }
 
     /// Grows capacity so `additional` more vectors fit. Caller holds the writer lock.
