@@ -56,8 +56,8 @@ pub(crate) fn tensor_names(config: &ClipConfig) -> Vec<String> {
 }
 
 /// Inputs with at most this many rows (tokens over the whole batch) are multiplied by
-/// [`FewRowsMatmul`] on the CPU: a typed text query (~8 tokens) is ~3x faster than
-/// through gemm, which is built for the image tower's hundreds of rows.
+/// [`FewRowsMatmul`] on the CPU, not by gemm, which is built for the image tower's
+/// hundreds of rows (a ViT-B/32 text query: p95 31 → 24 ms, docs/BENCHMARKS.md).
 const FEW_ROWS: usize = 32;
 
 /// `candle_nn::Linear` with the few-rows path above, which is what a text query hits.
