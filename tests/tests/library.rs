@@ -398,3 +398,28 @@ fn a_lost_or_damaged_vector_index_is_rebuilt_from_the_catalog() {
     assert_eq!(library.search("a red circle", 3).expect("search"), before);
     assert!(library.check().expect("check").is_healthy());
 }
+
+/// One library per data folder at a time, in this process too (the app reopens its library
+/// when the model changes: the old one must be gone first). An interrupted index save's
+/// temporary file, which can be as large as the index, is removed at the next open.
+#[test]
+fn a_data_folder_opens_once_at_a_time_and_interrupted_saves_are_cleaned_up() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let vectors = data.path().join("vectors");
+    std::fs::create_dir_all(&vectors).expect("mkdir");
+    let stale = vectors.join(".0123456789abcdef.usearch.4242-0.tmp");
+    std::fs::write(&stale, vec![0u8; 4096]).expect("write");
+
+    let first = Library::open(LibraryConfig::new(data.path())).expect("first open");
+    assert!(!stale.exists(), "the interrupted save is removed");
+    let err = Library::open(LibraryConfig::new(data.path())).expect_err("second open refused");
+    assert_eq!(err.code(), "in_use", "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("process {}", std::process::id())),
+        "names the holder: {err}"
+    );
+    drop(first);
+    let again = open(data.path());
+    assert_eq!(again.status().expect("status").photos, 0);
+}

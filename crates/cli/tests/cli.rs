@@ -125,6 +125,67 @@ fn errors_are_one_clear_line() {
     assert_clean_error(&out, "nope");
 }
 
+/// While `glimpse index` runs on a library, a second `glimpse` on the same data folder
+/// stops at once with one line naming the first process, and changes nothing; once the
+/// first is gone (killed, not closed: the OS drops its lock), the library opens again.
+#[test]
+fn a_second_glimpse_on_an_open_library_is_refused_with_the_holder_named() {
+    use std::io::BufRead;
+    let data = tempfile::tempdir().expect("tempdir");
+    let model = fixtures().join("shapes-clip");
+    let photos = tempfile::tempdir().expect("photos");
+    copy_dir(&fixtures().join("shapes"), photos.path());
+
+    let mut first = glimpse(data.path(), &model)
+        .arg("index")
+        .arg(photos.path())
+        .env("GLIMPSE_STALL_AT", "batch:1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(first.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("test hook: stalled at batch") => break,
+            Some(Ok(line)) => seen.push(line),
+            _ => {
+                let _ = first.kill();
+                panic!("the first glimpse never stalled:\n{}", seen.join("\n"));
+            }
+        }
+    }
+
+    let pid = first.id().to_string();
+    let folder = photos.path().to_str().expect("utf-8 temp path");
+    for args in [
+        &["status"][..],
+        &["search", "a red circle"],
+        &["forget", folder],
+    ] {
+        let out = run(glimpse(data.path(), &model).args(args));
+        assert_clean_error(&out, "already open in another Glimpse");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&pid),
+            "{args:?} names process {pid}: {stderr}"
+        );
+    }
+
+    first.kill().expect("kill");
+    first.wait().expect("reap");
+    let summary = stdout_json(&run(glimpse(data.path(), &model)
+        .args(["index", "--json"])
+        .arg(photos.path())));
+    assert_eq!(summary["failed"], 0, "{summary}");
+    let status = stdout_json(&run(glimpse(data.path(), &model).args(["status", "--json"])));
+    assert_eq!(
+        status["indexed"], 240,
+        "nothing lost to the refused commands: {status}"
+    );
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read dir").flatten() {
@@ -535,6 +596,11 @@ fn killed_mid_indexing_the_library_resumes_consistent_with_nothing_lost_or_dupli
         assert_eq!(status["failed"], 0, "{context}");
         let vectors = assert_stores_consistent(data.path(), &embedder, &context);
         assert_eq!(vectors, distinct.len(), "{context}: one vector per content");
+        let (_, temps) = index_files(data.path());
+        assert!(
+            temps.is_empty(),
+            "{context}: an interrupted save's temporary index is removed at the next open: {temps:?}"
+        );
     }
     eprintln!("kill points reached: {stalled_at:?}");
 

@@ -90,9 +90,11 @@ impl DataPaths {
     /// switching back finds the old index still valid.
     pub(crate) fn vector_index(&self, embedder_id: &str) -> PathBuf {
         let tag = blake3::hash(embedder_id.as_bytes()).to_hex();
-        self.root
-            .join("vectors")
-            .join(format!("{}.usearch", &tag[..16]))
+        self.vectors_dir().join(format!("{}.usearch", &tag[..16]))
+    }
+
+    pub(crate) fn vectors_dir(&self) -> PathBuf {
+        self.root.join("vectors")
     }
 
     pub(crate) fn thumbnails(&self) -> PathBuf {

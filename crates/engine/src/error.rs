@@ -49,6 +49,19 @@ pub enum LibraryError {
     /// The library's background threads have stopped (after a store failure).
     #[error("the indexing pipeline has stopped: {0}")]
     Stopped(String),
+    /// Another process (or a library this process has not finished closing) has the data
+    /// folder open.
+    #[error(
+        "{}: this library is already open in another Glimpse{}: close it first, or use another data folder",
+        data_dir.display(),
+        holder.map(|pid| format!(" (process {pid})")).unwrap_or_default()
+    )]
+    InUse {
+        /// The data folder.
+        data_dir: PathBuf,
+        /// The holder's process id, when it could be read.
+        holder: Option<u32>,
+    },
 }
 
 impl LibraryError {
@@ -78,6 +91,7 @@ impl LibraryError {
             Self::UnknownPhoto(_) => "unknown_photo",
             Self::Stopped(_) => "stopped",
             Self::Watch(_) => "watch",
+            Self::InUse { .. } => "in_use",
         }
     }
 }

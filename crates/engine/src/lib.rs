@@ -29,6 +29,7 @@ mod error;
 mod events;
 mod library;
 mod live;
+mod lock;
 mod ops;
 mod query;
 mod scan;

@@ -13,6 +13,7 @@ use glimpse_vectors::{IndexSettings, VectorIndex};
 use crate::config::{DataPaths, LibraryConfig};
 use crate::decode::Decoder;
 use crate::events::EventBus;
+use crate::lock::{LibraryLock, remove_stale_temp_files};
 use crate::ops::{FileJob, WriteOp};
 use crate::query::TextCache;
 use crate::scan::{ScanJob, Scanner};
@@ -126,6 +127,9 @@ pub struct Library {
     /// The thumbnail size, so a file embedded for "similar to this file" is decoded exactly
     /// as indexing decodes it (the same scaled JPEG decode gives the same vector).
     pub(crate) thumbnail_edge_px: u32,
+    /// Declared last so it is released last: after `Drop` has joined the threads and the
+    /// writer has saved the index.
+    _lock: LibraryLock,
 }
 
 impl std::fmt::Debug for Library {
@@ -145,6 +149,8 @@ impl Library {
         let paths = DataPaths::new(&config);
         std::fs::create_dir_all(&paths.root)
             .map_err(|e| LibraryError::io(&paths.root, "cannot create the data folder", e))?;
+        let lock = LibraryLock::acquire(&paths.root)?;
+        remove_stale_temp_files(&paths.vectors_dir());
         let catalog = Catalog::open(&paths.catalog())?;
 
         let embedder = match &config.model {
@@ -254,6 +260,7 @@ impl Library {
             watcher: Mutex::new(None),
             watch_options: config.watch,
             thumbnail_edge_px: config.thumbnail_edge_px,
+            _lock: lock,
         })
     }
 
