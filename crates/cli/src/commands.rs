@@ -337,12 +337,23 @@ fn demo_assets() -> anyhow::Result<(PathBuf, PathBuf)> {
     }
 }
 
+/// The demo library: one per user and per demo-pictures folder, so two checkouts (or two
+/// users) never share one, and a second run finds its pictures already indexed.
+fn demo_data_dir(pictures: &Path) -> PathBuf {
+    let tag = blake3::hash(pictures.as_os_str().as_encoded_bytes()).to_hex();
+    let name = format!("demo-{}", &tag[..12]);
+    match directories::ProjectDirs::from("", "", "glimpse") {
+        Some(dirs) => dirs.cache_dir().join(name),
+        None => std::env::temp_dir().join(format!("glimpse-{name}")),
+    }
+}
+
 pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
     let (model_dir, pictures) = demo_assets()?;
-    let data = cli
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join("glimpse-demo"));
+    let data = match &cli.data_dir {
+        Some(dir) => dir.clone(),
+        None => demo_data_dir(&pictures),
+    };
     println!("Glimpse demo");
     println!(
         "  model:    {} (a small CLIP trained on coloured shapes)",

@@ -186,6 +186,65 @@ fn a_second_glimpse_on_an_open_library_is_refused_with_the_holder_named() {
     );
 }
 
+/// `glimpse demo` as the README's run command uses it: no data folder given, the bundled
+/// pictures and model. It indexes all 240 pictures into a per-user library named after the
+/// pictures folder, ranks red circles first, and a second run re-embeds nothing.
+#[test]
+fn the_demo_indexes_the_bundled_pictures_once_into_its_own_library() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cache = home.path().join("cache");
+    let demo = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_glimpse"))
+            .arg("demo")
+            .env("HOME", home.path())
+            .env("XDG_CACHE_HOME", &cache)
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env_remove("GLIMPSE_DEMO_DIR")
+            .env_remove("GLIMPSE_MODEL")
+            .env("HF_HUB_OFFLINE", "1")
+            .output()
+            .expect("run glimpse demo");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let first = demo();
+    assert!(
+        first.contains("240 pictures searchable (240 newly indexed, 0 unchanged)"),
+        "{first}"
+    );
+    let right: usize = first
+        .lines()
+        .find_map(|l| l.strip_suffix(" of the top 10 are red circles."))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("a count of red circles: {first}"));
+    assert!(right >= 8, "{right} of 10 red circles: {first}");
+    let libraries: Vec<PathBuf> = std::fs::read_dir(cache.join("glimpse"))
+        .expect("the demo library is in the user's cache folder")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(libraries.len(), 1, "{libraries:?}");
+    assert!(
+        libraries[0].join("catalog.sqlite").is_file(),
+        "{libraries:?}"
+    );
+    assert!(
+        !home.path().join("data").exists(),
+        "the user's own library is untouched"
+    );
+
+    let second = demo();
+    assert!(
+        second.contains("240 pictures searchable (0 newly indexed, 240 unchanged)"),
+        "{second}"
+    );
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read dir").flatten() {
