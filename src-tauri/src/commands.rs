@@ -539,10 +539,13 @@ pub fn hideQuickSearch(app: AppHandle) -> CmdResult<()> {
     Ok(())
 }
 
-/// Shows the quick-search window (what the global shortcut and the tray do).
+/// Shows the quick-search window (what the global shortcut and the tray do), creating it
+/// on first use. Async: a window made from a synchronous command (which runs on the main
+/// thread) deadlocks on Windows.
 #[tauri::command]
-pub fn showQuickSearch(app: AppHandle) -> CmdResult<()> {
-    windows::show(&app, windows::QUICK);
+pub async fn showQuickSearch(app: AppHandle) -> CmdResult<()> {
+    let w = windows::quick_window(&app)?;
+    windows::show_quick(&w);
     Ok(())
 }
 

@@ -154,8 +154,15 @@ async fn check_thumb_scheme(client: &Client, content_id: i64, photo: &Path) -> R
     Ok(())
 }
 
-/// Shows the quick-search window and takes its screenshot, then returns to `main`.
+/// Shows the quick-search window (which does not exist before) and takes its screenshot,
+/// then returns to `main`.
 async fn screenshot_quick_window(client: &Client) -> Result<()> {
+    // Made on first use: until then only `main` exists (and costs a web process).
+    let before = client.windows().await?.len();
+    ensure!(
+        before == 1,
+        "only the main window exists before quick search is first used: {before} windows"
+    );
     invoke(client, "showQuickSearch", json!({})).await?;
     let main = client.window().await?;
     let mut quick = None;
