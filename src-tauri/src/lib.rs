@@ -16,6 +16,7 @@ pub mod drag_out;
 pub mod dto;
 pub mod error;
 pub mod events;
+pub mod instance;
 pub mod launch;
 pub mod logging;
 pub mod model;
@@ -43,6 +44,17 @@ pub fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let state = Arc::new(AppState::new(launch).map_err(|e| e.to_string())?);
     let _log_guard = logging::init(&launch::log_dir(state.data_dir()));
+    let primary = match instance::claim(state.data_dir()) {
+        instance::Claim::First(primary) => primary,
+        instance::Claim::Forwarded => {
+            tracing::info!(data_dir = %state.data_dir().display(), "Glimpse is already running on this data folder; showed its window");
+            eprintln!(
+                "Glimpse is already running on {}: its window was brought forward.",
+                state.data_dir().display()
+            );
+            return Ok(());
+        }
+    };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         data_dir = %state.data_dir().display(),
@@ -81,6 +93,9 @@ pub fn run() -> Result<(), String> {
         .on_window_event(windows::on_event)
         .setup(move |app| {
             let handle = app.handle();
+            let shower = handle.clone();
+            let served = primary.serve(move || windows::show(&shower, windows::MAIN));
+            app.manage(served);
             let query = setup_state.demo.as_ref().map(|d| d.query.as_str());
             windows::create(handle, query, setup_state.e2e)?;
             tray::install(handle);

@@ -137,6 +137,11 @@ impl AppState {
         }
     }
 
+    /// Whether the last open failed because another process has the data folder.
+    pub fn failed_in_use(&self) -> bool {
+        matches!(&*lock(&self.slot), Slot::Failed(e) if e.code == "in_use")
+    }
+
     /// The library if it is open now (never waits).
     pub fn library_now(&self) -> Option<Arc<Library>> {
         match &*lock(&self.slot) {

@@ -181,8 +181,11 @@ fn wait_for_port(port: u16, what: &str) -> Result<()> {
 pub struct App {
     /// The WebDriver session (the `main` window first).
     pub client: Client,
-    /// The app's data folder (empty at start).
+    /// The app's data folder (empty at start), unless the test's environment set
+    /// `GLIMPSE_DATA_DIR`.
     pub data_dir: tempfile::TempDir,
+    /// The X display the app runs on.
+    pub display: String,
     // Dropped in this order: the driver (and with it the app), then the X server.
     _driver: Group,
     _xvfb: Option<Group>,
@@ -368,6 +371,7 @@ impl App {
         Ok(Self {
             client,
             data_dir,
+            display,
             _driver: driver,
             _xvfb: xvfb,
         })

@@ -17,6 +17,8 @@ export interface LibraryState {
   readonly failures: readonly Failure[];
   /** Why the first status could not be loaded (the app then offers to try again). */
   readonly loadError: string | null;
+  /** Its code: `in_use` means another Glimpse has the library and the shell is waiting. */
+  readonly loadErrorCode: ipc.ErrorCode | null;
 }
 
 /** Things the app reacts to. */
@@ -58,6 +60,7 @@ export class Library {
     progress: NO_PROGRESS,
     failures: [],
     loadError: null,
+    loadErrorCode: null,
   };
   private readonly listeners = new Set<(state: LibraryState) => void>();
   private readonly unlisteners: ipc.Unlisten[] = [];
@@ -121,7 +124,10 @@ export class Library {
       if (seq !== this.reloadSeq || this.stopped) return;
       // Before the first answer the main area says what failed; later, a toast does.
       if (this.current.loaded) this.hooks.onError(error);
-      else this.update({ loadError: ipc.errorMessage(error) });
+      else {
+        const e = ipc.toGlimpseError(error);
+        this.update({ loadError: e.message, loadErrorCode: e.code });
+      }
       return;
     }
     // A slower, older answer must not overwrite a newer one.
@@ -130,6 +136,7 @@ export class Library {
     this.update({
       loaded: true,
       loadError: null,
+      loadErrorCode: null,
       folders: status.folders,
       photos: status.photos,
       indexed: status.indexed,

@@ -1,4 +1,5 @@
 // Errors are shown as the shell's sentence, never as a code.
+import { emit } from "@tauri-apps/api/event";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { errorMessage, GlimpseError, toGlimpseError } from "../src/ipc";
 import { mountApp, type AppHandle } from "../src/views/app";
@@ -95,8 +96,36 @@ describe("error banner", () => {
     expect(empty.dataset.state).toBe("loading");
     expect(empty.textContent).toContain("The photo catalog could not be opened.");
     expect(empty.textContent).not.toContain("catalog:");
+    expect(empty.textContent).toContain("Glimpse could not start");
+    expect(one("in-use-waiting").hidden).toBe(true);
     fail = false;
     one<HTMLButtonElement>("retry").click();
+    await settle(10);
+    expect(one("empty-state").dataset.state).toBe("start");
+  });
+
+  test("a library open in another Glimpse is explained as a wait, and clears when it opens", async () => {
+    let inUse = true;
+    await mount({
+      status: () =>
+        inUse
+          ? Promise.reject({
+              code: "in_use",
+              message:
+                "Another Glimpse (process 4242) has the library in /home/ana/.local/share/glimpse open: a glimpse command in a terminal, or another copy of the app.",
+            })
+          : readyStatus(),
+    });
+    const empty = one("empty-state");
+    expect(empty.dataset.state).toBe("loading");
+    expect(empty.textContent).toContain("This library is open in another Glimpse");
+    expect(empty.textContent).toContain("(process 4242)");
+    expect(empty.textContent).not.toContain("could not start");
+    expect(one("in-use-waiting").hidden).toBe(false);
+    expect(one("retry").parentElement?.hidden, "the shell retries by itself").toBe(true);
+    // The shell announces the opened library with folders-changed; the UI reloads on it.
+    inUse = false;
+    await emit("glimpse://folders-changed", null);
     await settle(10);
     expect(one("empty-state").dataset.state).toBe("start");
   });

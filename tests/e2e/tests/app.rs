@@ -384,14 +384,130 @@ async fn first_run(client: &Client) -> Result<()> {
     Ok(())
 }
 
+/// Launching Glimpse again on the same data folder (closing the window only hides it, so
+/// people do) must bring the running app forward and exit, not open a second window on a
+/// library it cannot open.
+async fn second_launch(app: &App) -> Result<()> {
+    let mut cmd = std::process::Command::new(glimpse_e2e::app_binary()?);
+    cmd.env("DISPLAY", &app.display)
+        .env("NO_AT_BRIDGE", "1")
+        .env("GLIMPSE_DATA_DIR", app.data_dir.path())
+        .env_remove("GLIMPSE_E2E")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().context("starting a second app")?;
+    let exited = wait_until(UI_TIMEOUT, "the second launch to exit", || {
+        let polled = child.try_wait();
+        async move { Ok(polled?) }
+    })
+    .await;
+    let status = match exited {
+        Ok(status) => status,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e.context("a second launch on the same data folder kept running"));
+        }
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut pipe, &mut stderr)?;
+    }
+    ensure!(
+        status.success(),
+        "the second launch exits cleanly: {status}; stderr:\n{stderr}"
+    );
+    ensure!(
+        stderr.contains("already running") && stderr.contains("brought forward"),
+        "the second launch says why it exits; stderr:\n{stderr}"
+    );
+    // The first app was asked to show its window, and still works.
+    let logs = app.data_dir.path().join("logs");
+    wait_until(
+        UI_TIMEOUT,
+        "the first app to log the second launch",
+        || async {
+            let mut text = String::new();
+            for entry in std::fs::read_dir(&logs)? {
+                text.push_str(&std::fs::read_to_string(entry?.path())?);
+            }
+            Ok(text
+                .contains("Glimpse was started again on this data folder")
+                .then_some(()))
+        },
+    )
+    .await?;
+    let windows = app.client.windows().await?;
+    ensure!(windows.len() == 1, "no window was added: {windows:?}");
+    invoke(&app.client, "status", json!({})).await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_without_a_model_offers_the_download() -> Result<()> {
     let _one = ONE_APP_AT_A_TIME.lock().await;
     // An empty Hugging Face cache: the default model is "not downloaded yet".
     let hf_home = tempfile::tempdir()?;
     let app = start_app(&[("HF_HOME", hf_home.path().as_os_str())]).await?;
-    let outcome = first_run(&app.client).await;
+    let outcome = async {
+        first_run(&app.client).await?;
+        second_launch(&app).await
+    }
+    .await;
     finish(app, outcome, "first-run").await
+}
+
+/// What `glimpse index` in a terminal does to the app: it holds the library's lock
+/// (`glimpse.lock`, an exclusive file lock, as `glimpse_engine` takes it) until it ends.
+async fn in_use_until_freed(app: &App, lock: std::fs::File) -> Result<()> {
+    let card = find(&app.client, "[data-testid=in-use-waiting]").await?;
+    let text = find(&app.client, "[data-testid=empty-state]")
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        text.contains("This library is open in another Glimpse")
+            && text.contains(&format!("(process {})", std::process::id()))
+            && text.contains("opens it by itself"),
+        "the window says who has the library: {text}"
+    );
+    ensure!(card.is_displayed().await?);
+    screenshot(&app.client, "in-use").await?;
+    drop(lock);
+    // The app opens the library by itself, model and all; the UI follows.
+    let status = wait_until(UI_TIMEOUT, "the library to open once freed", || async {
+        Ok(invoke(&app.client, "status", json!({})).await.ok())
+    })
+    .await?;
+    ensure!(
+        status["model"]["state"] == "ready",
+        "the model is loaded too: {}",
+        status["model"]
+    );
+    find(
+        &app.client,
+        "[data-testid=empty-state][data-state=no-folders]",
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_library_open_elsewhere_opens_when_it_is_freed() -> Result<()> {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let data = tempfile::tempdir()?;
+    let lock = std::fs::File::create(data.path().join("glimpse.lock"))?;
+    lock.lock()?;
+    std::io::Write::write_all(&mut &lock, std::process::id().to_string().as_bytes())?;
+    let model = repo_root().join("tests/fixtures/shapes-clip");
+    let app = start_app(&[
+        ("GLIMPSE_DATA_DIR", data.path().as_os_str()),
+        ("GLIMPSE_MODEL_DIR", model.as_os_str()),
+    ])
+    .await?;
+    let outcome = in_use_until_freed(&app, lock).await;
+    finish(app, outcome, "in-use").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

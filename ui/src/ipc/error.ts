@@ -15,6 +15,7 @@ export type ErrorCode =
   | "model"
   | "stopped"
   | "invalid"
+  | "in_use"
   | "unknown";
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -30,6 +31,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "model",
   "stopped",
   "invalid",
+  "in_use",
 ]);
 
 // Shown only when the shell sends a code without a message: a sentence is always shown.
@@ -46,6 +48,7 @@ const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   model: "The AI model failed.",
   stopped: "Glimpse is shutting down.",
   invalid: "That request was not valid.",
+  in_use: "This library is open in another Glimpse.",
   unknown: "Something went wrong.",
 };
 

@@ -243,21 +243,35 @@ function noResultsPane(): Pane {
 }
 
 function loadingPane(actions: EmptyActions): Pane {
+  const title = h("h2", { class: "empty-title" });
   const message = h("p", { class: "empty-lead" });
+  const waiting = h("p", {
+    class: "empty-note",
+    text: "This window opens it by itself as soon as the other one lets go.",
+    testid: "in-use-waiting",
+  });
+  const actionRow = h("div", { class: "empty-actions" }, button("Try again", () => actions.retry(), { variant: "primary", testid: "retry" }));
   const element = h(
     "div",
     { class: "empty-card", hidden: true },
     h("div", { class: "empty-icon" }, icon("warning")),
-    h("h2", { class: "empty-title", text: "Glimpse could not start" }),
+    title,
     message,
-    h("div", { class: "empty-actions" }, button("Try again", () => actions.retry(), { variant: "primary", testid: "retry" })),
+    waiting,
+    actionRow,
   );
   return {
     element,
     update(lib) {
       // Loading normally takes a moment: show nothing unless it failed.
       element.hidden = lib.loadError === null;
+      const inUse = lib.loadErrorCode === "in_use";
+      element.dataset.reason = inUse ? "in-use" : "failed";
+      title.textContent = inUse ? "This library is open in another Glimpse" : "Glimpse could not start";
       message.textContent = lib.loadError ?? "";
+      waiting.hidden = !inUse;
+      // The shell retries by itself; a button would only repeat the same answer.
+      actionRow.hidden = inUse;
     },
   };
 }
