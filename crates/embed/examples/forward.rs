@@ -1,5 +1,7 @@
 //! Times the CLIP forward passes alone, for profiling: `cargo run --release -p glimpse-embed
-//! --example forward -- MODEL_DIR [BATCH] [ROUNDS]`. A batch of 0 times text queries only.
+//! --example forward -- MODEL_DIR [BATCH] [ROUNDS] [GAP_MS]`. A batch of 0 times text queries
+//! only. `GAP_MS` idles that long before each text query, as typing does (the UI debounces
+//! by 90 ms): back-to-back queries find the worker threads awake and the caches warm.
 
 use std::time::Instant;
 
@@ -9,9 +11,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = args
         .next()
-        .ok_or("usage: forward MODEL_DIR [BATCH] [ROUNDS]")?;
+        .ok_or("usage: forward MODEL_DIR [BATCH] [ROUNDS] [GAP_MS]")?;
     let batch: usize = args.next().map_or(Ok(16), |s| s.parse())?;
     let rounds: usize = args.next().map_or(Ok(3), |s| s.parse())?;
+    let gap = std::time::Duration::from_millis(args.next().map_or(Ok(0), |s| s.parse())?);
     let files = ModelFiles::from_dir(std::path::Path::new(&dir))?;
     let embedder = Embedder::load(&files, DeviceChoice::Cpu)?;
     let (h, _w) = embedder
@@ -54,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cpu = cpu_ms();
     for _ in 0..text_rounds {
         for q in queries {
+            std::thread::sleep(gap);
             let t = Instant::now();
             embedder.embed_texts(&[q])?;
             lat.push(t.elapsed().as_secs_f64() * 1e3);
@@ -62,7 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cpu = (cpu_ms() - cpu) / lat.len() as f64;
     lat.sort_by(f64::total_cmp);
     println!(
-        "text: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms, {cpu:.1} ms CPU per query",
+        "text ({} ms idle before each): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms, {cpu:.1} ms CPU per query",
+        gap.as_millis(),
         lat[lat.len() / 2],
         lat[lat.len() * 95 / 100],
         lat[lat.len() - 1]
