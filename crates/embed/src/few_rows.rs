@@ -24,6 +24,46 @@ const BLOCK_T: usize = 8;
 /// The op: `apply_op2_no_bwd(x, w)` with `x` (…, k) and `w` (m, k), both f32.
 pub(crate) struct FewRowsMatmul {
     pub(crate) bias: Option<Vec<f32>>,
+    /// Read the weights as f16, made from `w` on first use and kept: a text query reads all
+    /// ~150 MB of its f32 weights once, so memory bounds it, and f16 halves that. Rounding
+    /// the weights to f16 moves the products by ~1e-4 relative; the parity tests hold.
+    pub(crate) half_weights: bool,
+    half: std::sync::OnceLock<Vec<u32>>,
+}
+
+impl FewRowsMatmul {
+    pub(crate) fn new(bias: Option<Vec<f32>>, half_weights: bool) -> Self {
+        Self {
+            bias,
+            half_weights,
+            half: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+/// `v` as f16 bits, f16 subnormals (|v| < 6.1e-5) made zero: widening then never meets an
+/// f32 subnormal, which costs a microcode assist per vector.
+fn f16_bits(v: f32) -> u16 {
+    let b = half::f16::from_f32(v).to_bits();
+    if b & 0x7c00 == 0 { b & 0x8000 } else { b }
+}
+
+/// `v` rounded as [`FewRowsMatmul`] stores it with `half_weights`: weights rounded with
+/// this once give the same products on every path.
+pub(crate) fn round_to_f16(v: f32) -> f32 {
+    half::f16::from_bits(f16_bits(v)).to_f32()
+}
+
+/// `w` as f16 pairs, element `2i` in the low half of word `i` and `2i + 1` in the high half.
+fn pack_f16(w: &[f32]) -> Vec<u32> {
+    w.chunks_exact(2)
+        .map(|p| u32::from(f16_bits(p[0])) | (u32::from(f16_bits(p[1])) << 16))
+        .collect()
+}
+
+/// Widens one f16 (in the low 16 bits) to f32, as [`dots_f16`] does in registers.
+fn widen(h: u32) -> f32 {
+    half::f16::from_bits((h & 0xffff) as u16).to_f32()
 }
 
 impl CustomOp2 for FewRowsMatmul {
@@ -57,20 +97,44 @@ impl CustomOp2 for FewRowsMatmul {
         }
         let rows = x.len() / k.max(1);
         let mut out_t = vec![0f32; m * rows];
-        out_t
-            .par_chunks_mut(ROWS_PER_TASK * rows)
-            .enumerate()
-            .for_each(|(task, out)| {
-                let first = task * ROWS_PER_TASK;
-                let count = out.len() / rows.max(1);
-                Arch::new().dispatch(Dots {
-                    w: &w[first * k..(first + count) * k],
-                    x,
-                    k,
-                    rows,
-                    out,
+        if rows == 0 || k == 0 {
+            // No products to sum: zeros, plus the bias below.
+        } else if self.half_weights && k % 2 == 0 {
+            let packed = self.half.get_or_init(|| pack_f16(w));
+            let half_k = k / 2;
+            // The token rows split into even and odd elements, to meet the packed pairs.
+            let (even, odd): (Vec<f32>, Vec<f32>) = x.chunks_exact(2).map(|p| (p[0], p[1])).unzip();
+            out_t
+                .par_chunks_mut(ROWS_PER_TASK * rows)
+                .enumerate()
+                .for_each(|(task, out)| {
+                    let first = task * ROWS_PER_TASK;
+                    let count = out.len() / rows;
+                    Arch::new().dispatch(HalfDots {
+                        w: &packed[first * half_k..(first + count) * half_k],
+                        even: &even,
+                        odd: &odd,
+                        half_k,
+                        rows,
+                        out,
+                    });
                 });
-            });
+        } else {
+            out_t
+                .par_chunks_mut(ROWS_PER_TASK * rows)
+                .enumerate()
+                .for_each(|(task, out)| {
+                    let first = task * ROWS_PER_TASK;
+                    let count = out.len() / rows;
+                    Arch::new().dispatch(Dots {
+                        w: &w[first * k..(first + count) * k],
+                        x,
+                        k,
+                        rows,
+                        out,
+                    });
+                });
+        }
         // Transpose (m, rows) → (rows, m) and add the bias.
         let mut y = vec![0f32; rows * m];
         for (j, col) in out_t.chunks_exact(rows.max(1)).enumerate() {
@@ -141,6 +205,103 @@ fn dots<S: Simd, const T: usize>(simd: S, w: &[f32], x: &[&[f32]], out: &mut [f3
     }
 }
 
+/// [`Dots`] over f16 pairs: `out[j * rows + t] = w[j] · x[t]`, `w` widened in registers.
+struct HalfDots<'a> {
+    w: &'a [u32],
+    even: &'a [f32],
+    odd: &'a [f32],
+    half_k: usize,
+    rows: usize,
+    out: &'a mut [f32],
+}
+
+impl WithSimd for HalfDots<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Self {
+            w,
+            even,
+            odd,
+            half_k,
+            rows,
+            out,
+        } = self;
+        let even: Vec<&[f32]> = even.chunks_exact(half_k).collect();
+        let odd: Vec<&[f32]> = odd.chunks_exact(half_k).collect();
+        for (row, out) in w.chunks_exact(half_k).zip(out.chunks_exact_mut(rows)) {
+            for ((e, o), out) in even
+                .chunks(BLOCK_T)
+                .zip(odd.chunks(BLOCK_T))
+                .zip(out.chunks_mut(BLOCK_T))
+            {
+                match e.len() {
+                    1 => dots_f16::<S, 1>(simd, row, e, o, out),
+                    2 => dots_f16::<S, 2>(simd, row, e, o, out),
+                    3 => dots_f16::<S, 3>(simd, row, e, o, out),
+                    4 => dots_f16::<S, 4>(simd, row, e, o, out),
+                    5 => dots_f16::<S, 5>(simd, row, e, o, out),
+                    6 => dots_f16::<S, 6>(simd, row, e, o, out),
+                    7 => dots_f16::<S, 7>(simd, row, e, o, out),
+                    _ => dots_f16::<S, BLOCK_T>(simd, row, e, o, out),
+                }
+            }
+        }
+    }
+}
+
+/// `out[t] = w · x[t]` for `T` token rows, `w` as packed f16 pairs. An f16's magnitude
+/// bits shifted into an f32's place read as the value times 2⁻¹¹²; one multiply puts it
+/// right (exact, subnormals having been flushed), and the sign bit moves over as is.
+#[inline(always)]
+fn dots_f16<S: Simd, const T: usize>(
+    simd: S,
+    w: &[u32],
+    even: &[&[f32]],
+    odd: &[&[f32]],
+    out: &mut [f32],
+) {
+    use pulp::bytemuck::cast;
+    let (wv, wt) = S::as_simd_u32s(w);
+    let es: [(&[S::f32s], &[f32]); T] = std::array::from_fn(|t| S::as_simd_f32s(even[t]));
+    let os: [(&[S::f32s], &[f32]); T] = std::array::from_fn(|t| S::as_simd_f32s(odd[t]));
+    let n = wv.len();
+    assert!(
+        es.iter().chain(&os).all(|(h, _)| h.len() == n) && out.len() >= T,
+        "rows come from chunks_exact(half_k)"
+    );
+    let low_mag = simd.splat_u32s(0x7fff);
+    let low_sign = simd.splat_u32s(0x8000);
+    let high_mag = simd.splat_u32s(0x7fff_0000);
+    let high_sign = simd.splat_u32s(0x8000_0000);
+    let by13 = simd.splat_u32s(13);
+    let by16 = simd.splat_u32s(16);
+    let by3 = simd.splat_u32s(3);
+    let scale = simd.splat_f32s(f32::from_bits(0x7780_0000)); // 2¹¹²
+    let mut acc = [simd.splat_f32s(0.0); T];
+    for (i, &v) in wv.iter().enumerate() {
+        let lo_mag: S::f32s = cast(simd.wrapping_dyn_shl_u32s(simd.and_u32s(v, low_mag), by13));
+        let lo_sign = simd.wrapping_dyn_shl_u32s(simd.and_u32s(v, low_sign), by16);
+        let lo: S::f32s = cast(simd.or_u32s(cast(simd.mul_f32s(lo_mag, scale)), lo_sign));
+        let hi_mag: S::f32s = cast(simd.wrapping_dyn_shr_u32s(simd.and_u32s(v, high_mag), by3));
+        let hi_sign = simd.and_u32s(v, high_sign);
+        let hi: S::f32s = cast(simd.or_u32s(cast(simd.mul_f32s(hi_mag, scale)), hi_sign));
+        for t in 0..T {
+            acc[t] = simd.mul_add_e_f32s(lo, es[t].0[i], acc[t]);
+            acc[t] = simd.mul_add_e_f32s(hi, os[t].0[i], acc[t]);
+        }
+    }
+    for t in 0..T {
+        let tail: f32 = wt
+            .iter()
+            .zip(es[t].1.iter().zip(os[t].1))
+            .map(|(&p, (&e, &o))| widen(p) * e + widen(p >> 16) * o)
+            .sum();
+        out[t] = simd.reduce_sum_f32s(acc[t]) + tail;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use candle_core::{Device, Tensor};
@@ -169,9 +330,7 @@ mod tests {
                         if with_bias {
                             want = want.broadcast_add(&Tensor::new(bias.as_slice(), &cpu)?)?;
                         }
-                        let op = FewRowsMatmul {
-                            bias: with_bias.then_some(bias),
-                        };
+                        let op = FewRowsMatmul::new(with_bias.then_some(bias), false);
                         let got = x.apply_op2_no_bwd(&w, &op)?;
                         assert_eq!(got.dims(), want.dims(), "rows {rows} k {k} m {m}");
                         let diff = (got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?;
@@ -187,12 +346,62 @@ mod tests {
         Ok(())
     }
 
+    /// With f16 weights: the products of the weights rounded to f16 (subnormals flushed),
+    /// for every token-group remainder, SIMD tail and task split, and odd `k` (f32 path).
+    #[test]
+    fn half_weights_equal_the_products_of_rounded_weights() -> candle_core::Result<()> {
+        let cpu = Device::Cpu;
+        for rows in [1, 3, 8, 9, 32] {
+            for k in [2, 5, 38, 512, 2048] {
+                for m in [1, 7, 64, 65, 130] {
+                    let x = Tensor::from_vec(values(rows * k, 1), (1, rows, k), &cpu)?;
+                    // Spread over f16's range, with signs, zeros and would-be subnormals.
+                    let wv: Vec<f32> = values(m * k, 2)
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| v * [1.0, 0.02, 3e-5, 0.0, 250.0][i % 5])
+                        .collect();
+                    let rounded: Vec<f32> = wv
+                        .iter()
+                        .map(|&v| {
+                            let h = half::f16::from_f32(v);
+                            if k % 2 == 1 || h.is_normal() {
+                                h.to_f32()
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect();
+                    let w = Tensor::from_vec(wv.clone(), (m, k), &cpu)?;
+                    let bias = values(m, 3);
+                    let bias_t = Tensor::new(bias.as_slice(), &cpu)?;
+                    let used = if k % 2 == 1 { wv } else { rounded };
+                    let want = x
+                        .broadcast_matmul(&Tensor::from_vec(used, (m, k), &cpu)?.t()?)?
+                        .broadcast_add(&bias_t)?;
+                    let op = FewRowsMatmul::new(Some(bias.clone()), true);
+                    // Twice: the f16 copy is made on the first call and reused.
+                    for _ in 0..2 {
+                        let got = x.apply_op2_no_bwd(&w, &op)?;
+                        let scale = want.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
+                        let diff = (&got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?;
+                        assert!(
+                            diff <= 1e-5 * scale * (k as f32).sqrt(),
+                            "rows {rows} k {k} m {m}: off the rounded product by {diff}"
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     #[test]
     fn refuses_mismatched_shapes() -> candle_core::Result<()> {
         let cpu = Device::Cpu;
         let x = Tensor::zeros((2, 8), candle_core::DType::F32, &cpu)?;
         let w = Tensor::zeros((4, 7), candle_core::DType::F32, &cpu)?;
-        let op = FewRowsMatmul { bias: None };
+        let op = FewRowsMatmul::new(None, false);
         assert!(x.apply_op2_no_bwd(&w, &op).is_err());
         Ok(())
     }

@@ -60,6 +60,19 @@ pub(crate) fn tensor_names(config: &ClipConfig) -> Vec<String> {
 /// hundreds of rows (a ViT-B/32 text query: p95 31 → 24 ms, docs/BENCHMARKS.md).
 const FEW_ROWS: usize = 32;
 
+/// How a layer stores its weights.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Weights {
+    /// f32, as in the file (the image tower: gemm over hundreds of rows is compute-bound).
+    F32,
+    /// Rounded to f16 precision at load (the text tower): a text query reads every weight
+    /// once, so memory bounds it, and [`FewRowsMatmul`] then reads half the bytes. The
+    /// rounding moves text vectors by 1-cos ~4e-7 against the reference (parity tests);
+    /// big batches go through gemm on the same rounded values, so a text embeds the same
+    /// alone or in a batch.
+    F16,
+}
+
 /// `candle_nn::Linear` with the few-rows path above, which is what a text query hits.
 struct Linear {
     weight: Tensor,
@@ -68,10 +81,24 @@ struct Linear {
 }
 
 impl Linear {
-    fn new(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
-        let few_rows = FewRowsMatmul {
-            bias: bias.as_ref().map(|b| b.to_vec1::<f32>()).transpose()?,
+    fn new(weight: Tensor, bias: Option<Tensor>, weights: Weights) -> Result<Self> {
+        let weight = match weights {
+            Weights::F32 => weight,
+            Weights::F16 if weight.dtype() == DType::F32 => {
+                let rounded: Vec<f32> = weight
+                    .flatten_all()?
+                    .to_vec1::<f32>()?
+                    .into_iter()
+                    .map(crate::few_rows::round_to_f16)
+                    .collect();
+                Tensor::from_vec(rounded, weight.shape(), weight.device())?
+            }
+            Weights::F16 => weight,
         };
+        let few_rows = FewRowsMatmul::new(
+            bias.as_ref().map(|b| b.to_vec1::<f32>()).transpose()?,
+            weights == Weights::F16,
+        );
         Ok(Self {
             inner: candle_nn::Linear::new(weight.clone(), bias),
             weight,
@@ -96,14 +123,19 @@ impl Module for Linear {
     }
 }
 
-fn linear(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Linear> {
+fn linear(in_dim: usize, out_dim: usize, weights: Weights, vb: VarBuilder) -> Result<Linear> {
     let weight = vb.get((out_dim, in_dim), "weight")?;
     let bias = vb.get(out_dim, "bias")?;
-    Linear::new(weight, Some(bias))
+    Linear::new(weight, Some(bias), weights)
 }
 
-fn linear_no_bias(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Linear> {
-    Linear::new(vb.get((out_dim, in_dim), "weight")?, None)
+fn linear_no_bias(
+    in_dim: usize,
+    out_dim: usize,
+    weights: Weights,
+    vb: VarBuilder,
+) -> Result<Linear> {
+    Linear::new(vb.get((out_dim, in_dim), "weight")?, None, weights)
 }
 
 struct Attention {
@@ -117,13 +149,13 @@ struct Attention {
 }
 
 impl Attention {
-    fn new(hidden: usize, heads: usize, vb: VarBuilder) -> Result<Self> {
+    fn new(hidden: usize, heads: usize, weights: Weights, vb: VarBuilder) -> Result<Self> {
         let head_dim = hidden / heads;
         Ok(Self {
-            q_proj: linear(hidden, hidden, vb.pp("q_proj"))?,
-            k_proj: linear(hidden, hidden, vb.pp("k_proj"))?,
-            v_proj: linear(hidden, hidden, vb.pp("v_proj"))?,
-            out_proj: linear(hidden, hidden, vb.pp("out_proj"))?,
+            q_proj: linear(hidden, hidden, weights, vb.pp("q_proj"))?,
+            k_proj: linear(hidden, hidden, weights, vb.pp("k_proj"))?,
+            v_proj: linear(hidden, hidden, weights, vb.pp("v_proj"))?,
+            out_proj: linear(hidden, hidden, weights, vb.pp("out_proj"))?,
             heads,
             head_dim,
             scale: (head_dim as f64).powf(-0.5),
@@ -192,6 +224,7 @@ struct EncoderShape {
     heads: usize,
     eps: f64,
     act: Activation,
+    weights: Weights,
 }
 
 impl Encoder {
@@ -200,11 +233,11 @@ impl Encoder {
             .map(|i| {
                 let vb = vb.pp(format!("layers.{i}"));
                 Ok(EncoderLayer {
-                    attn: Attention::new(s.hidden, s.heads, vb.pp("self_attn"))?,
+                    attn: Attention::new(s.hidden, s.heads, s.weights, vb.pp("self_attn"))?,
                     norm1: layer_norm(s.hidden, s.eps, vb.pp("layer_norm1"))?,
                     mlp: Mlp {
-                        fc1: linear(s.hidden, s.intermediate, vb.pp("mlp.fc1"))?,
-                        fc2: linear(s.intermediate, s.hidden, vb.pp("mlp.fc2"))?,
+                        fc1: linear(s.hidden, s.intermediate, s.weights, vb.pp("mlp.fc1"))?,
+                        fc2: linear(s.intermediate, s.hidden, s.weights, vb.pp("mlp.fc2"))?,
                         act: s.act,
                     },
                     norm2: layer_norm(s.hidden, s.eps, vb.pp("layer_norm2"))?,
@@ -243,6 +276,7 @@ impl TextTower {
             heads: c.num_attention_heads,
             eps: c.layer_norm_eps,
             act: c.hidden_act,
+            weights: Weights::F16,
         };
         let tm = vb.pp("text_model");
         let emb = tm.pp("embeddings");
@@ -258,7 +292,12 @@ impl TextTower {
                 c.layer_norm_eps,
                 tm.pp("final_layer_norm"),
             )?,
-            projection: linear_no_bias(c.hidden_size, projection_dim, vb.pp("text_projection"))?,
+            projection: linear_no_bias(
+                c.hidden_size,
+                projection_dim,
+                Weights::F16,
+                vb.pp("text_projection"),
+            )?,
         })
     }
 
@@ -314,6 +353,7 @@ impl VisionTower {
             heads: c.num_attention_heads,
             eps: c.layer_norm_eps,
             act: c.hidden_act,
+            weights: Weights::F32,
         };
         let vm = vb.pp("vision_model");
         let emb = vm.pp("embeddings");
@@ -337,7 +377,12 @@ impl VisionTower {
             pre_layrnorm: layer_norm(c.hidden_size, c.layer_norm_eps, vm.pp("pre_layrnorm"))?,
             encoder: Encoder::new(&shape, vm.pp("encoder"))?,
             post_layernorm: layer_norm(c.hidden_size, c.layer_norm_eps, vm.pp("post_layernorm"))?,
-            projection: linear_no_bias(c.hidden_size, projection_dim, vb.pp("visual_projection"))?,
+            projection: linear_no_bias(
+                c.hidden_size,
+                projection_dim,
+                Weights::F32,
+                vb.pp("visual_projection"),
+            )?,
             hidden: c.hidden_size,
         })
     }
