@@ -149,6 +149,23 @@ impl CustomOp2 for FewRowsMatmul {
     }
 }
 
+/// Calls `kernel::<S, T>(args)` with `T` the group's length (1..=[`BLOCK_T`]): the
+/// accumulators are an array of `T`, so each length is its own instance.
+macro_rules! by_group_len {
+    ($len:expr, $kernel:ident::<$s:ty>($($arg:expr),*)) => {
+        match $len {
+            1 => $kernel::<$s, 1>($($arg),*),
+            2 => $kernel::<$s, 2>($($arg),*),
+            3 => $kernel::<$s, 3>($($arg),*),
+            4 => $kernel::<$s, 4>($($arg),*),
+            5 => $kernel::<$s, 5>($($arg),*),
+            6 => $kernel::<$s, 6>($($arg),*),
+            7 => $kernel::<$s, 7>($($arg),*),
+            _ => $kernel::<$s, BLOCK_T>($($arg),*),
+        }
+    };
+}
+
 /// One task: `out[j * rows + t] = w[j] · x[t]` for this task's weight rows `j`.
 struct Dots<'a> {
     w: &'a [f32],
@@ -169,16 +186,7 @@ impl WithSimd for Dots<'_> {
             // One pass over the weight row per group of up to 8 tokens; the row is read from
             // memory once and stays in L1 for the next group.
             for (group, out) in tokens.chunks(BLOCK_T).zip(out.chunks_mut(BLOCK_T)) {
-                match group.len() {
-                    1 => dots::<S, 1>(simd, row, group, out),
-                    2 => dots::<S, 2>(simd, row, group, out),
-                    3 => dots::<S, 3>(simd, row, group, out),
-                    4 => dots::<S, 4>(simd, row, group, out),
-                    5 => dots::<S, 5>(simd, row, group, out),
-                    6 => dots::<S, 6>(simd, row, group, out),
-                    7 => dots::<S, 7>(simd, row, group, out),
-                    _ => dots::<S, BLOCK_T>(simd, row, group, out),
-                }
+                by_group_len!(group.len(), dots::<S>(simd, row, group, out));
             }
         }
     }
@@ -236,16 +244,7 @@ impl WithSimd for HalfDots<'_> {
                 .zip(odd.chunks(BLOCK_T))
                 .zip(out.chunks_mut(BLOCK_T))
             {
-                match e.len() {
-                    1 => dots_f16::<S, 1>(simd, row, e, o, out),
-                    2 => dots_f16::<S, 2>(simd, row, e, o, out),
-                    3 => dots_f16::<S, 3>(simd, row, e, o, out),
-                    4 => dots_f16::<S, 4>(simd, row, e, o, out),
-                    5 => dots_f16::<S, 5>(simd, row, e, o, out),
-                    6 => dots_f16::<S, 6>(simd, row, e, o, out),
-                    7 => dots_f16::<S, 7>(simd, row, e, o, out),
-                    _ => dots_f16::<S, BLOCK_T>(simd, row, e, o, out),
-                }
+                by_group_len!(e.len(), dots_f16::<S>(simd, row, e, o, out));
             }
         }
     }
