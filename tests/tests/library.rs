@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use glimpse_embed::ModelFiles;
-use glimpse_engine::{Library, LibraryConfig};
+use glimpse_engine::{Library, LibraryConfig, Prefetch};
 use glimpse_tests::fixtures_dir;
 
 fn shapes_model() -> ModelFiles {
@@ -422,4 +422,55 @@ fn a_data_folder_opens_once_at_a_time_and_interrupted_saves_are_cleaned_up() {
     drop(first);
     let again = open(data.path());
     assert_eq!(again.status().expect("status").photos, 0);
+}
+
+/// The search box prefetches each keystroke's text while the search waits for a pause: the
+/// search then runs no forward pass of its own and ranks exactly as without the prefetch.
+#[test]
+fn a_prefetched_query_is_searched_without_encoding_it_again() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let photos = data.path().join("photos");
+    let labels = labels();
+    let mut names: Vec<&str> = labels.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    copy_shapes(&photos, &names[..40]);
+    let library = open(&data.path().join("data"));
+    library.add_folder(&photos).expect("add folder");
+    library.wait_idle().expect("index");
+    let unprefetched = library.search("a blue square", 5).expect("search");
+    let before = library.text_encodes();
+
+    assert_eq!(
+        library.prefetch_text("a red circle").expect("prefetch"),
+        Prefetch::Encoded
+    );
+    assert_eq!(library.text_encodes(), before + 1);
+    assert_eq!(
+        library.prefetch_text(" a red circle  ").expect("prefetch"),
+        Prefetch::Cached,
+        "the query is trimmed as the search trims it"
+    );
+    let hits = library.search("a red circle", 5).expect("search");
+    assert_eq!(
+        library.text_encodes(),
+        before + 1,
+        "the search used the prefetched vector"
+    );
+    assert_eq!(hits.len(), 5);
+    assert_eq!(
+        library
+            .text_vector("a red circle")
+            .expect("vector")
+            .as_slice(),
+        glimpse_embed::Embedder::load(&shapes_model(), glimpse_embed::DeviceChoice::Cpu)
+            .expect("model")
+            .embed_texts(&["a red circle"])
+            .expect("embed")[0]
+            .as_slice(),
+        "a prefetched vector is the model's own"
+    );
+    assert_eq!(
+        library.search("a blue square", 5).expect("search"),
+        unprefetched
+    );
 }

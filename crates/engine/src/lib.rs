@@ -46,7 +46,7 @@ pub use events::Event;
 /// Where [`Library::subscribe`] delivers events.
 pub type EventReceiver = crossbeam_channel::Receiver<Event>;
 pub use library::Library;
-pub use query::{FailedFile, FolderStatus, Hit, LibraryStatus, PhotoDetails, SimilarTo};
+pub use query::{FailedFile, FolderStatus, Hit, LibraryStatus, PhotoDetails, Prefetch, SimilarTo};
 pub use store::Reconciliation;
 pub use tracker::RunStats;
 

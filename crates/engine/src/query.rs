@@ -3,6 +3,7 @@
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use glimpse_catalog::{ContentId, Failure, PhotoId};
@@ -15,6 +16,15 @@ use crate::{Library, LibraryError, Result};
 /// often (backspace, retyping), and a text forward pass costs far more than a lookup.
 pub(crate) struct TextCache {
     entries: Mutex<lru::LruCache<String, Arc<Vec<f32>>>>,
+    /// Held while a text is encoded: a search that arrives while a prefetch of the same text
+    /// runs waits for it and reads the cache, rather than encoding it a second time on the
+    /// same cores.
+    encoding: Mutex<()>,
+    /// The newest text [`Library::prefetch_text`] was asked for; an older prefetch still
+    /// waiting for `encoding` has been typed past and is dropped.
+    newest_prefetch: Mutex<String>,
+    /// Text forward passes run so far.
+    encodes: AtomicU64,
 }
 
 const TEXT_CACHE_ENTRIES: usize = 512;
@@ -25,8 +35,35 @@ impl Default for TextCache {
             entries: Mutex::new(lru::LruCache::new(
                 NonZeroUsize::new(TEXT_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN),
             )),
+            encoding: Mutex::new(()),
+            newest_prefetch: Mutex::new(String::new()),
+            encodes: AtomicU64::new(0),
         }
     }
+}
+
+impl TextCache {
+    fn get(&self, key: &str) -> Option<Arc<Vec<f32>>> {
+        self.entries.lock().ok()?.get(key).cloned()
+    }
+
+    /// Whether `key` is still the newest prefetch asked for.
+    fn is_newest_prefetch(&self, key: &str) -> bool {
+        self.newest_prefetch
+            .lock()
+            .map_or(true, |newest| newest.as_str() == key)
+    }
+}
+
+/// What [`Library::prefetch_text`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefetch {
+    /// The text was encoded and cached.
+    Encoded,
+    /// It was cached already (or empty): nothing to do.
+    Cached,
+    /// A newer text was asked for while this one waited: skipped.
+    Superseded,
 }
 
 /// One search result: a distinct content, shown by its first path.
@@ -147,26 +184,69 @@ impl Library {
 
     /// The embedding of a text query (cached).
     pub fn text_vector(&self, text: &str) -> Result<Arc<Vec<f32>>> {
-        let key = text.trim().to_string();
-        if let Some(v) = self
-            .text_cache
-            .entries
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get(&key).cloned())
-        {
+        let key = text.trim();
+        if let Some(v) = self.text_cache.get(key) {
             return Ok(v);
         }
+        let _encoding = self
+            .text_cache
+            .encoding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A prefetch of this text may have finished while this call waited.
+        if let Some(v) = self.text_cache.get(key) {
+            return Ok(v);
+        }
+        self.encode_text(key)
+    }
+
+    /// Encodes `text` into the query cache ahead of its search, as the search box does on
+    /// every keystroke while the search itself waits for typing to pause: the search then
+    /// finds its vector ready, and the encoder has been kept warm by the keystrokes (a
+    /// forward pass after a pause of ~100 ms costs up to twice as much, docs/BENCHMARKS.md).
+    /// A prefetch that has been typed past while it waited is skipped, so at most one runs
+    /// at a time and the newest text goes next.
+    pub fn prefetch_text(&self, text: &str) -> Result<Prefetch> {
+        let key = text.trim();
+        if key.is_empty() || self.text_cache.get(key).is_some() {
+            return Ok(Prefetch::Cached);
+        }
+        if let Ok(mut newest) = self.text_cache.newest_prefetch.lock() {
+            key.clone_into(&mut newest);
+        }
+        let _encoding = self
+            .text_cache
+            .encoding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !self.text_cache.is_newest_prefetch(key) {
+            return Ok(Prefetch::Superseded);
+        }
+        if self.text_cache.get(key).is_some() {
+            return Ok(Prefetch::Cached);
+        }
+        self.encode_text(key)?;
+        Ok(Prefetch::Encoded)
+    }
+
+    /// Text forward passes run since the library was opened (cache hits not counted).
+    pub fn text_encodes(&self) -> u64 {
+        self.text_cache.encodes.load(Ordering::Relaxed)
+    }
+
+    /// Encodes `key` and caches it; the caller holds `text_cache.encoding`.
+    fn encode_text(&self, key: &str) -> Result<Arc<Vec<f32>>> {
         let embedder = self.embedder()?;
+        self.text_cache.encodes.fetch_add(1, Ordering::Relaxed);
         let vector = Arc::new(
             embedder
-                .embed_texts(&[key.as_str()])?
+                .embed_texts(&[key])?
                 .into_iter()
                 .next()
                 .ok_or_else(|| LibraryError::Stopped("the model returned no vector".into()))?,
         );
         if let Ok(mut c) = self.text_cache.entries.lock() {
-            c.put(key, vector.clone());
+            c.put(key.to_owned(), vector.clone());
         }
         Ok(vector)
     }
@@ -370,5 +450,63 @@ impl Library {
         };
         let path = self.shared.paths.thumbnail(&row.hash);
         Ok(path.is_file().then_some(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::PoisonError;
+    use std::time::{Duration, Instant};
+
+    use super::Prefetch;
+    use crate::{Library, LibraryConfig};
+
+    fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Keystrokes arrive faster than texts encode: a prefetch still waiting when a newer one
+    /// is asked for is dropped, so only the newest text costs a forward pass.
+    #[test]
+    fn a_prefetch_typed_past_while_it_waits_is_skipped() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let library = Library::open(LibraryConfig::new(data.path())).expect("open");
+        let newest = |text: &str| {
+            library
+                .text_cache
+                .newest_prefetch
+                .lock()
+                .is_ok_and(|n| n.as_str() == text)
+        };
+        std::thread::scope(|s| {
+            // An encode in progress (a search) holds the encoder.
+            let busy = library
+                .text_cache
+                .encoding
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let older = s.spawn(|| library.prefetch_text("a red"));
+            wait_for("the first prefetch", || newest("a red"));
+            let newer = s.spawn(|| library.prefetch_text("a red circle"));
+            wait_for("the second prefetch", || newest("a red circle"));
+            drop(busy);
+            assert_eq!(
+                older.join().expect("thread").expect("prefetch"),
+                Prefetch::Superseded
+            );
+            // The newest one goes on to the model, which this library has none of.
+            assert!(matches!(
+                newer.join().expect("thread"),
+                Err(crate::LibraryError::NoModel)
+            ));
+        });
+        assert_eq!(
+            library.prefetch_text("   ").expect("empty"),
+            Prefetch::Cached
+        );
     }
 }
