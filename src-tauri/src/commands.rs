@@ -78,6 +78,18 @@ pub async fn search(
         .map(|hits| hits.into_iter().map(HitDto::from).collect())
 }
 
+/// Encodes a query while it is being typed, ahead of its debounced `search`, which then
+/// finds the vector ready; a keystroke's prefetch that a newer one overtakes while waiting
+/// is skipped. Failures come back here but the UI ignores them: the search reports them.
+#[tauri::command]
+pub async fn prefetchQuery(state: State<'_, Arc<AppState>>, query: String) -> CmdResult<()> {
+    let query = query.trim().to_string();
+    if query.is_empty() {
+        return Ok(());
+    }
+    with_library(&state, move |lib| lib.prefetch_text(&query).map(drop)).await
+}
+
 /// Photos that look like a photo of the library, best first (the photo itself left out).
 #[tauri::command]
 pub async fn similar(

@@ -73,6 +73,7 @@ pub fn run() -> Result<(), String> {
         .register_asynchronous_uri_scheme_protocol(thumb::SCHEME, thumb::handle)
         .invoke_handler(tauri::generate_handler![
             commands::search,
+            commands::prefetchQuery,
             commands::similar,
             commands::addFolder,
             commands::removeFolder,

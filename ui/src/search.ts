@@ -26,10 +26,15 @@ export interface SearchState {
   readonly generation: number;
 }
 
-/** The two commands the controller calls. */
+/** The commands the controller calls. */
 export interface SearchBackend {
   search(query: string, limit: number): Promise<Hit[]>;
   similar(photoId: number, limit: number): Promise<Hit[]>;
+  /**
+   * Told each new text as it is typed, before the debounce: the shell encodes it at once, so
+   * the search after the pause finds the vector ready (and the encoder warm).
+   */
+  prefetch?(query: string): void;
 }
 
 /** Tuning; the defaults suit the main window. */
@@ -78,6 +83,8 @@ export class SearchController {
   /** The request whose results are (or will be) shown, and its limit. */
   private request: Request | null = null;
   private limit: number;
+  /** The text last handed to `backend.prefetch`. */
+  private prefetched = "";
   /** The newest request sent that starts a new result list. */
   private newestNewSeq = 0;
   private disposed = false;
@@ -135,6 +142,10 @@ export class SearchController {
       return;
     }
     this.update({ query: text, mode: { kind: "text" }, pending: true });
+    if (trimmed !== this.prefetched) {
+      this.prefetched = trimmed;
+      this.backend.prefetch?.(trimmed);
+    }
     this.timer = setTimeout(() => {
       this.timer = null;
       this.run({ kind: "text", query: trimmed }, this.pageSize, true);

@@ -28,7 +28,9 @@ async function searchFor(text: string): Promise<void> {
 }
 
 const selected = (): number => byTestId("quick-item").findIndex((el) => el.getAttribute("aria-selected") === "true");
-const acted = (calls: Call[]): unknown[] => calls.filter((c) => c.cmd !== "search").map((c) => [c.cmd, c.args]);
+// What the window did besides searching (typing also prefetches each text).
+const acted = (calls: Call[]): unknown[] =>
+  calls.filter((c) => c.cmd !== "search" && c.cmd !== "prefetchQuery").map((c) => [c.cmd, c.args]);
 
 describe("quick search keyboard", () => {
   test("↑/↓ stop at the first and last result and keep the caret in the box", async () => {

@@ -42,6 +42,39 @@ describe("debouncing", () => {
     ]);
   });
 
+  test("each new text is prefetched at once; the search still waits for the pause", async () => {
+    const calls = mockShell({
+      search: () => makeHits(1),
+      prefetchQuery: (args) =>
+        args.query === "do" ? Promise.reject({ code: "no_model", message: "No model." }) : null,
+    });
+    const states: SearchState[] = [];
+    const c = new SearchController(
+      { ...backend, prefetch: ipc.prefetchQuery },
+      (s) => states.push(s),
+      { debounceMs: DEBOUNCE },
+    );
+    c.setQuery("d");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE - 30);
+    c.setQuery("do");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE - 30);
+    c.setQuery("dog");
+    c.setQuery("dog ");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls, "one prefetch per new text, none for a trailing space, no search yet").toEqual([
+      { cmd: "prefetchQuery", args: { query: "d" } },
+      { cmd: "prefetchQuery", args: { query: "do" } },
+      { cmd: "prefetchQuery", args: { query: "dog" } },
+    ]);
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(calls.slice(3)).toEqual([{ cmd: "search", args: { query: "dog", limit: PAGE_SIZE } }]);
+    await settle();
+    expect(c.state.error, "a failed prefetch is not shown: the search reports for itself").toBeNull();
+    expect(ids(c.state.hits)).toHaveLength(1);
+    c.setQuery("");
+    expect(calls, "clearing prefetches nothing").toHaveLength(4);
+  });
+
   test("trailing spaces do not send the same query again", async () => {
     const calls = mockShell({ search: () => makeHits(2) });
     const { c } = controller();

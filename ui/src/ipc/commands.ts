@@ -10,6 +10,7 @@ import type { Folder, Hit, ModelState, PhotoDetails, Settings, Status } from "./
  */
 export const COMMANDS = {
   search: "search",
+  prefetchQuery: "prefetchQuery",
   similar: "similar",
   addFolder: "addFolder",
   removeFolder: "removeFolder",
@@ -41,6 +42,14 @@ async function call<T>(command: CommandName, args?: InvokeArgs): Promise<T> {
 /** Photos matching a text query, best first (an empty query gives `[]`). */
 export function search(query: string, limit: number): Promise<Hit[]> {
   return call("search", { query, limit });
+}
+
+/**
+ * Encodes a query being typed so that its search, sent after the debounce, finds it ready.
+ * Fire and forget: a failure here is reported by the search that follows.
+ */
+export function prefetchQuery(query: string): void {
+  call("prefetchQuery", { query }).catch(() => undefined);
 }
 
 /** Photos that look like the given one, best first. */

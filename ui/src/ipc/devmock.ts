@@ -99,6 +99,8 @@ export function installDevBackend(params: URLSearchParams): void {
           if (query.includes("zzz")) return delay([]);
           return delay(rank(hash(query), Number(a.limit)));
         }
+        case "prefetchQuery":
+          return delay(null, 10);
         case "similar":
           return delay(rank(Number(a.photoId) * 13, Number(a.limit)));
         case "photoDetails": {

@@ -155,7 +155,10 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     onDragOut: (index) => void dragOut(grid.hits[index]),
   });
 
-  const controller = new SearchController({ search: ipc.search, similar: ipc.similar }, () => render());
+  const controller = new SearchController(
+    { search: ipc.search, similar: ipc.similar, prefetch: ipc.prefetchQuery },
+    () => render(),
+  );
 
   const empty = new EmptyState({
     addFolder: () => void chooseAndAdd(),

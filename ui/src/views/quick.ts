@@ -49,7 +49,7 @@ export function mountQuick(root: HTMLElement): QuickHandle {
   let selected = -1;
 
   const controller = new SearchController(
-    { search: ipc.search, similar: ipc.similar },
+    { search: ipc.search, similar: ipc.similar, prefetch: ipc.prefetchQuery },
     (state) => render(state),
     { pageSize: QUICK_LIMIT, maxResults: QUICK_LIMIT, debounceMs: 70 },
   );
