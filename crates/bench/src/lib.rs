@@ -24,3 +24,4 @@ pub mod photos;
 pub mod report;
 pub mod rng;
 pub mod search;
+pub mod typing;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use glimpse_bench::report::{machine, size, table};
-use glimpse_bench::{indexing, model, photos, search};
+use glimpse_bench::{indexing, model, photos, search, typing};
 use glimpse_vectors::Quantization;
 
 /// Benchmarks for Glimpse (build with --release).
@@ -79,6 +79,22 @@ enum Command {
         /// The watcher's settle time in milliseconds (the app uses 1000).
         #[arg(long, default_value_t = 1000)]
         settle_ms: u64,
+    },
+    /// Type queries key by key into a real library, with and without per-keystroke
+    /// prefetch, and time the search after the pause.
+    Typing {
+        /// Model folder (the one the library was indexed with).
+        #[arg(long)]
+        model: PathBuf,
+        /// An indexed library's data folder, e.g. from `index --data`.
+        #[arg(long)]
+        data: PathBuf,
+        /// Milliseconds between keystrokes (120 ≈ 100 words a minute).
+        #[arg(long, default_value_t = 120)]
+        key_ms: u64,
+        /// The search box's debounce in milliseconds (the main window's).
+        #[arg(long, default_value_t = 90)]
+        debounce_ms: u64,
     },
     /// Vector-search latency and recall on synthetic vectors; text-query latency.
     Search {
@@ -172,6 +188,20 @@ fn main() -> Result<()> {
                 summary.elapsed.as_secs_f64(),
                 summary.threads
             );
+        }
+        Command::Typing {
+            model,
+            data,
+            key_ms,
+            debounce_ms,
+        } => {
+            let report = typing::run(&typing::TypingOptions {
+                model,
+                data,
+                key: std::time::Duration::from_millis(key_ms),
+                debounce: std::time::Duration::from_millis(debounce_ms),
+            })?;
+            println!("{}", typing::markdown(&report));
         }
         Command::Index {
             model,
