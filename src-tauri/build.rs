@@ -4,6 +4,7 @@
 
 const COMMANDS: &[&str] = &[
     "search",
+    "prefetchQuery",
     "similar",
     "addFolder",
     "removeFolder",

@@ -577,3 +577,41 @@ mod tests {
         assert_eq!(clamp_limit(u32::MAX), MAX_LIMIT as usize);
     }
 }
+
+#[cfg(test)]
+mod contract_tests {
+    /// Every command the UI calls is registered, built with a permission and granted to its
+    /// windows: one missing anywhere is refused at run time, and the UI deliberately ignores
+    /// the failures of some (`prefetchQuery`), so nothing else would show it.
+    #[test]
+    fn every_command_the_ui_calls_is_registered_and_granted() {
+        let ui = include_str!("../../ui/src/ipc/commands.ts");
+        let registered = include_str!("lib.rs");
+        let built = include_str!("../build.rs");
+        let granted = include_str!("../capabilities/default.json");
+        let block = ui
+            .split("export const COMMANDS = {")
+            .nth(1)
+            .and_then(|rest| rest.split("} as const").next())
+            .expect("COMMANDS in ui/src/ipc/commands.ts");
+        let names: Vec<&str> = block
+            .lines()
+            .filter_map(|line| line.split('"').nth(1))
+            .collect();
+        assert!(names.len() >= 16, "the UI's commands were read: {names:?}");
+        for name in names {
+            assert!(
+                registered.contains(&format!("::{name},")),
+                "{name} is in generate_handler! (src-tauri/src/lib.rs)"
+            );
+            assert!(
+                built.contains(&format!("\"{name}\",")),
+                "{name} is in src-tauri/build.rs's COMMANDS"
+            );
+            assert!(
+                granted.contains(&format!("\"allow-{name}\"")),
+                "allow-{name} is in src-tauri/capabilities/default.json"
+            );
+        }
+    }
+}

@@ -243,6 +243,13 @@ async fn drive(client: &Client, shapes: &Path) -> Result<()> {
         .as_i64()
         .context("a hit has a contentId")?;
     check_thumb_scheme(client, content_id, &shapes.join("red-circle-000.jpg")).await?;
+    // The search box's per-keystroke prefetch is granted and reaches the library (the UI
+    // ignores its failures, so only this would show a refused one).
+    let prefetched = invoke(client, "prefetchQuery", json!({"query": "a blue star"})).await?;
+    ensure!(
+        prefetched.is_null(),
+        "prefetchQuery returns null: {prefetched}"
+    );
 
     // Preview, then "find similar".
     let first = find(client, "[data-testid=tile]").await?;
