@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     let path = dir.join("model.safetensors");
     fs::write(&path, &weights).expect("scratch folder is writable");
     match ModelFiles::from_dir(dir) {
-        Ok(files) => assert_eq!(files.weights, path, "from_dir names the weights it checked"),
+        Ok(files) => assert_eq!(files.weights, [path], "from_dir names the weights it checked"),
         Err(SourceError::InvalidWeights { .. } | SourceError::TruncatedWeights { .. }) => {}
         Err(other) => panic!("unexpected error kind for a bad weights file: {other}"),
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use glimpse_embed::source::{DEFAULT_MODEL_REPO, DownloadProgress, ModelSource};
+use glimpse_embed::source::{DEFAULT_MODEL_REPO, DownloadProgress, ModelSource, SourceError};
 use glimpse_engine::{Library, LibraryError, SimilarTo};
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
@@ -319,9 +319,11 @@ fn download_and_open(
         last_emit: None,
     };
     let files = model::download(source, &mut progress).map_err(|e| {
-        let model_state = ModelState::Error {
-            message: format!("The model could not be downloaded: {e}"),
+        let message = match e {
+            SourceError::PickleOnly { .. } => model::describe(&e),
+            _ => format!("The model could not be downloaded: {e}"),
         };
+        let model_state = ModelState::Error { message };
         state.set_model_state(model_state.clone());
         let _ = app.emit(names::MODEL, model_state);
         IpcError::new("model_download", e.to_string())
@@ -358,7 +360,7 @@ pub async fn useModelDir(
     tauri::async_runtime::spawn_blocking(move || {
         let source = ModelSource::Dir(dir.clone());
         let files = model::locate(&source)
-            .map_err(|e| IpcError::new("model", e.to_string()))?
+            .map_err(|e| IpcError::new("model", model::describe(&e)))?
             .ok_or_else(|| {
                 IpcError::new("model", format!("{}: not a model folder", dir.display()))
             })?;

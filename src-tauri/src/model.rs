@@ -23,6 +23,20 @@ pub fn locate(source: &ModelSource) -> Result<Option<ModelFiles>, SourceError> {
     }
 }
 
+/// What the model screen says about a model that cannot be used: the engine's sentence,
+/// except where that sentence speaks of file formats a user need not know.
+pub fn describe(error: &SourceError) -> String {
+    match error {
+        SourceError::PickleOnly { place, file, .. } => format!(
+            "This model cannot be used: {place} has it only as a PyTorch \"pickle\" file \
+             ({file}), and opening such a file can run any program hidden in it, so Glimpse \
+             never does. Choose a model that includes a model.safetensors file, or the \
+             default model."
+        ),
+        other => other.to_string(),
+    }
+}
+
 /// Downloads (or finds in the cache) a hub model, reporting each file's progress.
 pub fn download(
     source: &ModelSource,
@@ -47,7 +61,20 @@ mod tests {
         let files = locate(&ModelSource::Dir(fixtures().join("shapes-clip")))
             .expect("no error")
             .expect("found");
-        assert!(files.weights.is_file());
+        assert!(files.weights.iter().all(|w| w.is_file()));
+    }
+
+    #[test]
+    fn a_pickle_only_folder_is_explained_in_plain_words() {
+        let dir = fixtures().join("hub-layouts/pickle-only");
+        let err = locate(&ModelSource::Dir(dir.clone())).expect_err("a pickle is refused");
+        let text = describe(&err);
+        assert!(
+            text.contains("pytorch_model.bin")
+                && text.contains("run any program")
+                && text.contains(&dir.display().to_string()),
+            "{text}"
+        );
     }
 
     #[test]

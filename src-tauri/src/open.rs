@@ -58,7 +58,7 @@ pub fn choose_at_start(state: &AppState) -> ModelChoice {
         Err(e) => ModelChoice {
             files: None,
             state: ModelState::Error {
-                message: e.to_string(),
+                message: model::describe(&e),
             },
             source: label,
         },

@@ -480,7 +480,7 @@ fn broken_model_folders_give_clear_errors() -> Result<()> {
     let garbage = tmp.path().join("garbage.safetensors");
     std::fs::write(&garbage, b"garbage")?;
     let files = ModelFiles {
-        weights: garbage,
+        weights: vec![garbage],
         ..ModelFiles::from_dir(&good.path().join("model"))?
     };
     let e = Embedder::load(&files, DeviceChoice::Cpu)

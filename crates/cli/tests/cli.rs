@@ -123,6 +123,35 @@ fn errors_are_one_clear_line() {
         .args(["index"])
         .arg(data.path().join("nope")));
     assert_clean_error(&out, "nope");
+
+    // A model folder with only a PyTorch pickle, as many hub repos ship.
+    let pickle = fixtures().join("hub-layouts/pickle-only");
+    let out = run(glimpse(data.path(), &pickle).args(["embed", "text", "a dog"]));
+    assert_clean_error(&out, "only as a PyTorch pickle (pytorch_model.bin)");
+    assert_clean_error(&out, "can run any program");
+}
+
+#[test]
+fn embed_works_on_a_checkpoint_laid_out_as_the_hub_serves_it() {
+    // int64 position_ids buffers, legacy config.json and preprocessor_config.json.
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("clip-reference/reference.json")).expect("read"),
+    )
+    .expect("json");
+    let data = tempfile::tempdir().expect("tempdir");
+    for folder in ["clip-hub", "clip-sharded", "clip-f16"] {
+        let model = fixtures().join("hub-layouts").join(folder);
+        let text = &reference["texts"][0];
+        let out = run(glimpse(data.path(), &model)
+            .args(["embed", "text", "--json"])
+            .arg(text["text"].as_str().expect("text")));
+        let json = stdout_json(&out);
+        let got = floats(&json["embedding"]);
+        assert!(
+            1.0 - cosine(&got, &floats(&text["embedding"])) <= 1e-5,
+            "{folder}: text parity through the CLI"
+        );
+    }
 }
 
 /// While `glimpse index` runs on a library, a second `glimpse` on the same data folder

@@ -1,10 +1,11 @@
 //! The model's shape (`config.json`) and its image preprocessing (`preprocessor_config.json`),
 //! parsed from the Hugging Face files into our own types.
 //!
-//! Sizes always come from the file: nothing here assumes ViT-B/32. Fields that Hugging Face
-//! itself defaults (vocabulary size, 77 positions, `quick_gelu`, layer-norm eps, 3 channels,
-//! the CLIP end token) take the same defaults; the sizes that decide the architecture
-//! (widths, depths, heads, image and patch size, projection) are required.
+//! Sizes come from the file; a field the file leaves out takes the default transformers'
+//! `CLIPTextConfig` / `CLIPVisionConfig` give it (which are ViT-B/32's), because that is what
+//! transformers loads. Old exports (e.g. `openai/clip-vit-large-patch14`) keep the real sizes
+//! in `text_config_dict` / `vision_config_dict` beside a `text_config` of defaults; as in
+//! transformers, such a `*_config_dict` replaces its `*_config` whole.
 
 use std::path::Path;
 
@@ -103,16 +104,45 @@ pub struct ClipConfig {
 
 #[derive(Deserialize)]
 struct RawClip {
+    #[serde(default = "default_projection")]
     projection_dim: usize,
-    text_config: RawText,
-    vision_config: RawVision,
+    // `null` in many hub files, so each is an optional raw value, resolved by `sub_config`.
+    #[serde(default)]
+    text_config: Option<serde_json::Value>,
+    #[serde(default)]
+    text_config_dict: Option<serde_json::Value>,
+    #[serde(default)]
+    vision_config: Option<serde_json::Value>,
+    #[serde(default)]
+    vision_config_dict: Option<serde_json::Value>,
+}
+
+/// What transformers builds a sub-config from: `*_config_dict` when the file has one (over
+/// the class defaults, ignoring `*_config`: `CLIPConfig.__post_init__` updates `*_config`
+/// with the complete config made from the dict), else `*_config`, else the defaults.
+fn sub_config<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    config: Option<serde_json::Value>,
+    dict: Option<serde_json::Value>,
+) -> Result<T, EmbedError> {
+    let chosen = dict
+        .or(config)
+        .unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new()));
+    serde_json::from_value(chosen).map_err(|source| EmbedError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[derive(Deserialize)]
 struct RawText {
+    #[serde(default = "default_text_hidden")]
     hidden_size: usize,
+    #[serde(default = "default_text_intermediate")]
     intermediate_size: usize,
+    #[serde(default = "default_layers")]
     num_hidden_layers: usize,
+    #[serde(default = "default_text_heads")]
     num_attention_heads: usize,
     #[serde(default = "default_max_positions")]
     max_position_embeddings: usize,
@@ -130,11 +160,17 @@ struct RawText {
 
 #[derive(Deserialize)]
 struct RawVision {
+    #[serde(default = "default_vision_hidden")]
     hidden_size: usize,
+    #[serde(default = "default_vision_intermediate")]
     intermediate_size: usize,
+    #[serde(default = "default_layers")]
     num_hidden_layers: usize,
+    #[serde(default = "default_vision_heads")]
     num_attention_heads: usize,
+    #[serde(default = "default_image_size")]
     image_size: usize,
+    #[serde(default = "default_patch_size")]
     patch_size: usize,
     #[serde(default = "default_channels")]
     num_channels: usize,
@@ -144,7 +180,38 @@ struct RawVision {
     hidden_act: String,
 }
 
-// Hugging Face's own defaults for CLIPTextConfig / CLIPVisionConfig.
+// Hugging Face's own defaults for CLIPConfig / CLIPTextConfig / CLIPVisionConfig
+// (transformers/models/clip/configuration_clip.py).
+fn default_projection() -> usize {
+    512
+}
+fn default_text_hidden() -> usize {
+    512
+}
+fn default_text_intermediate() -> usize {
+    2048
+}
+fn default_text_heads() -> usize {
+    8
+}
+fn default_layers() -> usize {
+    12
+}
+fn default_vision_hidden() -> usize {
+    768
+}
+fn default_vision_intermediate() -> usize {
+    3072
+}
+fn default_vision_heads() -> usize {
+    12
+}
+fn default_image_size() -> usize {
+    224
+}
+fn default_patch_size() -> usize {
+    32
+}
 fn default_max_positions() -> usize {
     77
 }
@@ -197,7 +264,8 @@ impl ClipConfig {
     /// Parses `config.json` content; `path` only names the file in errors.
     pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<Self, EmbedError> {
         let raw: RawClip = parse_json(path, bytes)?;
-        let (t, v) = (raw.text_config, raw.vision_config);
+        let t: RawText = sub_config(path, raw.text_config, raw.text_config_dict)?;
+        let v: RawVision = sub_config(path, raw.vision_config, raw.vision_config_dict)?;
         let config = Self {
             text: TextConfig {
                 hidden_size: t.hidden_size,
@@ -544,5 +612,56 @@ mod tests {
             matches!(err, EmbedError::UnsupportedActivation { .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn legacy_config_dicts_replace_the_sub_configs_as_transformers_does() {
+        // The shape of old exports such as openai/clip-vit-large-patch14: the real sizes in
+        // `*_config_dict`, a `text_config` of defaults beside it, `null`s elsewhere.
+        let legacy = r#"{
+            "architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 768,
+            "text_config": {"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8,
+                            "hidden_act": "quick_gelu", "eos_token_id": 2, "bos_token_id": 0},
+            "text_config_dict": {"hidden_size": 768, "intermediate_size": 3072,
+                                 "num_attention_heads": 12, "num_hidden_layers": 12,
+                                 "projection_dim": 768},
+            "vision_config": null,
+            "vision_config_dict": {"hidden_size": 1024, "intermediate_size": 4096,
+                                   "num_attention_heads": 16, "num_hidden_layers": 24,
+                                   "patch_size": 14, "projection_dim": 768}
+        }"#;
+        let c = ClipConfig::from_slice(Path::new("config.json"), legacy.as_bytes())
+            .expect("legacy layout");
+        assert_eq!(
+            (
+                c.text.hidden_size,
+                c.text.intermediate_size,
+                c.text.num_attention_heads
+            ),
+            (768, 3072, 12)
+        );
+        // The dict wins whole: text_config's old placeholder ids are not taken either.
+        assert_eq!((c.text.eos_token_id, c.text.bos_token_id), (49407, 49406));
+        assert_eq!(
+            (
+                c.vision.hidden_size,
+                c.vision.num_hidden_layers,
+                c.vision.patch_size
+            ),
+            (1024, 24, 14)
+        );
+        assert_eq!((c.vision.image_size, c.projection_dim), (224, 768));
+
+        // No sub-configs at all: transformers' defaults, i.e. ViT-B/32.
+        let bare = ClipConfig::from_slice(Path::new("config.json"), b"{}").expect("defaults");
+        assert_eq!(
+            (
+                bare.text.hidden_size,
+                bare.vision.hidden_size,
+                bare.vision.patch_size
+            ),
+            (512, 768, 32)
+        );
+        assert_eq!(bare.projection_dim, 512);
     }
 }

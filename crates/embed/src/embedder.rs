@@ -1,6 +1,7 @@
 //! The loaded model with its tokenizer and preprocessor: the one type callers run.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
@@ -85,25 +86,31 @@ impl Embedder {
 
         let (device, device_name) = device.open()?;
 
-        // Streamed one tensor at a time, hashing the file on the way for the local id.
+        // Streamed one tensor at a time, hashing the files on the way for the local id.
         let mut prefix = blake3::Hasher::new();
         prefix.update(b"glimpse-embed local model v1");
-        for bytes in [&config_bytes, &preprocess_bytes, &tokenizer_bytes] {
+        let index_bytes = files.weights_index.as_deref().map(read).transpose()?;
+        // A single file keeps the framing ids had before shards were read, so local
+        // models already indexed keep their vectors.
+        let mut framed = vec![&config_bytes, &preprocess_bytes, &tokenizer_bytes];
+        framed.extend(index_bytes.as_ref());
+        for bytes in framed {
             prefix.update(&(bytes.len() as u64).to_le_bytes());
             prefix.update(bytes);
         }
-        let weights = crate::weights_stream::load(&files.weights, prefix)?;
+        let needed = model::tensor_names(&config);
+        let wanted: HashSet<String> = needed.iter().cloned().collect();
+        let paths: Vec<&Path> = files.weights.iter().map(PathBuf::as_path).collect();
+        let weights = crate::weights_stream::load(&paths, prefix, &wanted, MODEL_DTYPE)?;
+        let location = files.weights_location().to_path_buf();
         let weights_error = |source: candle_core::Error| EmbedError::Weights {
-            path: files.weights.clone(),
+            path: location.clone(),
             source,
         };
         let tensors = weights.tensors;
-        if let Some(name) = model::tensor_names(&config)
-            .into_iter()
-            .find(|n| !tensors.contains_key(n))
-        {
+        if let Some(name) = needed.into_iter().find(|n| !tensors.contains_key(n)) {
             return Err(EmbedError::MissingTensor {
-                path: files.weights.clone(),
+                path: location,
                 name,
             });
         }

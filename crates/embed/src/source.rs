@@ -15,12 +15,13 @@
 //! ```no_run
 //! use glimpse_embed::source::{ModelSource, NoProgress};
 //! let files = ModelSource::default().resolve(&mut NoProgress)?;
-//! println!("weights at {}, commit {:?}", files.weights.display(), files.revision);
+//! println!("weights at {}, commit {:?}", files.weights_location().display(), files.revision);
 //! # Ok::<(), glimpse_embed::source::SourceError>(())
 //! ```
 
 mod cache;
 mod hub;
+mod shards;
 mod weights;
 
 use std::fmt;
@@ -39,6 +40,10 @@ const TOKENIZER_FILE: &str = "tokenizer.json";
 const PREPROCESSOR_FILE: &str = "preprocessor_config.json";
 /// `model.safetensors`: the weights.
 const WEIGHTS_FILE: &str = "model.safetensors";
+/// `model.safetensors.index.json`: names the shards of a sharded checkpoint.
+const WEIGHTS_INDEX_FILE: &str = "model.safetensors.index.json";
+/// PyTorch pickles, which Glimpse never opens: recognised only to say so.
+const PICKLE_FILES: [&str; 2] = ["pytorch_model.bin", "pytorch_model.bin.index.json"];
 
 /// Where to get a model from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +142,7 @@ impl DownloadProgress for NoProgress {
     fn finish(&mut self, _file: &str) {}
 }
 
-/// The files of one CLIP model in the Hugging Face folder layout, checked to exist.
+/// The files of one model in the Hugging Face folder layout, checked to exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelFiles {
     /// Human-readable model name used in the embedder id, e.g. `openai/clip-vit-base-patch32`
@@ -148,12 +153,19 @@ pub struct ModelFiles {
     pub revision: Option<String>,
     /// `config.json`.
     pub config: PathBuf,
-    /// `model.safetensors`.
-    pub weights: PathBuf,
+    /// The weights: `model.safetensors`, or the shards `model.safetensors.index.json`
+    /// names, in the order of their file names (each checked structurally).
+    pub weights: Vec<PathBuf>,
+    /// `model.safetensors.index.json` for a sharded checkpoint, `None` for one file.
+    pub weights_index: Option<PathBuf>,
     /// `tokenizer.json`.
     pub tokenizer: PathBuf,
     /// `preprocessor_config.json`, when the model has one (CLIP's defaults otherwise).
     pub preprocessor: Option<PathBuf>,
+    /// For a hub repo whose `main` has only a pickle: the revision of the hub's
+    /// safetensors conversion the files come from (e.g. `refs/pr/15`), as transformers
+    /// would use it. `None` when the files are those of the revision asked for.
+    pub converted_from: Option<String>,
 }
 
 /// Why model files could not be found or fetched.
@@ -229,9 +241,40 @@ pub enum SourceError {
         /// The repo id.
         repo: String,
         /// The missing file.
-        file: &'static str,
+        file: String,
         /// The hub's base URL.
         endpoint: String,
+    },
+    /// The model's weights exist only as a PyTorch pickle, which Glimpse does not open.
+    #[error(
+        "{place} has its weights only as a PyTorch pickle ({file}), not as model.safetensors. \
+         Glimpse reads only safetensors files, because opening a pickle can run any program \
+         hidden in it. Choose a model that includes model.safetensors, or convert this one \
+         (in Python, transformers' save_pretrained writes model.safetensors).{hint}"
+    )]
+    PickleOnly {
+        /// The folder, or `model <repo> on <hub>`.
+        place: String,
+        /// The pickle found, e.g. `pytorch_model.bin`.
+        file: &'static str,
+        /// More to say (a conversion the hub has), starting with a space; or empty.
+        hint: String,
+    },
+    /// A shard named by `model.safetensors.index.json` is not there.
+    #[error("{index} names {file}, which is missing: copy or download the whole model")]
+    MissingShard {
+        /// The index file.
+        index: PathBuf,
+        /// The shard's file name.
+        file: String,
+    },
+    /// `model.safetensors.index.json` is not a usable shard index.
+    #[error("{path}: not a valid weights index: {reason}")]
+    InvalidWeightsIndex {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The hub answered a request with an unexpected HTTP status.
     #[error("{url}: the model hub answered HTTP {status}")]
@@ -329,9 +372,11 @@ pub enum SourceError {
 impl ModelFiles {
     /// Checks that `dir` holds a complete model and returns its files.
     ///
-    /// Besides the files' presence this checks `model.safetensors` structurally (header
-    /// parses, file length matches), so a truncated copy is refused here rather than
-    /// failing obscurely when loaded.
+    /// The weights are `model.safetensors`, or else the shards named by
+    /// `model.safetensors.index.json`; a folder with only `pytorch_model.bin` is refused
+    /// with [`SourceError::PickleOnly`]. Besides the files' presence this checks each weights
+    /// file structurally (header parses, file length matches), so a truncated copy is
+    /// refused here rather than failing obscurely when loaded.
     pub fn from_dir(dir: &Path) -> Result<Self, SourceError> {
         let need = |file: &'static str| {
             let p = dir.join(file);
@@ -344,6 +389,29 @@ impl ModelFiles {
                 })
             }
         };
+        let config = need(CONFIG_FILE)?;
+        let tokenizer = need(TOKENIZER_FILE)?;
+        let found = shards::find(|name| {
+            let p = dir.join(name);
+            Ok::<_, SourceError>(p.is_file().then_some(p))
+        })?;
+        let (weights, weights_index) = match found {
+            shards::Found::Single(path) => (vec![path], None),
+            shards::Found::Index(index) => (shards::local_shards(dir, &index)?, Some(index)),
+            shards::Found::PickleOnly(file) => {
+                return Err(SourceError::PickleOnly {
+                    place: dir.display().to_string(),
+                    file,
+                    hint: String::new(),
+                });
+            }
+            shards::Found::Nothing => {
+                return Err(SourceError::MissingFile {
+                    dir: dir.to_path_buf(),
+                    file: WEIGHTS_FILE,
+                });
+            }
+        };
         let preprocessor = dir.join(PREPROCESSOR_FILE);
         let files = Self {
             name: dir
@@ -351,18 +419,32 @@ impl ModelFiles {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| dir.display().to_string()),
             revision: None,
-            config: need(CONFIG_FILE)?,
-            weights: need(WEIGHTS_FILE)?,
-            tokenizer: need(TOKENIZER_FILE)?,
+            config,
+            weights,
+            weights_index,
+            tokenizer,
             preprocessor: preprocessor.is_file().then_some(preprocessor),
+            converted_from: None,
         };
-        let summary = weights::check(&files.weights)?;
-        tracing::debug!(
-            dir = %dir.display(),
-            tensors = summary.tensors,
-            data_bytes = summary.data_bytes,
-            "local model folder checked"
-        );
+        for path in &files.weights {
+            let summary = weights::check(path)?;
+            tracing::debug!(
+                file = %path.display(),
+                tensors = summary.tensors,
+                data_bytes = summary.data_bytes,
+                "local weights file checked"
+            );
+        }
         Ok(files)
+    }
+
+    /// Where the weights are, for messages: the index of a sharded checkpoint, else the
+    /// one weights file.
+    pub fn weights_location(&self) -> &Path {
+        match (&self.weights_index, self.weights.first()) {
+            (Some(index), _) => index,
+            (None, Some(file)) => file,
+            (None, None) => &self.config,
+        }
     }
 }

@@ -4,8 +4,15 @@
 //! memory (1.2 GB for ViT-B/32). Streaming the file in offset order keeps at most one
 //! tensor's bytes beside the finished tensors, and hashes the file on the way for the
 //! local revision id.
+//!
+//! Real checkpoints hold more than the model reads: the hub's `openai/clip-vit-base-patch32`
+//! carries two int64 `position_ids` buffers and a `logit_scale`, and other exports add
+//! whatever their framework kept. Like transformers, which ignores unexpected keys on load,
+//! only the tensors the model asks for are built; every other byte is read into the hash
+//! and dropped, whatever its dtype. Weights stored as F16, BF16 or F64 are widened to f32
+//! as they are read, so a half-precision checkpoint never sits in memory twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -13,7 +20,7 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::error::EmbedError;
 
-/// Tensors by name, and the BLAKE3 hasher fed with the whole file in order.
+/// Tensors by name, and the BLAKE3 hasher fed with every file in order.
 pub(crate) struct StreamedWeights {
     pub(crate) tensors: HashMap<String, Tensor>,
     pub(crate) hasher: blake3::Hasher,
@@ -33,7 +40,8 @@ fn invalid(path: &Path, reason: impl Into<String>) -> EmbedError {
     }
 }
 
-fn dtype(path: &Path, name: &str, s: &str) -> Result<DType, EmbedError> {
+/// The dtype a weight the model needs may be stored in.
+fn weight_dtype(path: &Path, name: &str, s: &str) -> Result<DType, EmbedError> {
     Ok(match s {
         "F32" => DType::F32,
         "F16" => DType::F16,
@@ -42,15 +50,42 @@ fn dtype(path: &Path, name: &str, s: &str) -> Result<DType, EmbedError> {
         other => {
             return Err(invalid(
                 path,
-                format!("tensor {name} has unsupported dtype {other}"),
+                format!(
+                    "tensor {name} is stored as {other}, which cannot be a model weight \
+                     (expected F32, F16, BF16 or F64)"
+                ),
             ));
         }
     })
 }
 
-/// Reads every tensor of a safetensors file onto the CPU, feeding `hasher` the file's
-/// length and then its bytes in order (the framing of the local revision id).
-pub(crate) fn load(path: &Path, mut hasher: blake3::Hasher) -> Result<StreamedWeights, EmbedError> {
+/// Reads the tensors named in `needed` from the safetensors files `paths` (one file, or the
+/// shards of a sharded checkpoint in a fixed order) onto the CPU as `dtype`.
+///
+/// `hasher` is fed each file's length and then its bytes in order (the framing of the
+/// local revision id), including the tensors that are skipped. A needed tensor found in two
+/// files, or stored in a dtype that cannot be a weight, is an error naming it; a needed
+/// tensor found nowhere is left for the caller to report (it knows the model's words).
+pub(crate) fn load(
+    paths: &[&Path],
+    mut hasher: blake3::Hasher,
+    needed: &HashSet<String>,
+    dtype: DType,
+) -> Result<StreamedWeights, EmbedError> {
+    let mut tensors = HashMap::with_capacity(needed.len());
+    for path in paths {
+        load_file(path, &mut hasher, needed, dtype, &mut tensors)?;
+    }
+    Ok(StreamedWeights { tensors, hasher })
+}
+
+fn load_file(
+    path: &Path,
+    hasher: &mut blake3::Hasher,
+    needed: &HashSet<String>,
+    dtype: DType,
+    tensors: &mut HashMap<String, Tensor>,
+) -> Result<(), EmbedError> {
     let io = |source: std::io::Error| match source.kind() {
         // A short file is a damaged model, not an I/O problem.
         std::io::ErrorKind::UnexpectedEof => invalid(
@@ -99,8 +134,6 @@ pub(crate) fn load(path: &Path, mut hasher: blake3::Hasher) -> Result<StreamedWe
 
     let data_start = 8 + header_len;
     let mut pos = 0u64; // relative to the data section
-    let mut tensors = HashMap::with_capacity(entries.len());
-    let mut skip = Vec::new();
     for (name, entry) in entries {
         let (start, end) = entry.data_offsets;
         // Checked: offsets come from the file and may be anything.
@@ -111,17 +144,24 @@ pub(crate) fn load(path: &Path, mut hasher: blake3::Hasher) -> Result<StreamedWe
                 format!("tensor {name} has invalid data offsets"),
             ));
         }
-        if start > pos {
-            // A gap (not written by common exporters): hash it to keep the id exact.
-            skip.resize((start - pos) as usize, 0);
-            reader.read_exact(&mut skip).map_err(io)?;
-            hasher.update(&skip);
+        // A gap (not written by common exporters) is hashed to keep the id exact.
+        hash_through(&mut reader, hasher, start - pos).map_err(io)?;
+        if !needed.contains(&name) {
+            hash_through(&mut reader, hasher, end - start).map_err(io)?;
+            pos = end;
+            continue;
         }
-        let dtype = dtype(path, &name, &entry.dtype)?;
+        if tensors.contains_key(&name) {
+            return Err(invalid(
+                path,
+                format!("tensor {name} is stored in more than one weights file"),
+            ));
+        }
+        let stored = weight_dtype(path, &name, &entry.dtype)?;
         let expected = entry
             .shape
             .iter()
-            .try_fold(dtype.size_in_bytes(), |acc, d| acc.checked_mul(*d));
+            .try_fold(stored.size_in_bytes(), |acc, d| acc.checked_mul(*d));
         let Some(expected) = expected.filter(|n| *n as u64 == end - start) else {
             return Err(invalid(
                 path,
@@ -131,17 +171,212 @@ pub(crate) fn load(path: &Path, mut hasher: blake3::Hasher) -> Result<StreamedWe
         let mut bytes = vec![0u8; expected];
         reader.read_exact(&mut bytes).map_err(io)?;
         hasher.update(&bytes);
-        let tensor = Tensor::from_raw_buffer(&bytes, dtype, &entry.shape, &Device::Cpu).map_err(
-            |source| EmbedError::Weights {
-                path: path.to_path_buf(),
-                source,
-            },
-        )?;
+        let weights_error = |source| EmbedError::Weights {
+            path: path.to_path_buf(),
+            source,
+        };
+        let tensor = Tensor::from_raw_buffer(&bytes, stored, &entry.shape, &Device::Cpu)
+            .map_err(weights_error)?;
+        drop(bytes);
+        let tensor = if stored == dtype {
+            tensor
+        } else {
+            tensor.to_dtype(dtype).map_err(weights_error)?
+        };
         tensors.insert(name, tensor);
         pos = end;
     }
     let mut rest = Vec::new();
     reader.read_to_end(&mut rest).map_err(io)?;
     hasher.update(&rest);
-    Ok(StreamedWeights { tensors, hasher })
+    Ok(())
+}
+
+/// Feeds the next `n` bytes of `reader` to `hasher` without keeping them.
+fn hash_through(
+    reader: &mut impl Read,
+    hasher: &mut blake3::Hasher,
+    n: u64,
+) -> std::io::Result<()> {
+    let copied = std::io::copy(&mut reader.take(n), hasher)?;
+    if copied < n {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safetensors file of `(name, dtype, shape, bytes)` tensors, in order.
+    fn write(dir: &Path, file: &str, tensors: &[(&str, &str, &[usize], Vec<u8>)]) -> PathBuf {
+        let mut header = serde_json::Map::new();
+        header.insert("__metadata__".into(), serde_json::json!({ "format": "pt" }));
+        let mut offset = 0usize;
+        let mut data = Vec::new();
+        for (name, dtype, shape, bytes) in tensors {
+            header.insert(
+                (*name).into(),
+                serde_json::json!({
+                    "dtype": dtype, "shape": shape, "data_offsets": [offset, offset + bytes.len()]
+                }),
+            );
+            offset += bytes.len();
+            data.extend_from_slice(bytes);
+        }
+        let header = serde_json::to_vec(&header).expect("json");
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&data);
+        let path = dir.join(file);
+        std::fs::write(&path, out).expect("write");
+        path
+    }
+
+    use std::path::PathBuf;
+
+    fn f32s(v: &[f32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    fn needed(names: &[&str]) -> HashSet<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn unneeded_tensors_of_any_dtype_are_skipped_but_hashed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ids: Vec<u8> = (0i64..4).flat_map(|x| x.to_le_bytes()).collect();
+        let path = write(
+            dir.path(),
+            "a.safetensors",
+            &[
+                ("w", "F32", &[2], f32s(&[1.0, 2.0])),
+                ("position_ids", "I64", &[1, 4], ids.clone()),
+                ("mask", "BOOL", &[3], vec![1, 0, 1]),
+                ("odd", "F8_E4M3", &[2], vec![7, 9]),
+            ],
+        );
+        let got = load(&[&path], blake3::Hasher::new(), &needed(&["w"]), DType::F32)
+            .expect("extra buffers must not stop loading");
+        assert_eq!(got.tensors.len(), 1);
+        assert_eq!(
+            got.tensors["w"].to_vec1::<f32>().expect("f32"),
+            vec![1.0, 2.0]
+        );
+        // The skipped bytes still count: another value in a skipped tensor is another id.
+        let other = write(
+            dir.path(),
+            "b.safetensors",
+            &[
+                ("w", "F32", &[2], f32s(&[1.0, 2.0])),
+                ("position_ids", "I64", &[1, 4], {
+                    let mut b = ids;
+                    b[0] = 9;
+                    b
+                }),
+                ("mask", "BOOL", &[3], vec![1, 0, 1]),
+                ("odd", "F8_E4M3", &[2], vec![7, 9]),
+            ],
+        );
+        let again = load(
+            &[&other],
+            blake3::Hasher::new(),
+            &needed(&["w"]),
+            DType::F32,
+        )
+        .expect("load");
+        assert_ne!(got.hasher.finalize(), again.hasher.finalize());
+        // And the hash covers exactly the file, as before this loader skipped anything.
+        let mut whole = blake3::Hasher::new();
+        let bytes = std::fs::read(&path).expect("read");
+        whole.update(&(bytes.len() as u64).to_le_bytes());
+        whole.update(&bytes);
+        assert_eq!(got.hasher.finalize(), whole.finalize());
+    }
+
+    #[test]
+    fn a_needed_tensor_with_an_unusable_dtype_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ids: Vec<u8> = (0i64..2).flat_map(|x| x.to_le_bytes()).collect();
+        let path = write(dir.path(), "a.safetensors", &[("w", "I64", &[2], ids)]);
+        let err = load(&[&path], blake3::Hasher::new(), &needed(&["w"]), DType::F32)
+            .err()
+            .expect("an int64 weight is refused");
+        let message = err.to_string();
+        assert!(
+            message.contains("tensor w") && message.contains("I64"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn half_precision_weights_are_widened_exactly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let values = [0.5f32, -1.25, 3.0e-3, 65504.0];
+        let f16: Vec<u8> = values
+            .iter()
+            .flat_map(|x| half::f16::from_f32(*x).to_le_bytes())
+            .collect();
+        let bf16: Vec<u8> = values
+            .iter()
+            .flat_map(|x| half::bf16::from_f32(*x).to_le_bytes())
+            .collect();
+        let path = write(
+            dir.path(),
+            "a.safetensors",
+            &[("h", "F16", &[4], f16), ("b", "BF16", &[4], bf16)],
+        );
+        let got = load(
+            &[&path],
+            blake3::Hasher::new(),
+            &needed(&["h", "b"]),
+            DType::F32,
+        )
+        .expect("load");
+        let h = got.tensors["h"].to_vec1::<f32>().expect("f32");
+        let b = got.tensors["b"].to_vec1::<f32>().expect("f32");
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(h[i], half::f16::from_f32(*v).to_f32());
+            assert_eq!(b[i], half::bf16::from_f32(*v).to_f32());
+        }
+    }
+
+    #[test]
+    fn shards_are_merged_and_a_tensor_in_two_shards_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let one = write(
+            dir.path(),
+            "1.safetensors",
+            &[("a", "F32", &[1], f32s(&[1.0]))],
+        );
+        let two = write(
+            dir.path(),
+            "2.safetensors",
+            &[("b", "F32", &[1], f32s(&[2.0]))],
+        );
+        let got = load(
+            &[&one, &two],
+            blake3::Hasher::new(),
+            &needed(&["a", "b"]),
+            DType::F32,
+        )
+        .expect("load");
+        assert_eq!(got.tensors.len(), 2);
+        let dup = write(
+            dir.path(),
+            "3.safetensors",
+            &[("a", "F32", &[1], f32s(&[3.0]))],
+        );
+        let err = load(
+            &[&one, &dup],
+            blake3::Hasher::new(),
+            &needed(&["a"]),
+            DType::F32,
+        )
+        .err()
+        .expect("duplicate");
+        assert!(err.to_string().contains("more than one"), "{err}");
+    }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use glimpse_embed::source::{DownloadProgress, HubOptions, ModelSource, NoProgress, SourceError};
 use hub_server::{
-    FakeFile, FakeRepo, Fault, HubServer, LoggedRequest, closed_port_endpoint, sha256_hex,
+    FakeFile, FakePr, FakeRepo, Fault, HubServer, LoggedRequest, closed_port_endpoint, sha256_hex,
 };
 
 const REPO: &str = "test/tiny-clip";
@@ -45,11 +45,7 @@ fn fake_repo(id: &str, skip: &[&str]) -> FakeRepo {
             lfs: *name == "model.safetensors",
         })
         .collect();
-    FakeRepo {
-        id: id.to_owned(),
-        commit: COMMIT.to_owned(),
-        files,
-    }
+    FakeRepo::main(id, COMMIT, files)
 }
 
 fn hub(repo: &str) -> ModelSource {
@@ -153,7 +149,7 @@ fn hub_download_fills_the_cache_with_verified_files_and_reports_progress() {
         ("config.json", &files.config),
         ("tokenizer.json", &files.tokenizer),
         ("preprocessor_config.json", &preprocessor),
-        ("model.safetensors", &files.weights),
+        ("model.safetensors", &files.weights[0]),
     ] {
         assert_eq!(
             path,
@@ -386,7 +382,7 @@ fn an_interrupted_weights_download_is_reported_never_used_and_resumed() {
         .resolve_with(&opts, &mut progress)
         .expect("resume with a fixed server");
     assert_eq!(
-        fs::read(&files.weights).expect("read"),
+        fs::read(&files.weights[0]).expect("read"),
         fixture("model.safetensors"),
         "resumed bytes are right"
     );
@@ -450,7 +446,7 @@ fn a_short_body_without_a_transport_error_is_caught_by_the_size_check() {
         .resolve_with(&opts, &mut NoProgress)
         .expect("resume");
     assert_eq!(
-        fs::read(&files.weights).expect("read"),
+        fs::read(&files.weights[0]).expect("read"),
         fixture("model.safetensors")
     );
     let resumed_from = format!("bytes={}-", total / 2);
@@ -514,7 +510,7 @@ fn weights_that_do_not_match_the_hub_hash_are_refused() {
         .resolve_with(&opts, &mut NoProgress)
         .expect("a good server afterwards");
     assert_eq!(
-        fs::read(&files.weights).expect("read"),
+        fs::read(&files.weights[0]).expect("read"),
         fixture("model.safetensors")
     );
 }
@@ -539,7 +535,7 @@ fn a_truncated_weights_file_in_the_cache_is_detected_and_replaced() {
         .expect_err("truncated cache");
     println!("offline, truncated cache: {err}");
     assert!(
-        matches!(err, SourceError::TruncatedWeights { ref path, expected, actual } if *path == files.weights && expected == total && actual == total / 2),
+        matches!(err, SourceError::TruncatedWeights { ref path, expected, actual } if *path == files.weights[0] && expected == total && actual == total / 2),
         "offline must refuse the truncated weights: {err:?}"
     );
 
@@ -553,7 +549,7 @@ fn a_truncated_weights_file_in_the_cache_is_detected_and_replaced() {
         "only the weights are re-fetched"
     );
     assert_eq!(
-        fs::read(&again.weights).expect("read"),
+        fs::read(&again.weights[0]).expect("read"),
         fixture("model.safetensors")
     );
 }
@@ -600,10 +596,7 @@ fn missing_models_files_revisions_and_hubs_give_clear_errors() {
     assert!(
         matches!(
             err,
-            SourceError::FileNotOnHub {
-                file: "tokenizer.json",
-                ..
-            }
+            SourceError::FileNotOnHub { ref file, .. } if file == "tokenizer.json"
         ),
         "{err:?}"
     );
@@ -760,4 +753,241 @@ fn hub_options_are_read_from_the_environment_like_huggingface_hub() {
         matches!(vars(&[]), Err(SourceError::NoCacheDir)),
         "no HOME and no HF_HOME"
     );
+}
+
+// --- Repos laid out as the real hub serves them (tests/fixtures/hub-layouts) -------------
+
+fn layout(folder: &str, name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/hub-layouts")
+        .join(folder)
+        .join(name);
+    fs::read(&path).unwrap_or_else(|e| panic!("{}: cannot read fixture: {e}", path.display()))
+}
+
+/// The files of a hub-layout fixture folder, LFS for weights and pickles as on the hub.
+fn layout_files(folder: &str, names: &[&str]) -> Vec<FakeFile> {
+    names
+        .iter()
+        .map(|name| FakeFile {
+            name: (*name).to_owned(),
+            bytes: layout(folder, name),
+            lfs: name.ends_with(".safetensors") || name.ends_with(".bin"),
+        })
+        .collect()
+}
+
+const SIDE: [&str; 3] = ["config.json", "tokenizer.json", "preprocessor_config.json"];
+const PR_COMMIT: &str = "fedcba9876543210fedcba9876543210fedcba98";
+const BOT_TITLE: &str = "Adding `safetensors` variant of this model";
+
+/// `openai/clip-vit-base-patch32` as the hub has it: `main` with only `pytorch_model.bin`;
+/// the conversion bot's pull requests `prs` (number, parent commit) with model.safetensors.
+fn pickle_only_repo(id: &str, prs: &[(u64, &str)]) -> Vec<FakeRepo> {
+    let mut main_files = layout_files("clip-hub", &SIDE);
+    main_files.extend(layout_files("clip-hub", &["pytorch_model.bin"]));
+    let mut repos = vec![FakeRepo::main(id, COMMIT, main_files)];
+    for (i, (num, parent)) in prs.iter().enumerate() {
+        let mut files = layout_files("clip-hub", &SIDE);
+        files.extend(layout_files("clip-hub", &["model.safetensors"]));
+        let commit = format!("{}{i:02}", &PR_COMMIT[..38]);
+        let mut pr = FakeRepo::main(id, &commit, files);
+        pr.revision = format!("refs/pr/{num}");
+        pr.parent = Some((*parent).to_owned());
+        pr.pr = Some(FakePr {
+            author: "SFconvertbot".to_owned(),
+            title: BOT_TITLE.to_owned(),
+            status: "open".to_owned(),
+        });
+        repos.push(pr);
+    }
+    repos
+}
+
+fn embed_a_text(files: &glimpse_embed::ModelFiles) -> Vec<f32> {
+    let embedder = glimpse_embed::Embedder::load(files, glimpse_embed::DeviceChoice::Cpu)
+        .expect("the downloaded model loads");
+    embedder.embed_texts(&["a dog"]).expect("embed").remove(0)
+}
+
+#[test]
+fn a_repo_with_int64_buffers_downloads_and_loads() {
+    let mut files = layout_files("clip-hub", &SIDE);
+    files.extend(layout_files(
+        "clip-hub",
+        &["model.safetensors", "pytorch_model.bin"],
+    ));
+    let server = HubServer::start(vec![FakeRepo::main(REPO, COMMIT, files)]);
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut progress = Recorder::default();
+    let got = hub(REPO)
+        .resolve_with(&options(&server.endpoint(), cache.path()), &mut progress)
+        .expect("resolve");
+    assert_eq!(got.weights.len(), 1);
+    assert!(
+        !progress.files.contains_key("pytorch_model.bin"),
+        "the pickle beside model.safetensors is never downloaded: {:?}",
+        progress.files.keys()
+    );
+    let local = glimpse_embed::ModelFiles::from_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hub-layouts/clip-hub"),
+    )
+    .expect("local folder");
+    assert_eq!(embed_a_text(&got), embed_a_text(&local));
+}
+
+#[test]
+fn a_sharded_repo_downloads_every_shard_and_works_offline() {
+    let shards = [
+        "model.safetensors.index.json",
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+    ];
+    let mut files = layout_files("clip-sharded", &SIDE);
+    files.extend(layout_files("clip-sharded", &shards));
+    let server = HubServer::start(vec![FakeRepo::main(REPO, COMMIT, files)]);
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut progress = Recorder::default();
+    let got = hub(REPO)
+        .resolve_with(&options(&server.endpoint(), cache.path()), &mut progress)
+        .expect("a sharded repo resolves");
+    assert_eq!(got.weights.len(), 2, "{:?}", got.weights);
+    assert!(got.weights_index.is_some());
+    for name in shards {
+        let total = layout("clip-sharded", name).len() as u64;
+        assert_eq!(
+            progress.files.get(name),
+            Some(&(Some(total), total, true)),
+            "{name} downloaded with progress"
+        );
+    }
+    let offline_files = hub(REPO)
+        .resolve_with(&offline(cache.path()), &mut NoProgress)
+        .expect("the cached shards resolve offline");
+    assert_eq!(offline_files, got);
+    let single = glimpse_embed::ModelFiles::from_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hub-layouts/clip-hub"),
+    )
+    .expect("local folder");
+    assert_eq!(
+        embed_a_text(&got),
+        embed_a_text(&single),
+        "shards give the single file's vectors, bit for bit"
+    );
+
+    // A shard missing on the hub is named.
+    let mut broken = layout_files("clip-sharded", &SIDE);
+    broken.extend(layout_files("clip-sharded", &shards[..2]));
+    let server = HubServer::start(vec![FakeRepo::main(REPO, COMMIT, broken)]);
+    let cache = tempfile::tempdir().expect("tempdir");
+    let err = hub(REPO)
+        .resolve_with(&options(&server.endpoint(), cache.path()), &mut NoProgress)
+        .expect_err("a missing shard");
+    assert!(
+        matches!(err, SourceError::FileNotOnHub { ref file, .. } if file == shards[2]),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_pickle_only_main_uses_the_conversion_bots_pull_request() {
+    // Pull request 15 converts today's main (parent COMMIT); 32 and 40 convert an older
+    // one. The hub lists newest first, two a page here: 15 is found on the second page.
+    let id = "openai/clip-vit-base-patch32";
+    let older = "1111111111111111111111111111111111111111";
+    let server = HubServer::start(pickle_only_repo(
+        id,
+        &[(15, COMMIT), (32, older), (40, older)],
+    ));
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut progress = Recorder::default();
+    let files = hub(id)
+        .resolve_with(&options(&server.endpoint(), cache.path()), &mut progress)
+        .expect("the conversion is used");
+    assert_eq!(files.converted_from.as_deref(), Some("refs/pr/15"));
+    let pr_commit = format!("{}00", &PR_COMMIT[..38]);
+    assert_eq!(files.revision.as_deref(), Some(pr_commit.as_str()));
+    assert!(
+        !progress.files.contains_key("pytorch_model.bin"),
+        "the pickle is never downloaded"
+    );
+    let requests = server.take_requests();
+    print_requests("requests of a pickle-only main", &requests);
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.target.contains("/resolve/refs%2Fpr%2F15/config.json")),
+        "the pull request's ref is asked for URL-encoded"
+    );
+
+    // Offline (the app at its next start): main's snapshot has no weights, the
+    // conversion recorded beside it is found.
+    let offline_files = hub(id)
+        .resolve_with(&offline(cache.path()), &mut NoProgress)
+        .expect("offline lookup of main");
+    assert_eq!(offline_files, files);
+    let local = glimpse_embed::ModelFiles::from_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hub-layouts/clip-hub"),
+    )
+    .expect("local folder");
+    assert_eq!(embed_a_text(&files), embed_a_text(&local));
+
+    // Asking for the pull request by name works too.
+    let explicit = ModelSource::Hub {
+        repo: id.to_owned(),
+        revision: Some("refs/pr/32".to_owned()),
+    };
+    let cache = tempfile::tempdir().expect("tempdir");
+    let got = explicit
+        .resolve_with(&options(&server.endpoint(), cache.path()), &mut NoProgress)
+        .expect("refs/pr/32 by name");
+    assert_eq!(
+        got.revision.as_deref(),
+        Some(&format!("{}01", &PR_COMMIT[..38])[..])
+    );
+    assert_eq!(got.converted_from, None);
+}
+
+#[test]
+fn a_pickle_only_repo_without_a_current_conversion_is_refused_with_a_reason() {
+    let id = "org/old-clip";
+    let older = "1111111111111111111111111111111111111111";
+    let server = HubServer::start(pickle_only_repo(id, &[(7, older)]));
+    let cache = tempfile::tempdir().expect("tempdir");
+    let err = hub(id)
+        .resolve_with(&options(&server.endpoint(), cache.path()), &mut NoProgress)
+        .expect_err("only a stale conversion");
+    println!("stale conversion: {err}");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            SourceError::PickleOnly {
+                file: "pytorch_model.bin",
+                ..
+            }
+        ) && text.contains("refs/pr/7")
+            && text.contains(&format!("{id}@refs/pr/7")),
+        "{text}"
+    );
+
+    let server = HubServer::start(pickle_only_repo("org/no-conversion", &[]));
+    let err = hub("org/no-conversion")
+        .resolve_with(&options(&server.endpoint(), cache.path()), &mut NoProgress)
+        .expect_err("no conversion at all");
+    println!("no conversion: {err}");
+    assert!(
+        matches!(err, SourceError::PickleOnly { .. }) && err.to_string().contains("pickle"),
+        "{err}"
+    );
+    // A pull request by anyone but the bot is not trusted.
+    let mut repos = pickle_only_repo("org/impostor", &[(3, COMMIT)]);
+    if let Some(pr) = repos[1].pr.as_mut() {
+        pr.author = "someone".to_owned();
+    }
+    let server = HubServer::start(repos);
+    let err = hub("org/impostor")
+        .resolve_with(&options(&server.endpoint(), cache.path()), &mut NoProgress)
+        .expect_err("a user's pull request is not a conversion");
+    assert!(matches!(err, SourceError::PickleOnly { .. }), "{err}");
 }

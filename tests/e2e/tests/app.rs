@@ -562,29 +562,52 @@ async fn download_model(client: &Client, hf_home: &Path) -> Result<()> {
 }
 
 /// First run with a hub: "Download the model" fetches the default repo (from a stand-in
-/// hub serving the shapes model under that name) and the library opens with it.
+/// hub serving the shapes model under that name, laid out as the real repo is: `main` holds
+/// only `pytorch_model.bin`, the safetensors weights are in the conversion bot's pull
+/// request) and the library opens with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_download_makes_the_library_ready() -> Result<()> {
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let model_dir = repo_root().join("tests/fixtures/shapes-clip");
-    let mut files = Vec::new();
-    for (name, lfs) in [
-        ("config.json", false),
-        ("tokenizer.json", false),
-        ("preprocessor_config.json", false),
-        ("model.safetensors", true),
-    ] {
-        files.push(hub_server::FakeFile {
+    let file = |name: &str, lfs: bool| -> Result<hub_server::FakeFile> {
+        Ok(hub_server::FakeFile {
             name: name.to_string(),
             bytes: std::fs::read(model_dir.join(name))?,
             lfs,
-        });
-    }
-    let hub = hub_server::HubServer::start(vec![hub_server::FakeRepo {
-        id: "openai/clip-vit-base-patch32".to_string(),
-        commit: "0123456789abcdef0123456789abcdef01234567".to_string(),
-        files,
-    }]);
+        })
+    };
+    let mut main = vec![
+        file("config.json", false)?,
+        file("tokenizer.json", false)?,
+        file("preprocessor_config.json", false)?,
+    ];
+    let mut converted = main.clone();
+    converted.push(file("model.safetensors", true)?);
+    // A real torch pickle, never opened: Glimpse must not need it.
+    main.push(hub_server::FakeFile {
+        name: "pytorch_model.bin".to_string(),
+        bytes: std::fs::read(
+            repo_root().join("tests/fixtures/hub-layouts/clip-hub/pytorch_model.bin"),
+        )?,
+        lfs: true,
+    });
+    let main_commit = "0123456789abcdef0123456789abcdef01234567";
+    let mut pr = hub_server::FakeRepo::main(
+        "openai/clip-vit-base-patch32",
+        "fedcba9876543210fedcba9876543210fedcba98",
+        converted,
+    );
+    pr.revision = "refs/pr/15".to_string();
+    pr.parent = Some(main_commit.to_string());
+    pr.pr = Some(hub_server::FakePr {
+        author: "SFconvertbot".to_string(),
+        title: "Adding `safetensors` variant of this model".to_string(),
+        status: "open".to_string(),
+    });
+    let hub = hub_server::HubServer::start(vec![
+        hub_server::FakeRepo::main("openai/clip-vit-base-patch32", main_commit, main),
+        pr,
+    ]);
     let hf_home = tempfile::tempdir()?;
     let endpoint = hub.endpoint();
     let app = start_app(&[
@@ -594,6 +617,33 @@ async fn first_run_download_makes_the_library_ready() -> Result<()> {
     .await?;
     let outcome = download_model(&app.client, hf_home.path()).await;
     finish(app, outcome, "download").await
+}
+
+/// A model folder with only a PyTorch pickle (as many hub repos have): the model screen
+/// says why Glimpse will not use it, in words a user understands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pickle_only_model_is_explained_on_the_model_screen() -> Result<()> {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let model = repo_root().join("tests/fixtures/hub-layouts/pickle-only");
+    let app = start_app(&[("GLIMPSE_MODEL_DIR", model.as_os_str())]).await?;
+    let outcome = async {
+        let text = wait_until(UI_TIMEOUT, "the model screen's explanation", || async {
+            let error = find(&app.client, "[data-testid=model-error]").await?;
+            let text = error.text().await?;
+            Ok((error.is_displayed().await? && !text.is_empty()).then_some(text))
+        })
+        .await?;
+        ensure!(
+            text.contains("pytorch_model.bin")
+                && text.contains("run any program")
+                && text.contains("model.safetensors"),
+            "the screen names the file and the reason: {text}"
+        );
+        screenshot(&app.client, "model-pickle-only").await?;
+        Ok(())
+    }
+    .await;
+    finish(app, outcome, "pickle-only").await
 }
 
 /// Calls a command that must be refused and returns the refusal's text.

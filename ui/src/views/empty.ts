@@ -115,7 +115,7 @@ class ModelPane implements Pane {
     this.bar = h("div", { class: "bar", attrs: { role: "progressbar", "aria-label": "Model download", "aria-valuemin": 0 } }, this.fill);
     this.progressText = h("p", { class: "empty-note" });
     this.progress = h("div", { class: "model-progress", testid: "model-progress", hidden: true }, this.bar, this.progressText);
-    this.error = h("p", { class: "empty-error", attrs: { role: "alert" }, hidden: true });
+    this.error = h("p", { class: "empty-error", testid: "model-error", attrs: { role: "alert" }, hidden: true });
     this.element = h(
       "div",
       { class: "empty-card" },

@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 
 use hf_hub::Repo;
 
-use super::{
-    CONFIG_FILE, ModelFiles, PREPROCESSOR_FILE, SourceError, TOKENIZER_FILE, WEIGHTS_FILE, weights,
-};
+use super::shards::{self, Found};
+use super::{CONFIG_FILE, ModelFiles, PREPROCESSOR_FILE, SourceError, TOKENIZER_FILE, weights};
 
 /// Paths of one model repo in the hub cache.
 pub(super) struct CacheRepo {
@@ -47,11 +46,43 @@ impl CacheRepo {
 
     /// The model's files as the cache has them for `revision`, without the network.
     pub(super) fn lookup(&self, repo: &str, revision: &str) -> Result<ModelFiles, SourceError> {
-        let missing = |what: String| SourceError::NotCached {
+        let commit = self.commit_of(repo, revision)?;
+        match self.lookup_commit(repo, &commit)? {
+            Ok(files) => Ok(files),
+            // `main` with only a pickle: the hub's conversion fetched for it online
+            // (hub::Session::use_conversion), or by transformers into the same cache.
+            Err(file) if revision == "main" => match self.cached_conversion(repo)? {
+                Some(files) => Ok(files),
+                None => Err(SourceError::PickleOnly {
+                    place: format!(
+                        "model {repo} (in the cache at {})",
+                        self.cache_dir.display()
+                    ),
+                    file,
+                    hint: String::new(),
+                }),
+            },
+            Err(file) => Err(SourceError::PickleOnly {
+                place: format!(
+                    "model {repo} (in the cache at {})",
+                    self.cache_dir.display()
+                ),
+                file,
+                hint: String::new(),
+            }),
+        }
+    }
+
+    fn missing(&self, repo: &str, what: String) -> SourceError {
+        SourceError::NotCached {
             repo: repo.to_owned(),
             cache: self.cache_dir.clone(),
             missing: what,
-        };
+        }
+    }
+
+    /// The commit `revision` names in the cache.
+    fn commit_of(&self, repo: &str, revision: &str) -> Result<String, SourceError> {
         let ref_file = self.ref_path(revision);
         let commit = match fs::read_to_string(&ref_file) {
             Ok(text) => text.trim().to_owned(),
@@ -60,7 +91,7 @@ impl CacheRepo {
                 if is_commit_id(revision) && self.root.join("snapshots").join(revision).is_dir() {
                     revision.to_owned()
                 } else {
-                    return Err(missing(format!("refs/{revision}")));
+                    return Err(self.missing(repo, format!("refs/{revision}")));
                 }
             }
             Err(source) => {
@@ -72,33 +103,93 @@ impl CacheRepo {
             }
         };
         if !is_safe_component(&commit) {
-            return Err(missing(format!("a valid commit in refs/{revision}")));
+            return Err(self.missing(repo, format!("a valid commit in refs/{revision}")));
         }
+        Ok(commit)
+    }
+
+    /// The snapshot of `commit`: its files, or `Err(pickle)` when its weights are only a
+    /// pickle (or absent, as the hub recorded under `.no_exist`).
+    fn lookup_commit(
+        &self,
+        repo: &str,
+        commit: &str,
+    ) -> Result<Result<ModelFiles, &'static str>, SourceError> {
         let need = |name: &str| {
-            let path = self.pointer(&commit, name);
+            let path = self.pointer(commit, name);
             if path.is_file() {
                 Ok(path)
             } else {
-                Err(missing(format!("snapshots/{commit}/{name}")))
+                Err(self.missing(repo, format!("snapshots/{commit}/{name}")))
             }
         };
         let config = need(CONFIG_FILE)?;
         let tokenizer = need(TOKENIZER_FILE)?;
-        let weights = need(WEIGHTS_FILE)?;
+        // A snapshot written by Python's huggingface_hub may hold any of the layouts.
+        let found = shards::find(|name| {
+            let path = self.pointer(commit, name);
+            Ok::<_, SourceError>(path.is_file().then_some(path))
+        })?;
+        let (weights, weights_index) = match found {
+            Found::Single(path) => (vec![path], None),
+            Found::Index(index) => {
+                let paths = shards::shard_names(&index)?
+                    .iter()
+                    .map(|name| need(name))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (paths, Some(index))
+            }
+            Found::PickleOnly(file) => return Ok(Err(file)),
+            Found::Nothing if self.no_exist(commit, super::WEIGHTS_FILE).exists() => {
+                return Ok(Err(super::PICKLE_FILES[0]));
+            }
+            Found::Nothing => {
+                return Err(
+                    self.missing(repo, format!("snapshots/{commit}/{}", super::WEIGHTS_FILE))
+                );
+            }
+        };
         let preprocessor = match need(PREPROCESSOR_FILE) {
             Ok(path) => Some(path),
-            Err(_) if self.no_exist(&commit, PREPROCESSOR_FILE).exists() => None,
+            Err(_) if self.no_exist(commit, PREPROCESSOR_FILE).exists() => None,
             Err(err) => return Err(err),
         };
-        weights::check(&weights)?;
-        Ok(ModelFiles {
+        for path in &weights {
+            weights::check(path)?;
+        }
+        Ok(Ok(ModelFiles {
             name: repo.to_owned(),
-            revision: Some(commit),
+            revision: Some(commit.to_owned()),
             config,
             weights,
+            weights_index,
             tokenizer,
             preprocessor,
-        })
+            converted_from: None,
+        }))
+    }
+
+    /// The newest cached pull request (`refs/refs/pr/N`) with a complete model: online,
+    /// only the conversion of the current `main` is ever fetched and recorded there.
+    fn cached_conversion(&self, repo: &str) -> Result<Option<ModelFiles>, SourceError> {
+        let Ok(entries) = fs::read_dir(self.root.join("refs").join("refs").join("pr")) else {
+            return Ok(None);
+        };
+        let mut nums: Vec<u64> = entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        nums.sort_unstable_by_key(|n| std::cmp::Reverse(*n));
+        for num in nums {
+            let rev = format!("refs/pr/{num}");
+            let Ok(commit) = self.commit_of(repo, &rev) else {
+                continue;
+            };
+            if let Ok(Ok(mut files)) = self.lookup_commit(repo, &commit) {
+                files.converted_from = Some(rev);
+                return Ok(Some(files));
+            }
+        }
+        Ok(None)
     }
 
     /// Makes `pointer` refer to `blob` (a relative symlink, as `huggingface_hub` makes).

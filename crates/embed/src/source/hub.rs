@@ -24,6 +24,7 @@ use sha1::Digest as _;
 
 use super::cache::{CacheRepo, discard, is_safe_component, remove_quietly, with_part_extension};
 
+use super::shards::{self, Found};
 use super::{
     CONFIG_FILE, DownloadProgress, ModelFiles, PREPROCESSOR_FILE, SourceError, TOKENIZER_FILE,
     WEIGHTS_FILE, weights,
@@ -162,6 +163,22 @@ pub(super) fn resolve(
     .run(progress)
 }
 
+/// Weights files and the shard index, if any.
+type Weights = (Vec<PathBuf>, Option<PathBuf>);
+
+/// The commit a hub answer names, refused if unfit to be a folder name in the cache.
+fn commit_of(meta: &Metadata, url: &str) -> Result<String, SourceError> {
+    let commit = meta.commit_hash().to_owned();
+    if is_safe_component(&commit) {
+        Ok(commit)
+    } else {
+        Err(SourceError::NotAHub {
+            url: url.to_owned(),
+            reason: format!("x-repo-commit {commit:?} is not a commit id"),
+        })
+    }
+}
+
 /// What the hub said about one file at one commit.
 struct Remote {
     url: String,
@@ -181,6 +198,55 @@ struct Session<'a> {
     api: Api,
 }
 
+/// What one revision of a repo holds.
+enum AtCommit {
+    /// Everything a model needs, verified in the cache.
+    Files(ModelFiles),
+    /// Config and tokenizer, but weights only as this pickle.
+    PickleOnly(&'static str),
+}
+
+/// The safetensors conversions the hub's bot has opened for a pickle-only repo.
+enum Conversion {
+    /// Pull request N converts the current `main`.
+    Current(u64),
+    /// These convert older commits of `main` (their weights may differ from today's).
+    Stale(Vec<u64>),
+}
+
+/// The bot and title transformers' `safetensors_conversion.py` looks for.
+const CONVERSION_BOT: &str = "SFconvertbot";
+const CONVERSION_TITLE: &str = "Adding `safetensors` variant of this model";
+/// Pages of pull requests read while looking for a conversion.
+const MAX_DISCUSSION_PAGES: u64 = 20;
+
+#[derive(serde::Deserialize)]
+struct DiscussionPage {
+    discussions: Vec<Discussion>,
+    count: u64,
+    start: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct Discussion {
+    num: u64,
+    title: String,
+    status: String,
+    #[serde(rename = "isPullRequest")]
+    is_pull_request: bool,
+    author: Option<Author>,
+}
+
+#[derive(serde::Deserialize)]
+struct Author {
+    name: String,
+}
+
+#[derive(serde::Deserialize)]
+struct CommitEntry {
+    id: String,
+}
+
 impl Session<'_> {
     fn run(&self, progress: &mut dyn DownloadProgress) -> Result<ModelFiles, SourceError> {
         let first = self.repo_at(self.rev);
@@ -189,45 +255,234 @@ impl Session<'_> {
             Ok(meta) => meta,
             Err(err) => return self.first_request_failed(err, url),
         };
-        let commit = meta.commit_hash().to_owned();
-        if !is_safe_component(&commit) {
-            return Err(SourceError::NotAHub {
-                url,
-                reason: format!("x-repo-commit {commit:?} is not a commit id"),
-            });
+        let commit = commit_of(&meta, &url)?;
+        match self.fetch_at(&commit, remote(meta, url)?, progress)? {
+            AtCommit::Files(files) => {
+                // The branch ref is written last, so offline mode never finds a ref to a
+                // snapshot that lacks a verified file.
+                self.write_ref(self.rev, &commit)?;
+                tracing::info!(repo = self.repo, commit, "model files ready");
+                Ok(files)
+            }
+            AtCommit::PickleOnly(file) => self.use_conversion(&commit, file, progress),
         }
-        // Every later request names the commit, not the branch, so all four files come
-        // from one commit even if the branch moves while we download.
-        let pinned = self.repo_at(&commit);
-        let config = self.fetch(&pinned, &commit, CONFIG_FILE, remote(meta, url)?, progress)?;
-        let tokenizer = self.fetch_required(&pinned, &commit, TOKENIZER_FILE, progress)?;
-        let preprocessor = self.fetch_optional(&pinned, &commit, PREPROCESSOR_FILE, progress)?;
-        let weights = self.fetch_required(&pinned, &commit, WEIGHTS_FILE, progress)?;
-        // The branch ref is written last, so offline mode never finds a ref to a
-        // snapshot that lacks a verified file.
-        if self.rev != commit {
-            let ref_file = self.cache.ref_path(self.rev);
-            Cache::new(self.options.cache_dir.clone())
-                .repo(Repo::with_revision(
-                    self.repo.to_owned(),
-                    RepoType::Model,
-                    self.rev.to_owned(),
-                ))
-                .create_ref(&commit)
-                .map_err(|source| SourceError::Io {
-                    path: ref_file,
-                    action: "write",
-                    source,
-                })?;
+    }
+
+    /// `main` has only a pickle: use the safetensors copy the hub's conversion bot made of
+    /// it, as transformers does (`safetensors_conversion.auto_conversion`): an open pull
+    /// request by `SFconvertbot` whose parent is the current `main`. Its files are checked
+    /// like any others; the bot copies the pickle's tensors unchanged.
+    fn use_conversion(
+        &self,
+        main_commit: &str,
+        file: &'static str,
+        progress: &mut dyn DownloadProgress,
+    ) -> Result<ModelFiles, SourceError> {
+        let pickle_only = |hint: String| SourceError::PickleOnly {
+            place: format!("model {} on {}", self.repo, self.options.endpoint),
+            file,
+            hint,
+        };
+        if self.rev != "main" {
+            return Err(pickle_only(String::new()));
         }
-        tracing::info!(repo = self.repo, commit, "model files ready");
-        Ok(ModelFiles {
+        let num = match self.conversion(main_commit)? {
+            Conversion::Current(num) => num,
+            Conversion::Stale(nums) if !nums.is_empty() => {
+                let list: Vec<String> = nums.iter().map(|n| format!("refs/pr/{n}")).collect();
+                return Err(pickle_only(format!(
+                    " The hub has safetensors conversions of older versions of this model \
+                     ({}); to use one anyway, give it as the revision, e.g. {}@{}.",
+                    list.join(", "),
+                    self.repo,
+                    list[0]
+                )));
+            }
+            Conversion::Stale(_) => return Err(pickle_only(String::new())),
+        };
+        let pr_rev = format!("refs/pr/{num}");
+        tracing::info!(
+            repo = self.repo,
+            "main has only {file}; using the hub's safetensors conversion of it, {pr_rev}"
+        );
+        let url = self.repo_at(&pr_rev).url(CONFIG_FILE);
+        let meta = self.api.metadata(&url).map_err(|err| {
+            classify(err).into_error(self.file(CONFIG_FILE), url.clone(), &self.options.endpoint)
+        })?;
+        let pr_commit = commit_of(&meta, &url)?;
+        let AtCommit::Files(mut files) = self.fetch_at(&pr_commit, remote(meta, url)?, progress)?
+        else {
+            return Err(pickle_only(String::new()));
+        };
+        // Offline lookups of `main` find its snapshot without weights and take the
+        // conversion recorded under refs/refs/pr/N (cache::CacheRepo::lookup).
+        self.mark_absent(main_commit, WEIGHTS_FILE)?;
+        self.write_ref(&pr_rev, &pr_commit)?;
+        self.write_ref(self.rev, main_commit)?;
+        files.converted_from = Some(pr_rev);
+        tracing::info!(repo = self.repo, commit = pr_commit, "model files ready");
+        Ok(files)
+    }
+
+    /// Which open pull request of the conversion bot converts `main_commit`.
+    fn conversion(&self, main_commit: &str) -> Result<Conversion, SourceError> {
+        let base = format!("{}/api/models/{}", self.options.endpoint, self.repo);
+        let mut stale = Vec::new();
+        for page in 0..MAX_DISCUSSION_PAGES {
+            let url = format!(
+                "{base}/discussions?p={page}&type=pull_request&status=open&author={CONVERSION_BOT}"
+            );
+            let listed: DiscussionPage = self.get_json(&url)?;
+            for d in &listed.discussions {
+                let by_bot = d.author.as_ref().is_some_and(|a| a.name == CONVERSION_BOT);
+                if !(by_bot
+                    && d.is_pull_request
+                    && d.status == "open"
+                    && d.title == CONVERSION_TITLE)
+                {
+                    continue;
+                }
+                let commits: Vec<CommitEntry> =
+                    self.get_json(&format!("{base}/commits/refs%2Fpr%2F{}", d.num))?;
+                if commits.get(1).is_some_and(|c| c.id == main_commit) {
+                    return Ok(Conversion::Current(d.num));
+                }
+                stale.push(d.num);
+            }
+            let seen = listed.start + listed.discussions.len() as u64;
+            if listed.discussions.is_empty() || seen >= listed.count {
+                break;
+            }
+        }
+        Ok(Conversion::Stale(stale))
+    }
+
+    /// A JSON answer of the hub's API.
+    fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, SourceError> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .user_agent(concat!("glimpse/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let mut request = agent.get(url);
+        if let Some(token) = &self.options.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let fail = |err: ureq::Error| {
+            classify_request(err).into_error(
+                format!("{} (hub API)", self.repo),
+                url.to_owned(),
+                &self.options.endpoint,
+            )
+        };
+        let text = request
+            .call()
+            .map_err(fail)?
+            .body_mut()
+            .read_to_string()
+            .map_err(fail)?;
+        serde_json::from_str(&text).map_err(|e| SourceError::NotAHub {
+            url: url.to_owned(),
+            reason: format!("unexpected JSON: {e}"),
+        })
+    }
+
+    /// Fetches config, tokenizer, preprocessor and weights at `commit` (`config` is the
+    /// config's metadata, already asked for).
+    fn fetch_at(
+        &self,
+        commit: &str,
+        config: Remote,
+        progress: &mut dyn DownloadProgress,
+    ) -> Result<AtCommit, SourceError> {
+        // Every request names the commit, not the branch, so all files come from one
+        // commit even if the branch moves while we download.
+        let pinned = self.repo_at(commit);
+        let config = self.fetch(&pinned, commit, CONFIG_FILE, config, progress)?;
+        let tokenizer = self.fetch_required(&pinned, commit, TOKENIZER_FILE, progress)?;
+        let preprocessor = self.fetch_optional(&pinned, commit, PREPROCESSOR_FILE, progress)?;
+        let (weights, weights_index) = match self.fetch_weights(&pinned, commit, progress)? {
+            Ok(found) => found,
+            Err(pickle) => return Ok(AtCommit::PickleOnly(pickle)),
+        };
+        Ok(AtCommit::Files(ModelFiles {
             name: self.repo.to_owned(),
-            revision: Some(commit),
+            revision: Some(commit.to_owned()),
             config,
             weights,
+            weights_index,
             tokenizer,
             preprocessor,
+            converted_from: None,
+        }))
+    }
+
+    /// Records `refs/<rev>` = `commit` (a branch or PR ref; a commit needs none).
+    fn write_ref(&self, rev: &str, commit: &str) -> Result<(), SourceError> {
+        if rev == commit {
+            return Ok(());
+        }
+        Cache::new(self.options.cache_dir.clone())
+            .repo(Repo::with_revision(
+                self.repo.to_owned(),
+                RepoType::Model,
+                rev.to_owned(),
+            ))
+            .create_ref(commit)
+            .map_err(|source| SourceError::Io {
+                path: self.cache.ref_path(rev),
+                action: "write",
+                source,
+            })
+    }
+
+    /// Fetches `model.safetensors`, or else the index and every shard it names; for a repo
+    /// with only a pickle, says which (`Ok(Err(file))`) before anything large is
+    /// downloaded.
+    fn fetch_weights(
+        &self,
+        pinned: &ApiRepo,
+        commit: &str,
+        progress: &mut dyn DownloadProgress,
+    ) -> Result<Result<Weights, &'static str>, SourceError> {
+        let found = shards::find(|name| self.metadata(pinned, name))?;
+        match found {
+            Found::Single(remote) => {
+                let path = self.fetch(pinned, commit, WEIGHTS_FILE, remote, progress)?;
+                Ok(Ok((vec![path], None)))
+            }
+            Found::Index(remote) => {
+                // Offline lookups prefer model.safetensors: record that there is none.
+                self.mark_absent(commit, WEIGHTS_FILE)?;
+                let index =
+                    self.fetch(pinned, commit, super::WEIGHTS_INDEX_FILE, remote, progress)?;
+                let mut paths = Vec::new();
+                for name in shards::shard_names(&index)? {
+                    paths.push(self.fetch_required(pinned, commit, &name, progress)?);
+                }
+                Ok(Ok((paths, Some(index))))
+            }
+            Found::PickleOnly(file) => Ok(Err(file)),
+            Found::Nothing => Err(SourceError::FileNotOnHub {
+                repo: self.repo.to_owned(),
+                file: WEIGHTS_FILE.to_owned(),
+                endpoint: self.options.endpoint.clone(),
+            }),
+        }
+    }
+
+    /// Records under `.no_exist/<commit>/` (as `huggingface_hub` does) that the hub has no
+    /// `name`, so offline mode knows too.
+    fn mark_absent(&self, commit: &str, name: &str) -> Result<(), SourceError> {
+        let marker = self.cache.no_exist(commit, name);
+        let written = marker
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|()| fs::write(&marker, b""));
+        written.map_err(|source| SourceError::Io {
+            path: marker,
+            action: "write",
+            source,
         })
     }
 
@@ -276,14 +531,14 @@ impl Session<'_> {
         &self,
         pinned: &ApiRepo,
         commit: &str,
-        name: &'static str,
+        name: &str,
         progress: &mut dyn DownloadProgress,
     ) -> Result<PathBuf, SourceError> {
         match self.metadata(pinned, name)? {
             Some(remote) => self.fetch(pinned, commit, name, remote, progress),
             None => Err(SourceError::FileNotOnHub {
                 repo: self.repo.to_owned(),
-                file: name,
+                file: name.to_owned(),
                 endpoint: self.options.endpoint.clone(),
             }),
         }
@@ -301,16 +556,7 @@ impl Session<'_> {
         match self.metadata(pinned, name)? {
             Some(remote) => self.fetch(pinned, commit, name, remote, progress).map(Some),
             None => {
-                let marker = self.cache.no_exist(commit, name);
-                let written = marker
-                    .parent()
-                    .map_or(Ok(()), fs::create_dir_all)
-                    .and_then(|()| fs::write(&marker, b""));
-                written.map_err(|source| SourceError::Io {
-                    path: marker,
-                    action: "write",
-                    source,
-                })?;
+                self.mark_absent(commit, name)?;
                 tracing::debug!(
                     repo = self.repo,
                     file = name,
@@ -322,11 +568,7 @@ impl Session<'_> {
     }
 
     /// The file's metadata, or `None` when the hub answers 404.
-    fn metadata(
-        &self,
-        pinned: &ApiRepo,
-        name: &'static str,
-    ) -> Result<Option<Remote>, SourceError> {
+    fn metadata(&self, pinned: &ApiRepo, name: &str) -> Result<Option<Remote>, SourceError> {
         let url = pinned.url(name);
         match self.api.metadata(&url) {
             Ok(meta) => remote(meta, url).map(Some),
@@ -343,7 +585,7 @@ impl Session<'_> {
         &self,
         pinned: &ApiRepo,
         commit: &str,
-        name: &'static str,
+        name: &str,
         remote: Remote,
         progress: &mut dyn DownloadProgress,
     ) -> Result<PathBuf, SourceError> {
@@ -397,7 +639,7 @@ impl Session<'_> {
     fn download_failed(
         &self,
         err: ApiError,
-        name: &'static str,
+        name: &str,
         part: &Path,
         remote: &Remote,
     ) -> SourceError {
@@ -420,12 +662,7 @@ impl Session<'_> {
 
     /// Checks a fresh download against the hub's size and hash; a file that fails is
     /// removed from the cache (or, if merely short, put back as `.part` to resume).
-    fn verify_download(
-        &self,
-        path: &Path,
-        name: &'static str,
-        remote: &Remote,
-    ) -> Result<(), SourceError> {
+    fn verify_download(&self, path: &Path, name: &str, remote: &Remote) -> Result<(), SourceError> {
         let blob = fs::canonicalize(path).map_err(|source| SourceError::Io {
             path: path.to_path_buf(),
             action: "read",
@@ -483,7 +720,7 @@ impl Session<'_> {
                 "the hub's etag is not a hash; only the size was checked"
             );
         }
-        if name == WEIGHTS_FILE
+        if is_safetensors(name)
             && let Err(err) = weights::check(path)
         {
             discard(path, &blob);
@@ -522,10 +759,15 @@ fn check_cached(blob: &Path, name: &str, size: u64) -> Result<(), String> {
     if len != size {
         return Err(format!("it has {len} bytes, the hub announced {size}"));
     }
-    if name == WEIGHTS_FILE {
+    if is_safetensors(name) {
         weights::check(blob).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// A weights file (single or shard), checked structurally before use.
+fn is_safetensors(name: &str) -> bool {
+    name.ends_with(".safetensors")
 }
 
 /// The hash an etag stands for: LFS files carry their sha256 (64 hex digits), files kept
@@ -583,22 +825,26 @@ enum Failure {
 
 fn classify(err: ApiError) -> Failure {
     match err {
-        ApiError::RequestError(err) => match *err {
-            ureq::Error::StatusCode(code) => Failure::Status(code),
-            ureq::Error::Protocol(e) => Failure::Protocol(e.to_string()),
-            e @ (ureq::Error::Io(_)
-            | ureq::Error::HostNotFound
-            | ureq::Error::ConnectionFailed
-            | ureq::Error::Timeout(_)
-            | ureq::Error::Tls(_)) => Failure::Unreachable(e.to_string()),
-            e => Failure::Other(e.to_string()),
-        },
+        ApiError::RequestError(err) => classify_request(*err),
         ApiError::TooManyRetries(inner) => classify(*inner),
         ApiError::IoError(e) => Failure::Io(e),
         ApiError::LockAcquisition(path) => Failure::Locked(path),
         e @ (ApiError::MissingHeader(_)
         | ApiError::InvalidHeader(_)
         | ApiError::ParseIntError(_)) => Failure::Protocol(e.to_string()),
+        e => Failure::Other(e.to_string()),
+    }
+}
+
+fn classify_request(err: ureq::Error) -> Failure {
+    match err {
+        ureq::Error::StatusCode(code) => Failure::Status(code),
+        ureq::Error::Protocol(e) => Failure::Protocol(e.to_string()),
+        e @ (ureq::Error::Io(_)
+        | ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::Timeout(_)
+        | ureq::Error::Tls(_)) => Failure::Unreachable(e.to_string()),
         e => Failure::Other(e.to_string()),
     }
 }
@@ -636,7 +882,7 @@ impl Failure {
 /// adapter reports each byte once, however many attempts there were.
 struct HubProgress<'a> {
     inner: &'a mut dyn DownloadProgress,
-    file: &'static str,
+    file: &'a str,
     started: bool,
     /// Bytes hf-hub has accounted for in the current attempt.
     pos: u64,

@@ -45,15 +45,47 @@ pub struct FakeFile {
     pub lfs: bool,
 }
 
-/// A fake model repo at one commit.
+/// A fake model repo at one commit of one revision. Several entries with one `id` and
+/// different revisions make one repo with several branches or pull requests.
 #[derive(Clone)]
 pub struct FakeRepo {
     /// `org/name`.
     pub id: String,
-    /// The commit `main` points at (40 hex digits).
+    /// The commit `revision` points at (40 hex digits).
     pub commit: String,
     /// Its files.
     pub files: Vec<FakeFile>,
+    /// The branch or ref, e.g. `main` or `refs/pr/15`.
+    pub revision: String,
+    /// The commit before `commit` (what the hub's commits API lists second).
+    pub parent: Option<String>,
+    /// For a `refs/pr/N` revision: the pull request as the discussions API lists it.
+    pub pr: Option<FakePr>,
+}
+
+/// A pull request of a fake repo, as `/api/models/{repo}/discussions` lists it.
+#[derive(Clone)]
+pub struct FakePr {
+    /// Its author's user name, e.g. `SFconvertbot`.
+    pub author: String,
+    /// Its title.
+    pub title: String,
+    /// `open`, `closed`, `merged` or `draft`.
+    pub status: String,
+}
+
+impl FakeRepo {
+    /// `files` on `main` at `commit`.
+    pub fn main(id: &str, commit: &str, files: Vec<FakeFile>) -> Self {
+        Self {
+            id: id.to_owned(),
+            commit: commit.to_owned(),
+            files,
+            revision: "main".to_owned(),
+            parent: None,
+            pr: None,
+        }
+    }
 }
 
 /// Misbehaviour to inject into LFS bodies (the CDN's responses).
@@ -343,6 +375,9 @@ fn route(request: &Request, state: &State) -> Response {
     }
     let path = request.target.split('?').next().unwrap_or_default();
     let repos = || state.repos.iter().zip(&state.hashes);
+    if let Some(rest) = path.strip_prefix("/api/models/") {
+        return api(rest, &request.target, state);
+    }
     if let Some(sha) = path.strip_prefix("/cdn/") {
         let file = repos()
             .flat_map(|(repo, hashes)| repo.files.iter().zip(hashes))
@@ -364,11 +399,10 @@ fn route(request: &Request, state: &State) -> Response {
             let Some((commit, name)) = tail.split_once('/') else {
                 continue;
             };
-            let found = repo
-                .files
-                .iter()
-                .zip(hashes)
-                .find(|(f, _)| f.name == name && commit == repo.commit);
+            if commit != repo.commit {
+                continue;
+            }
+            let found = repo.files.iter().zip(hashes).find(|(f, _)| f.name == name);
             if let Some((file, hashes)) = found {
                 return serve_bytes(request, &file.bytes, Fault::None)
                     .header("X-Repo-Commit", &repo.commit)
@@ -380,15 +414,19 @@ fn route(request: &Request, state: &State) -> Response {
     let Some((repo_id, tail)) = path.trim_start_matches('/').split_once("/resolve/") else {
         return Response::new(404).text("Not Found");
     };
-    let Some((repo, hashes)) = repos().find(|(r, _)| r.id == repo_id) else {
+    if !state.repos.iter().any(|r| r.id == repo_id) {
         return Response::not_found("RepoNotFound", "Repository not found");
-    };
+    }
     let Some((revision, name)) = tail.split_once('/') else {
         return Response::not_found("EntryNotFound", "Entry not found");
     };
-    if revision != "main" && revision != repo.commit {
+    // The hub takes `refs/pr/15` URL-encoded as one path segment.
+    let revision = revision.replace("%2F", "/").replace("%2f", "/");
+    let Some((repo, hashes)) =
+        repos().find(|(r, _)| r.id == repo_id && (r.revision == revision || r.commit == revision))
+    else {
         return Response::not_found("RevisionNotFound", "Invalid rev id");
-    }
+    };
     let Some((file, hashes)) = repo.files.iter().zip(hashes).find(|(f, _)| f.name == name) else {
         return Response::not_found("EntryNotFound", "Entry not found")
             .header("X-Repo-Commit", &repo.commit);
@@ -415,6 +453,72 @@ fn route(request: &Request, state: &State) -> Response {
             .header("ETag", format!("\"{etag}\""))
             .text(&format!("Temporary Redirect. Redirecting to {location}"))
     }
+}
+
+/// The two JSON APIs transformers' safetensors auto-conversion reads:
+/// `GET /api/models/{repo}/discussions?p=N` (pull requests, paginated like the hub: `count`,
+/// `start`, one page of 2 here so that paging is exercised) and
+/// `GET /api/models/{repo}/commits/{revision}` (newest first).
+fn api(rest: &str, target: &str, state: &State) -> Response {
+    const PAGE: usize = 2;
+    let json = |value: serde_json::Value| {
+        Response::new(200)
+            .header("Content-Type", "application/json")
+            .text(&value.to_string())
+    };
+    if let Some(repo_id) = rest.strip_suffix("/discussions") {
+        if !state.repos.iter().any(|r| r.id == repo_id) {
+            return Response::not_found("RepoNotFound", "Repository not found");
+        }
+        let page: usize = target
+            .split_once("p=")
+            .and_then(|(_, p)| p.split('&').next()?.parse().ok())
+            .unwrap_or(0);
+        let mut prs: Vec<(u64, &FakePr)> = state
+            .repos
+            .iter()
+            .filter(|r| r.id == repo_id)
+            .filter_map(|r| {
+                let num = r.revision.strip_prefix("refs/pr/")?.parse().ok()?;
+                Some((num, r.pr.as_ref()?))
+            })
+            .collect();
+        // Newest first, as the hub lists them.
+        prs.sort_by_key(|(num, _)| std::cmp::Reverse(*num));
+        let listed: Vec<serde_json::Value> = prs
+            .iter()
+            .skip(page * PAGE)
+            .take(PAGE)
+            .map(|(num, pr)| {
+                serde_json::json!({
+                    "num": num, "title": pr.title, "status": pr.status,
+                    "isPullRequest": true, "author": {"name": pr.author},
+                    "createdAt": "2023-03-01T00:00:00.000Z",
+                    "repo": {"name": repo_id, "type": "model"}
+                })
+            })
+            .collect();
+        return json(serde_json::json!({
+            "discussions": listed, "count": prs.len(), "start": page * PAGE,
+            "numItemsPerPage": PAGE
+        }));
+    }
+    if let Some((repo_id, revision)) = rest.split_once("/commits/") {
+        let revision = revision.replace("%2F", "/").replace("%2f", "/");
+        let Some(repo) = state
+            .repos
+            .iter()
+            .find(|r| r.id == repo_id && (r.revision == revision || r.commit == revision))
+        else {
+            return Response::not_found("RevisionNotFound", "Invalid rev id");
+        };
+        let mut commits = vec![serde_json::json!({"id": repo.commit, "title": "head"})];
+        if let Some(parent) = &repo.parent {
+            commits.push(serde_json::json!({"id": parent, "title": "parent"}));
+        }
+        return json(serde_json::Value::Array(commits));
+    }
+    Response::new(404).text("Not Found")
 }
 
 /// Serves `bytes`, honouring a `Range` header the way the hub and its CDN do.
