@@ -428,7 +428,8 @@ fn broken_model_folders_give_clear_errors() -> Result<()> {
     );
     restore(&dir)?;
 
-    // A required size is missing.
+    // A size left out takes transformers' default (CLIPTextConfig: 512), as transformers
+    // loads it; the weights then disagree, and the error names the tensor and the file.
     edit_config(&dir, |c| {
         c["text_config"]
             .as_object_mut()
@@ -436,7 +437,10 @@ fn broken_model_folders_give_clear_errors() -> Result<()> {
     })?;
     let e = load_err(&dir);
     assert!(
-        matches!(e, EmbedError::Json { .. }) && e.to_string().contains("hidden_size"),
+        matches!(e, EmbedError::Weights { .. })
+            && e.to_string()
+                .contains("text_model.embeddings.token_embedding.weight")
+            && e.to_string().contains("model.safetensors"),
         "{e}"
     );
     restore(&dir)?;

@@ -25,6 +25,10 @@ CREATE TABLE embeddings (
     PRIMARY KEY (content_id, embedder)
 ) STRICT, WITHOUT ROWID";
 
+/// Version 2: libraries keep the vectors of every model used until the user removes them,
+/// so counting and deleting one model's vectors must not scan all of them.
+pub(crate) const CREATE_V2: &str = "CREATE INDEX embeddings_embedder ON embeddings(embedder)";
+
 /// What decoding a content told us about it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContentFacts {
@@ -179,6 +183,22 @@ impl Catalog {
         )?;
         let ids = stmt.query_map([embedder], |r| r.get(0))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every embedder with stored vectors, and how many it has.
+    pub fn embedders(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT embedder, COUNT(*) FROM embeddings GROUP BY embedder ORDER BY embedder",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Deletes every vector of one embedder; returns how many.
+    pub fn delete_embeddings(&self, embedder: &str) -> Result<u64> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM embeddings WHERE embedder = ?1", [embedder])? as u64)
     }
 
     /// Calls `f` with every (content id, vector) of this embedder; used to rebuild the vector

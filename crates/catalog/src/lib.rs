@@ -166,6 +166,15 @@ impl Catalog {
             .optional()?)
     }
 
+    /// Every (key, value) of the `meta` table whose key starts with `prefix`, by key.
+    pub fn meta_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+        )?;
+        let rows = stmt.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Writes a value into the key/value `meta` table.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(

@@ -277,6 +277,47 @@ impl Catalog {
         Ok(out)
     }
 
+    /// Searchable photos under `dir` whose content has no vector for `embedder` (a model
+    /// being switched to), one per content, each with the time it sorts by: the capture
+    /// time, else the file's mtime (ns since the epoch). Newest first, so that re-embedding
+    /// makes recent photos searchable first.
+    pub fn photos_missing_vector(
+        &self,
+        dir: &Path,
+        embedder: &str,
+    ) -> Result<Vec<(PhotoRow, i64)>> {
+        let (lo, hi) = paths::children_range(dir);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.id, p.folder_id, p.path, p.size, p.mtime_ns, p.state, p.content_id,
+                    p.failure, COALESCE(c.taken_at * 1000000000, p.mtime_ns) AS newest
+             FROM photos p JOIN contents c ON c.id = p.content_id
+             WHERE p.state = 1 AND p.path >= ?1 AND p.path < ?2
+               AND NOT EXISTS (SELECT 1 FROM embeddings e
+                               WHERE e.content_id = p.content_id AND e.embedder = ?3)
+               AND p.id = (SELECT MIN(q.id) FROM photos q
+                           WHERE q.content_id = p.content_id AND q.state = 1)
+             ORDER BY newest DESC, p.path DESC",
+        )?;
+        let rows = stmt.query_map(params![lo, hi, embedder], |r| {
+            Ok((photo_from_row(r)?, r.get::<_, i64>(8)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// For the contents of searchable photos: how many there are, and how many of them
+    /// have a vector for `embedder`.
+    pub fn embedded_share(&self, embedder: &str) -> Result<(u64, u64)> {
+        let (total, with): (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM embeddings e
+                 WHERE e.content_id = x.content_id AND e.embedder = ?1)), 0)
+             FROM (SELECT DISTINCT content_id FROM photos
+                   WHERE state = 1 AND content_id IS NOT NULL) x",
+            [embedder],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((total as u64, with as u64))
+    }
+
     /// Searchable photos whose content has no vector for `embedder` (should be none).
     pub fn indexed_without_vector(&self, embedder: &str) -> Result<Vec<PhotoId>> {
         let mut stmt = self.conn.prepare(

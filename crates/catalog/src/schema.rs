@@ -7,15 +7,18 @@ use crate::{CatalogError, Result, contents, folders, photos};
 
 /// The schema version this build writes. Bump it and append a step to `MIGRATIONS` for
 /// every change; never edit a step that has shipped.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT",
-    folders::CREATE_V1,
-    contents::CREATE_V1,
-    photos::CREATE_V1,
-]];
+const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT",
+        folders::CREATE_V1,
+        contents::CREATE_V1,
+        photos::CREATE_V1,
+    ],
+    &[contents::CREATE_V2],
+];
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one transaction per step.
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {

@@ -401,3 +401,106 @@ pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelRow<'a> {
+    #[serde(flatten)]
+    entry: &'a glimpse_models::Entry,
+    /// Images/second this computer measured when the model first indexed.
+    measured_images_per_second: Option<f64>,
+    /// Vectors this library keeps for the model.
+    stored_vectors: u64,
+    default: bool,
+    chosen: bool,
+}
+
+/// `glimpse models`: the catalogue, with what this computer and this library know of each.
+pub(crate) fn models(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
+    let library = open(cli, false)?;
+    let speeds = library.model_speeds()?;
+    let stored = library.stored_models()?;
+    let named = cli.model.is_some() || cli.model_dir.is_some();
+    let chosen = named.then(|| model::chosen(cli)).transpose()?;
+    let default = glimpse_models::ModelRef::default_model();
+    let rows: Vec<ModelRow<'_>> = glimpse_models::CATALOGUE
+        .iter()
+        .map(|entry| ModelRow {
+            entry,
+            measured_images_per_second: speeds
+                .iter()
+                .find(|s| s.model == entry.repo)
+                .map(|s| s.images_per_second),
+            stored_vectors: stored
+                .iter()
+                .filter(|m| m.id.starts_with(&format!("{}@", entry.repo)))
+                .map(|m| m.vectors)
+                .sum(),
+            default: default.entry() == Some(entry),
+            chosen: chosen.as_ref().and_then(|c| c.entry()) == Some(entry),
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "  {:<19} {:<34} {:>9} {:>5}  {:<13} {:>9}  {:>11}  {:>8}",
+        "NAME", "MODEL", "DOWNLOAD", "DIM", "LANGUAGES", "COCO R@1", "SPEED HERE", "VECTORS"
+    );
+    for r in &rows {
+        let mark = match (r.chosen, r.default) {
+            (true, _) => '>',
+            (false, true) => '*',
+            _ => ' ',
+        };
+        let speed = r
+            .measured_images_per_second
+            .map_or_else(|| "—".to_string(), |s| format!("{s:.1} img/s"));
+        let languages = if r.entry.multilingual {
+            "multilingual"
+        } else {
+            "English"
+        };
+        println!(
+            "{mark} {:<19} {:<34} {:>9} {:>5}  {:<13} {:>8.1}%  {:>11}  {:>8}",
+            r.entry.name,
+            r.entry.title,
+            human_bytes(r.entry.download_bytes),
+            r.entry.dim,
+            languages,
+            r.entry.retrieval.coco_text_to_image_r1,
+            speed,
+            r.stored_vectors,
+        );
+    }
+    println!(
+        "\n* default   > chosen with --model   COCO R@1: zero-shot text→image Recall@1, from \
+         open_clip's retrieval table (CLIP) and the SigLIP 2 paper, Table 1.\n\
+         SPEED HERE: images/second the model embedded on this computer when it first \
+         indexed (— until then). Use one with --model NAME, or any hub repo as org/name."
+    );
+    let others: Vec<_> = stored
+        .iter()
+        .filter(|m| {
+            !rows
+                .iter()
+                .any(|r| m.id.starts_with(&format!("{}@", r.entry.repo)))
+        })
+        .collect();
+    if !others.is_empty() {
+        println!("\nOther models with vectors in this library:");
+        for m in others {
+            println!("  {} ({} vectors)", m.id, m.vectors);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!("{:.1} GB", n as f64 / 1e9)
+    } else {
+        format!("{} MB", n / 1_000_000)
+    }
+}

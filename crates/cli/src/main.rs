@@ -16,17 +16,18 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "glimpse", version, about, long_about = None)]
 pub(crate) struct Cli {
-    /// A local CLIP model folder (config.json, model.safetensors, tokenizer.json,
+    /// A local model folder (config.json, tokenizer.json, model.safetensors or its shards,
     /// preprocessor_config.json).
     #[arg(long, global = true, env = "GLIMPSE_MODEL_DIR", value_name = "DIR")]
     model_dir: Option<PathBuf>,
-    /// A model repo on the Hugging Face hub, downloaded on first use
-    /// [default: openai/clip-vit-base-patch32].
+    /// A model of the catalogue (`glimpse models` lists them) or any CLIP/SigLIP repo on
+    /// the Hugging Face hub as org/name[@revision], downloaded on first use
+    /// [default: clip-b32].
     #[arg(
         long,
         global = true,
         env = "GLIMPSE_MODEL",
-        value_name = "REPO_ID",
+        value_name = "MODEL",
         conflicts_with = "model_dir"
     )]
     model: Option<String>,
@@ -107,6 +108,13 @@ enum Command {
         #[command(subcommand)]
         what: EmbedWhat,
     },
+    /// List the models Glimpse knows: size, languages, published quality, speed measured
+    /// here, and the vectors this library keeps for each.
+    Models {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Index the bundled demo pictures with the bundled demo model and search them.
     Demo {
         /// What to search for.
@@ -170,5 +178,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what: EmbedWhat::Image { path, .. },
         } => commands::embed_image(&cli, path),
         Command::Demo { text } => commands::demo(&cli, text),
+        Command::Models { json } => commands::models(&cli, *json),
     }
 }

@@ -2,29 +2,24 @@
 
 use anyhow::Context;
 use glimpse_embed::ModelFiles;
-use glimpse_embed::source::{DownloadProgress, ModelSource};
+use glimpse_embed::source::DownloadProgress;
+use glimpse_models::ModelRef;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Cli;
 
-/// The model source named on the command line (or the default hub model).
-pub(crate) fn source(cli: &Cli) -> ModelSource {
-    match (&cli.model_dir, &cli.model) {
-        (Some(dir), _) => ModelSource::Dir(dir.clone()),
-        (None, Some(repo)) => {
-            let (repo, revision) = match repo.split_once('@') {
-                Some((r, rev)) => (r.to_string(), Some(rev.to_string())),
-                None => (repo.clone(), None),
-            };
-            ModelSource::Hub { repo, revision }
-        }
-        (None, None) => ModelSource::default(),
-    }
+/// The model named on the command line (or the default).
+pub(crate) fn chosen(cli: &Cli) -> anyhow::Result<ModelRef> {
+    Ok(match (&cli.model_dir, &cli.model) {
+        (Some(dir), _) => ModelRef::Dir(dir.clone()),
+        (None, Some(name)) => name.parse()?,
+        (None, None) => ModelRef::default_model(),
+    })
 }
 
 /// Resolves (downloading if needed) the model's files.
 pub(crate) fn resolve(cli: &Cli) -> anyhow::Result<ModelFiles> {
-    let source = source(cli);
+    let source = chosen(cli)?.source();
     let mut bar = BarProgress::default();
     let files = source
         .resolve(&mut bar)

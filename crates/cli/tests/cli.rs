@@ -946,3 +946,49 @@ fn indexes_and_searches_with_a_local_model_without_any_network_access_or_attempt
         stderr.trim()
     );
 }
+
+#[test]
+fn models_lists_the_catalogue_with_sources_and_a_default() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = run(Command::new(env!("CARGO_BIN_EXE_glimpse"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("GLIMPSE_MODEL")
+        .env_remove("GLIMPSE_MODEL_DIR")
+        .args(["models", "--json"]));
+    let rows = stdout_json(&out);
+    let rows = rows.as_array().expect("an array");
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["name"].as_str()).collect();
+    for expected in [
+        "clip-b32",
+        "clip-b16",
+        "laion-b32",
+        "siglip2-b16-224",
+        "siglip2-b16-256",
+        "siglip2-so400m-384",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    assert_eq!(rows.iter().filter(|r| r["default"] == true).count(), 1);
+    for r in rows {
+        assert!(
+            r["downloadBytes"].as_u64().is_some_and(|b| b > 500_000_000),
+            "{r}"
+        );
+        assert!(
+            r["retrieval"]["source"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{r}"
+        );
+        assert!(
+            r["languages"].as_str().is_some_and(|s| !s.is_empty()),
+            "{r}"
+        );
+    }
+    let out = run(Command::new(env!("CARGO_BIN_EXE_glimpse"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--model", "no-such-model", "models"]));
+    assert_clean_error(&out, "unknown model");
+}

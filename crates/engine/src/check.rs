@@ -39,16 +39,28 @@ impl Library {
             integrity: reader.integrity_problems()?,
             ..CheckReport::default()
         };
-        if let (Some(index), Some(embedder)) = (&self.shared.index, &self.shared.embedder_id) {
+        // Every loaded model's index must mirror its vectors; only the search model's
+        // vectors must cover every searchable photo (the next one is still catching up).
+        let slots = self.shared.slots();
+        for slot in slots.all() {
+            let (index, embedder) = (&slot.index, &slot.id);
             let wanted: HashSet<u64> = reader
                 .embedded_content_ids(embedder)?
                 .into_iter()
                 .map(|id| id as u64)
                 .collect();
             let present: HashSet<u64> = index.keys().into_iter().collect();
-            report.missing_from_index = wanted.difference(&present).map(|k| *k as i64).collect();
-            report.unknown_in_index = present.difference(&wanted).copied().collect();
-            report.indexed_without_vector = reader.indexed_without_vector(embedder)?;
+            report
+                .missing_from_index
+                .extend(wanted.difference(&present).map(|k| *k as i64));
+            report
+                .unknown_in_index
+                .extend(present.difference(&wanted).copied());
+        }
+        if let Some(search) = &slots.search
+            && slots.next.is_none()
+        {
+            report.indexed_without_vector = reader.indexed_without_vector(&search.id)?;
         }
         Ok(report)
     }

@@ -10,9 +10,12 @@ use glimpse_vectors::Quantization;
 pub struct LibraryConfig {
     /// Where the catalog, the vector index and the thumbnails live.
     pub data_dir: PathBuf,
-    /// The CLIP model. Without one the library can list and forget folders and report
-    /// status, but not index or search.
+    /// The model that answers queries. Without one the library can list and forget
+    /// folders and report status, but not index or search.
     pub model: Option<ModelFiles>,
+    /// A model being switched to (see [`crate::Library::start_model_switch`]): a switch
+    /// the app remembered across a restart goes on where it stopped.
+    pub next_model: Option<ModelFiles>,
     /// Where the model runs.
     pub device: DeviceChoice,
     /// How vectors are stored in the approximate index.
@@ -44,6 +47,7 @@ impl LibraryConfig {
         Self {
             data_dir: data_dir.into(),
             model: None,
+            next_model: None,
             device: DeviceChoice::Cpu,
             quantization: Quantization::F16,
             decode_threads: cores.saturating_sub(1).max(1),

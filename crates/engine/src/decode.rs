@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 use glimpse_catalog::{Catalog, ContentFacts};
-use glimpse_embed::Preprocessor;
 
 use crate::library::Shared;
+use crate::models::Slot;
 use crate::ops::{EmbedJob, FileJob, WriteOp};
 
 /// How often a file that keeps changing while it is read is read again before giving up.
@@ -17,8 +17,6 @@ const MAX_READ_ATTEMPTS: usize = 3;
 pub(crate) struct Decoder {
     pub(crate) catalog: Catalog,
     pub(crate) shared: Arc<Shared>,
-    pub(crate) preprocessor: Preprocessor,
-    pub(crate) embedder_id: String,
     pub(crate) writer: Sender<WriteOp>,
     pub(crate) embed: Sender<EmbedJob>,
     pub(crate) thumbnail_edge_px: u32,
@@ -37,8 +35,12 @@ impl Decoder {
                 // Left pending in the catalog; the next start resumes it.
                 continue;
             }
+            // Read per file: a model switch changes the model (and its preprocessing).
+            let Some(slot) = self.shared.indexing_slot() else {
+                continue;
+            };
             let started = std::time::Instant::now();
-            let next = self.process(file);
+            let next = self.process(&slot, file);
             self.shared.rest_after(started.elapsed());
             let sent = match next {
                 Next::Write(op) => self.writer.send(op).is_ok(),
@@ -50,7 +52,7 @@ impl Decoder {
         }
     }
 
-    fn process(&self, mut file: FileJob) -> Next {
+    fn process(&self, slot: &Arc<Slot>, mut file: FileJob) -> Next {
         let bytes = match read_stable(&mut file) {
             Ok(bytes) => bytes,
             Err(ReadError::Vanished) => return Next::Write(WriteOp::Vanished { file }),
@@ -60,7 +62,7 @@ impl Decoder {
         let thumb_path = self.shared.paths.thumbnail(&hash);
 
         // Known content with a vector for this model: no decoding, no embedding.
-        match self.known_content(&hash) {
+        match self.known_content(&hash, &slot.id) {
             Ok(Some(content)) if thumb_path.is_file() => {
                 return Next::Write(WriteOp::Reused {
                     file,
@@ -70,9 +72,13 @@ impl Decoder {
             }
             Ok(Some(content)) => {
                 // The thumbnail cache was cleared: make it again, keep the embedding.
-                return match glimpse_media::decode_scaled(&file.path, &bytes, self.decode_need())
-                    .map_err(|e| e.reason())
-                    .and_then(|d| self.write_thumbnail(&d.image, &thumb_path))
+                return match glimpse_media::decode_scaled(
+                    &file.path,
+                    &bytes,
+                    self.decode_need(slot),
+                )
+                .map_err(|e| e.reason())
+                .and_then(|d| self.write_thumbnail(&d.image, &thumb_path))
                 {
                     Ok(()) => Next::Write(WriteOp::Reused {
                         file,
@@ -91,7 +97,8 @@ impl Decoder {
 
         // One decode feeds both the thumbnail and the model input, at the smallest scale
         // that still leaves both resizes a 2× margin (a 12 MP JPEG decodes at 1/4).
-        let decoded = match glimpse_media::decode_scaled(&file.path, &bytes, self.decode_need()) {
+        let decoded = match glimpse_media::decode_scaled(&file.path, &bytes, self.decode_need(slot))
+        {
             Ok(d) => d,
             Err(e) => {
                 return Next::Write(WriteOp::Failed {
@@ -101,11 +108,14 @@ impl Decoder {
             }
         };
         drop(bytes);
-        if let Err(reason) = self.write_thumbnail(&decoded.image, &thumb_path) {
+        // Re-embedding for another model finds the thumbnail made the first time.
+        if !thumb_path.is_file()
+            && let Err(reason) = self.write_thumbnail(&decoded.image, &thumb_path)
+        {
             return Next::Write(WriteOp::Failed { file, reason });
         }
         crate::stall::at(crate::stall::Point::Thumbnail);
-        let pixels = match self.preprocessor.pixels(&decoded.image) {
+        let pixels = match slot.embedder.preprocessor().pixels(&decoded.image) {
             Ok(p) => p,
             Err(e) => {
                 return Next::Write(WriteOp::Failed {
@@ -123,6 +133,7 @@ impl Decoder {
             camera_model: decoded.metadata.camera_model.clone(),
         };
         Next::Embed(EmbedJob {
+            slot: slot.clone(),
             file,
             hash,
             facts,
@@ -132,20 +143,24 @@ impl Decoder {
 
     /// How large a decoded image the thumbnail and the model input need (see
     /// [`glimpse_media::MinSize::for_outputs`]).
-    fn decode_need(&self) -> glimpse_media::MinSize {
+    fn decode_need(&self, slot: &Slot) -> glimpse_media::MinSize {
         glimpse_media::MinSize::for_outputs(
-            self.preprocessor.min_source_short_edge(),
+            slot.embedder.preprocessor().min_source_short_edge(),
             self.thumbnail_edge_px,
         )
     }
 
-    fn known_content(&self, hash: &[u8; 32]) -> glimpse_catalog::Result<Option<i64>> {
+    fn known_content(
+        &self,
+        hash: &[u8; 32],
+        embedder_id: &str,
+    ) -> glimpse_catalog::Result<Option<i64>> {
         let Some(content) = self.catalog.content_by_hash(hash)? else {
             return Ok(None);
         };
         Ok(self
             .catalog
-            .embedding(content.id, &self.embedder_id)?
+            .embedding(content.id, embedder_id)?
             .map(|_| content.id))
     }
 

@@ -8,6 +8,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use glimpse_embed::Embedder;
 
 use crate::library::Shared;
+use crate::models::Slot;
 use crate::ops::{EmbedJob, Embedded, WriteOp};
 
 /// How long a partial batch waits for more images: short, so a single dropped photo shows
@@ -15,28 +16,62 @@ use crate::ops::{EmbedJob, Embedded, WriteOp};
 const BATCH_FILL_WAIT: Duration = Duration::from_millis(30);
 
 pub(crate) fn run(
-    embedder: Arc<Embedder>,
     shared: Arc<Shared>,
     jobs: Receiver<EmbedJob>,
     writer: Sender<WriteOp>,
     batch_size: usize,
 ) {
     let batch_size = batch_size.max(1);
-    while let Ok(first) = jobs.recv() {
+    // A job preprocessed for another model than the batch's (a switch began) starts the
+    // next batch.
+    let mut carried: Option<EmbedJob> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        let slot: Arc<Slot> = first.slot.clone();
         let mut batch = vec![first];
         while batch.len() < batch_size {
             match jobs.recv_timeout(BATCH_FILL_WAIT) {
-                Ok(job) => batch.push(job),
+                Ok(job) if Arc::ptr_eq(&job.slot, &slot) => batch.push(job),
+                Ok(job) => {
+                    carried = Some(job);
+                    break;
+                }
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }
         let started = std::time::Instant::now();
-        let ops = embed_batch(&embedder, batch);
-        shared.rest_after(started.elapsed());
+        let images = batch.len();
+        let ops = embed_batch(&slot.embedder, batch);
+        let took = started.elapsed();
+        shared.rest_after(took);
+        let measured = slot
+            .meter
+            .lock()
+            .ok()
+            .and_then(|mut m| m.add(images, took.as_secs_f64()));
+        if let Some(images_per_second) = measured {
+            let speed = crate::models::ModelSpeed {
+                model: slot.embedder.model_name().to_string(),
+                images_per_second,
+                device: slot.embedder.device_name().to_string(),
+                measured_at: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64),
+            };
+            if writer.send(WriteOp::RecordSpeed(speed)).is_err() {
+                return;
+            }
+        }
         shared
             .embedded_total
             .fetch_add(ops.0.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        if !ops.0.is_empty() && writer.send(WriteOp::Embedded(ops.0)).is_err() {
+        if !ops.0.is_empty() && writer.send(WriteOp::Embedded(slot, ops.0)).is_err() {
             return;
         }
         for op in ops.1 {

@@ -34,6 +34,9 @@ pub enum LibraryError {
     /// The operation needs a model and none is configured.
     #[error("no model is configured: pass --model-dir DIR or --model REPO_ID")]
     NoModel,
+    /// A model's vectors cannot be removed while it answers queries or is being switched to.
+    #[error("{0} is in use: switch to another model before removing its vectors")]
+    ModelInUse(String),
     /// A folder to add is not a directory.
     #[error("{0}: not a folder")]
     NotAFolder(PathBuf),
@@ -86,6 +89,7 @@ impl LibraryError {
             Self::Media(_) => "image",
             Self::Io { .. } => "io",
             Self::NoModel => "no_model",
+            Self::ModelInUse(_) => "model_in_use",
             Self::NotAFolder(_) => "not_a_folder",
             Self::UnknownFolder(_) => "unknown_folder",
             Self::UnknownPhoto(_) => "unknown_photo",

@@ -38,6 +38,14 @@ pub enum Event {
     },
     /// The set of folders changed.
     FoldersChanged,
+    /// A model switch ended: `model` answers queries from now on.
+    #[serde(rename_all = "camelCase")]
+    ModelSwitched {
+        /// The embedder id of the model now in use.
+        model: String,
+        /// It had caught up with the whole library (false: switched early on request).
+        complete: bool,
+    },
     /// All queued work is done.
     Idle,
     /// The store failed and the pipeline stopped.

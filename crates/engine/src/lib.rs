@@ -30,6 +30,7 @@ mod events;
 mod library;
 mod live;
 mod lock;
+mod models;
 mod ops;
 mod query;
 mod scan;
@@ -46,6 +47,7 @@ pub use events::Event;
 /// Where [`Library::subscribe`] delivers events.
 pub type EventReceiver = crossbeam_channel::Receiver<Event>;
 pub use library::Library;
+pub use models::{ModelSpeed, ModelSwitch, StoredModel};
 pub use query::{FailedFile, FolderStatus, Hit, LibraryStatus, PhotoDetails, Prefetch, SimilarTo};
 pub use store::Reconciliation;
 pub use tracker::RunStats;

@@ -2,22 +2,23 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use glimpse_catalog::{Catalog, FolderId};
-use glimpse_embed::Embedder;
-use glimpse_vectors::{IndexSettings, VectorIndex};
+use glimpse_embed::{DeviceChoice, ModelFiles};
+use glimpse_vectors::Quantization;
 
 use crate::config::{DataPaths, LibraryConfig};
 use crate::decode::Decoder;
 use crate::events::EventBus;
 use crate::lock::{LibraryLock, remove_stale_temp_files};
+use crate::models::{ModelSwitch, Slot, Slots, StoredModel};
 use crate::ops::{FileJob, WriteOp};
 use crate::query::TextCache;
 use crate::scan::{ScanJob, Scanner};
-use crate::store::{Reconciliation, open_index};
+use crate::store::Reconciliation;
 use crate::tracker::{RunStats, Tracker};
 use crate::writer::Writer;
 use crate::{Event, LibraryError, Result};
@@ -33,9 +34,8 @@ pub(crate) struct Shared {
     pub(crate) paths: DataPaths,
     pub(crate) bus: EventBus,
     pub(crate) tracker: Tracker,
-    pub(crate) index: Option<Arc<VectorIndex>>,
-    pub(crate) index_path: Option<PathBuf>,
-    pub(crate) embedder_id: Option<String>,
+    /// The models: changed only by the writer (a switch starts, ends or is cancelled).
+    pub(crate) models: RwLock<Slots>,
     pub(crate) embedded_total: AtomicU64,
     /// Files queued and not yet written back: a second scan of the same folder (a rescan
     /// while indexing, a watcher event) must not queue them twice.
@@ -49,6 +49,31 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The library's models as they are now.
+    pub(crate) fn slots(&self) -> Slots {
+        self.models
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The model that answers queries.
+    pub(crate) fn search_slot(&self) -> Option<Arc<Slot>> {
+        self.slots().search
+    }
+
+    /// The model new vectors are made with.
+    pub(crate) fn indexing_slot(&self) -> Option<Arc<Slot>> {
+        self.slots().indexing().cloned()
+    }
+
+    pub(crate) fn set_slots(&self, slots: Slots) {
+        *self
+            .models
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = slots;
+    }
+
     pub(crate) fn stop(&self, error: &LibraryError) {
         let message = error.to_string();
         tracing::error!(%message, "pipeline stopped");
@@ -116,8 +141,10 @@ impl Shared {
 pub struct Library {
     pub(crate) shared: Arc<Shared>,
     pub(crate) reader: Mutex<Catalog>,
-    pub(crate) embedder: Option<Arc<Embedder>>,
     pub(crate) text_cache: TextCache,
+    /// Where models run and how their vectors are stored, for a model switched to later.
+    device: DeviceChoice,
+    quantization: Quantization,
     writer_tx: Option<Sender<WriteOp>>,
     scan_tx: Option<Sender<ScanJob>>,
     threads: Vec<JoinHandle<()>>,
@@ -136,7 +163,7 @@ impl std::fmt::Debug for Library {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Library")
             .field("data_dir", &self.shared.paths.root)
-            .field("embedder", &self.shared.embedder_id)
+            .field("embedder", &self.embedder_id())
             .finish()
     }
 }
@@ -153,29 +180,37 @@ impl Library {
         remove_stale_temp_files(&paths.vectors_dir());
         let catalog = Catalog::open(&paths.catalog())?;
 
-        let embedder = match &config.model {
-            Some(files) => Some(Arc::new(Embedder::load(files, config.device)?)),
-            None => None,
+        // A switch in progress leaves photos searchable by the current model while the
+        // next one catches up; a plain open queues what the model has no vector for.
+        let switching = config.model.is_some() && config.next_model.is_some();
+        let mut reconciliation = Reconciliation::default();
+        let mut open_slot = |files: &ModelFiles| -> Result<Arc<Slot>> {
+            let (slot, report) = Slot::open(
+                &catalog,
+                &paths,
+                files,
+                config.device,
+                config.quantization,
+                !switching,
+            )?;
+            reconciliation.merge(report);
+            Ok(Arc::new(slot))
         };
-        let embedder_id = embedder.as_ref().map(|e| e.id().to_string());
-        let (index, index_path, reconciliation) = match &embedder {
-            Some(e) => {
-                let path = paths.vector_index(e.id());
-                let mut settings = IndexSettings::new(e.dim());
-                settings.quantization = config.quantization;
-                let (index, report) = open_index(&catalog, &path, settings, e.id())?;
-                (Some(Arc::new(index)), Some(path), report)
+        let search = config.model.as_ref().map(&mut open_slot).transpose()?;
+        let next = match (&search, &config.next_model) {
+            (Some(search), Some(files)) => {
+                let next = open_slot(files)?;
+                (next.id != search.id).then_some(next)
             }
-            None => (None, None, Reconciliation::default()),
+            _ => None,
         };
+        let has_model = search.is_some();
 
         let shared = Arc::new(Shared {
             paths: paths.clone(),
             bus: EventBus::default(),
             tracker: Tracker::default(),
-            index,
-            index_path,
-            embedder_id,
+            models: RwLock::new(Slots { search, next }),
             embedded_total: AtomicU64::new(0),
             in_flight: Mutex::new(std::collections::HashSet::new()),
             stopped: Mutex::new(None),
@@ -202,39 +237,33 @@ impl Library {
             Box::new(move || writer.run(writer_rx)),
         )?);
 
-        let decode_tx = match &embedder {
-            Some(embedder) => {
-                let (decode_tx, decode_rx) = bounded::<FileJob>(DECODE_QUEUE);
-                let (embed_tx, embed_rx) = bounded(EMBED_QUEUE);
-                for i in 0..config.decode_threads.max(1) {
-                    let decoder = Decoder {
-                        catalog: Catalog::open_read_only(&paths.catalog())?,
-                        shared: shared.clone(),
-                        preprocessor: embedder.preprocessor().clone(),
-                        embedder_id: embedder.id().to_string(),
-                        writer: writer_tx.clone(),
-                        embed: embed_tx.clone(),
-                        thumbnail_edge_px: config.thumbnail_edge_px,
-                    };
-                    let rx: Receiver<FileJob> = decode_rx.clone();
-                    threads.push(spawn(
-                        &format!("glimpse-decode-{i}"),
-                        Box::new(move || decoder.run(rx)),
-                    )?);
-                }
-                let (model, sh, wtx, batch) = (
-                    embedder.clone(),
-                    shared.clone(),
-                    writer_tx.clone(),
-                    config.batch_size,
-                );
+        // The decode pool and the embedder thread follow the writer's current indexing
+        // model, so a model switch needs no new threads.
+        let decode_tx = if has_model {
+            let (decode_tx, decode_rx) = bounded::<FileJob>(DECODE_QUEUE);
+            let (embed_tx, embed_rx) = bounded(EMBED_QUEUE);
+            for i in 0..config.decode_threads.max(1) {
+                let decoder = Decoder {
+                    catalog: Catalog::open_read_only(&paths.catalog())?,
+                    shared: shared.clone(),
+                    writer: writer_tx.clone(),
+                    embed: embed_tx.clone(),
+                    thumbnail_edge_px: config.thumbnail_edge_px,
+                };
+                let rx: Receiver<FileJob> = decode_rx.clone();
                 threads.push(spawn(
-                    "glimpse-embed",
-                    Box::new(move || crate::embedding::run(model, sh, embed_rx, wtx, batch)),
+                    &format!("glimpse-decode-{i}"),
+                    Box::new(move || decoder.run(rx)),
                 )?);
-                Some(decode_tx)
             }
-            None => None,
+            let (sh, wtx, batch) = (shared.clone(), writer_tx.clone(), config.batch_size);
+            threads.push(spawn(
+                "glimpse-embed",
+                Box::new(move || crate::embedding::run(sh, embed_rx, wtx, batch)),
+            )?);
+            Some(decode_tx)
+        } else {
+            None
         };
 
         let scanner = Scanner {
@@ -251,8 +280,9 @@ impl Library {
         Ok(Self {
             reader: Mutex::new(Catalog::open_read_only(&paths.catalog())?),
             shared,
-            embedder,
             text_cache: TextCache::default(),
+            device: config.device,
+            quantization: config.quantization,
             writer_tx: Some(writer_tx),
             scan_tx: Some(scan_tx),
             threads,
@@ -264,9 +294,125 @@ impl Library {
         })
     }
 
-    /// The id of the embedder vectors are made with (model, revision, preprocessing).
-    pub fn embedder_id(&self) -> Option<&str> {
-        self.shared.embedder_id.as_deref()
+    /// The id of the embedder that answers queries (model, revision, preprocessing).
+    pub fn embedder_id(&self) -> Option<String> {
+        self.shared.search_slot().map(|s| s.id.clone())
+    }
+
+    /// The model being switched to, with how far re-embedding the library has come.
+    pub fn model_switch(&self) -> Result<Option<ModelSwitch>> {
+        let slots = self.shared.slots();
+        let Some(next) = slots.next else {
+            return Ok(None);
+        };
+        let (total, done) = self.reader()?.embedded_share(&next.id)?;
+        Ok(Some(ModelSwitch {
+            from: slots.search.map(|s| s.id.clone()),
+            to: next.id.clone(),
+            done,
+            total,
+        }))
+    }
+
+    /// Starts switching to another model: it is loaded here (seconds; call from a worker
+    /// thread), then the library is re-embedded with it in the background, newest photos
+    /// first, while the current model keeps answering queries. The writer switches over
+    /// once every searchable picture has a vector for it ([`Event::ModelSwitched`]), or
+    /// when [`Library::finish_model_switch`] is called. A model that is already the search
+    /// model cancels a switch in progress.
+    ///
+    /// A library opened without a model cannot switch: open it with the model instead.
+    pub fn start_model_switch(&self, files: &ModelFiles) -> Result<()> {
+        if self.shared.search_slot().is_none() {
+            return Err(LibraryError::NoModel);
+        }
+        let slot = {
+            let reader = Catalog::open_read_only(&self.shared.paths.catalog())?;
+            let (slot, report) = Slot::open(
+                &reader,
+                &self.shared.paths,
+                files,
+                self.device,
+                self.quantization,
+                false,
+            )?;
+            tracing::info!(model = slot.id, ?report, "model to switch to is loaded");
+            Arc::new(slot)
+        };
+        self.request(|reply| WriteOp::SwitchTo { next: slot, reply })?;
+        self.text_cache.clear();
+        // Re-embedding goes through the normal scan: photos without a vector for the
+        // indexing model are queued, newest first.
+        self.resume()
+    }
+
+    /// Switches to the model being switched to now, before it has caught up: photos it has
+    /// no vector for yet are found again as it embeds them.
+    pub fn finish_model_switch(&self) -> Result<()> {
+        self.request(|reply| WriteOp::Promote { reply })?;
+        self.text_cache.clear();
+        Ok(())
+    }
+
+    /// Stops a switch in progress; the vectors made so far are kept.
+    pub fn cancel_model_switch(&self) -> Result<()> {
+        self.request(|reply| WriteOp::CancelSwitch { reply })
+    }
+
+    /// The models whose vectors the library keeps (the search model, the one being
+    /// switched to, and earlier ones until removed).
+    pub fn stored_models(&self) -> Result<Vec<StoredModel>> {
+        let slots = self.shared.slots();
+        let is = |slot: &Option<Arc<Slot>>, id: &str| slot.as_ref().is_some_and(|s| s.id == id);
+        let mut out: Vec<StoredModel> = self
+            .reader()?
+            .embedders()?
+            .into_iter()
+            .map(|(id, vectors)| StoredModel {
+                searching: is(&slots.search, &id),
+                switching_to: is(&slots.next, &id),
+                id,
+                vectors,
+            })
+            .collect();
+        for slot in slots.all() {
+            if !out.iter().any(|m| m.id == slot.id) {
+                out.push(StoredModel {
+                    id: slot.id.clone(),
+                    vectors: 0,
+                    searching: is(&slots.search, &slot.id),
+                    switching_to: is(&slots.next, &slot.id),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes the stored vectors (and index file) of a model that is neither the search
+    /// model nor the one being switched to; returns how many vectors went.
+    pub fn remove_model_vectors(&self, embedder_id: &str) -> Result<u64> {
+        self.request(|reply| WriteOp::RemoveModel {
+            id: embedder_id.to_string(),
+            reply,
+        })
+    }
+
+    /// Models' speeds as measured here the first time each indexed.
+    pub fn model_speeds(&self) -> Result<Vec<crate::models::ModelSpeed>> {
+        Ok(self
+            .reader()?
+            .meta_with_prefix(crate::writer::SPEED_KEY_PREFIX)?
+            .into_iter()
+            .filter_map(|(_, value)| serde_json::from_str(&value).ok())
+            .collect())
+    }
+
+    /// Sends a control op to the writer and waits for its answer.
+    fn request<T>(&self, op: impl FnOnce(Sender<Result<T>>) -> WriteOp) -> Result<T> {
+        let (tx, rx) = bounded(1);
+        self.send(op(tx))?;
+        rx.recv()
+            .map_err(|_| LibraryError::Stopped("the library is closing".into()))?
     }
 
     /// The data directory.
@@ -421,12 +567,9 @@ impl Library {
         Ok(self.reader.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub(crate) fn embedder(&self) -> Result<&Arc<Embedder>> {
-        self.embedder.as_ref().ok_or(LibraryError::NoModel)
-    }
-
-    pub(crate) fn index(&self) -> Result<&Arc<VectorIndex>> {
-        self.shared.index.as_ref().ok_or(LibraryError::NoModel)
+    /// The model that answers queries.
+    pub(crate) fn search_model(&self) -> Result<Arc<Slot>> {
+        self.shared.search_slot().ok_or(LibraryError::NoModel)
     }
 }
 

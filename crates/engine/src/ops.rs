@@ -3,11 +3,14 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use crossbeam_channel::Sender;
 use glimpse_catalog::{ContentFacts, ContentId, FolderId, NewPhoto, PhotoId};
 use glimpse_embed::Pixels;
 
 use crate::Result;
+use crate::models::Slot;
 
 /// A file the decode pool must read.
 #[derive(Debug, Clone)]
@@ -17,8 +20,9 @@ pub(crate) struct FileJob {
     pub(crate) mtime_ns: i64,
 }
 
-/// A decoded image on its way to the model.
+/// A decoded image on its way to the model it was preprocessed for.
 pub(crate) struct EmbedJob {
+    pub(crate) slot: Arc<Slot>,
     pub(crate) file: FileJob,
     pub(crate) hash: [u8; 32],
     pub(crate) facts: ContentFacts,
@@ -45,8 +49,8 @@ pub(crate) enum WriteOp {
         content: ContentId,
         thumbnail_written: bool,
     },
-    /// Freshly embedded images.
-    Embedded(Vec<Embedded>),
+    /// Freshly embedded images, with the model that made their vectors.
+    Embedded(Arc<Slot>, Vec<Embedded>),
     /// A file that could not be indexed.
     Failed { file: FileJob, reason: String },
     /// A queued file that vanished before it was read.
@@ -69,5 +73,21 @@ pub(crate) enum WriteOp {
     RemoveFolder {
         id: FolderId,
         reply: Sender<Result<()>>,
+    },
+    /// Start switching to a model (or cancel, if it is the search model).
+    SwitchTo {
+        next: Arc<Slot>,
+        reply: Sender<Result<()>>,
+    },
+    /// Switch to the model being switched to now.
+    Promote { reply: Sender<Result<()>> },
+    /// Stop switching; keep what was embedded.
+    CancelSwitch { reply: Sender<Result<()>> },
+    /// The first measured speed of a model on this computer (kept if one is stored).
+    RecordSpeed(crate::models::ModelSpeed),
+    /// Delete a model's stored vectors and index file.
+    RemoveModel {
+        id: String,
+        reply: Sender<Result<u64>>,
     },
 }

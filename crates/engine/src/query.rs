@@ -10,12 +10,14 @@ use glimpse_catalog::{ContentId, Failure, PhotoId};
 use glimpse_vectors::Hit as VectorHit;
 use serde::Serialize;
 
+use crate::models::{ModelSwitch, Slot};
 use crate::{Library, LibraryError, Result};
 
 /// Recent query embeddings: typing "dog on a be" → "dog on a beach" re-asks for prefixes
 /// often (backspace, retyping), and a text forward pass costs far more than a lookup.
 pub(crate) struct TextCache {
-    entries: Mutex<lru::LruCache<String, Arc<Vec<f32>>>>,
+    /// Keyed by (embedder id, text): a model switch makes other vectors.
+    entries: Mutex<lru::LruCache<(String, String), QueryVector>>,
     /// Held while a text is encoded: a search that arrives while a prefetch of the same text
     /// runs waits for it and reads the cache, rather than encoding it a second time on the
     /// same cores.
@@ -28,6 +30,9 @@ pub(crate) struct TextCache {
 }
 
 const TEXT_CACHE_ENTRIES: usize = 512;
+
+/// A cached query embedding.
+type QueryVector = Arc<Vec<f32>>;
 
 impl Default for TextCache {
     fn default() -> Self {
@@ -43,8 +48,19 @@ impl Default for TextCache {
 }
 
 impl TextCache {
-    fn get(&self, key: &str) -> Option<Arc<Vec<f32>>> {
-        self.entries.lock().ok()?.get(key).cloned()
+    fn get(&self, model: &str, key: &str) -> Option<Arc<Vec<f32>>> {
+        self.entries
+            .lock()
+            .ok()?
+            .get(&(model.to_owned(), key.to_owned()))
+            .cloned()
+    }
+
+    /// Forgets every cached vector (the search model changed).
+    pub(crate) fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
     }
 
     /// Whether `key` is still the newest prefetch asked for.
@@ -120,8 +136,10 @@ pub struct FailedFile {
 /// The state of the whole library.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LibraryStatus {
-    /// Embedder id, when a model is loaded.
+    /// Embedder id of the model answering queries, when one is loaded.
     pub model: Option<String>,
+    /// A model switch under way.
+    pub switch: Option<ModelSwitch>,
     /// The data directory.
     pub data_dir: PathBuf,
     /// Every folder with its counts.
@@ -178,14 +196,20 @@ const OVERFETCH: usize = 2;
 impl Library {
     /// The photos that best match `text`, best first.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Hit>> {
-        let vector = self.text_vector(text)?;
-        self.search_vector(&vector, limit, None)
+        // One model for the text and the index, even if a switch ends meanwhile.
+        let model = self.search_model()?;
+        let vector = self.text_vector_with(&model, text)?;
+        self.search_in(&model, &vector, limit, None)
     }
 
-    /// The embedding of a text query (cached).
+    /// The embedding of a text query by the search model (cached).
     pub fn text_vector(&self, text: &str) -> Result<Arc<Vec<f32>>> {
+        self.text_vector_with(&*self.search_model()?, text)
+    }
+
+    fn text_vector_with(&self, model: &Slot, text: &str) -> Result<Arc<Vec<f32>>> {
         let key = text.trim();
-        if let Some(v) = self.text_cache.get(key) {
+        if let Some(v) = self.text_cache.get(&model.id, key) {
             return Ok(v);
         }
         let _encoding = self
@@ -194,10 +218,10 @@ impl Library {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A prefetch of this text may have finished while this call waited.
-        if let Some(v) = self.text_cache.get(key) {
+        if let Some(v) = self.text_cache.get(&model.id, key) {
             return Ok(v);
         }
-        self.encode_text(key)
+        self.encode_text(model, key)
     }
 
     /// Encodes `text` into the query cache ahead of its search, as the search box does on
@@ -208,7 +232,12 @@ impl Library {
     /// at a time and the newest text goes next.
     pub fn prefetch_text(&self, text: &str) -> Result<Prefetch> {
         let key = text.trim();
-        if key.is_empty() || self.text_cache.get(key).is_some() {
+        if key.is_empty() {
+            return Ok(Prefetch::Cached);
+        }
+        if let Some(model) = self.shared.search_slot()
+            && self.text_cache.get(&model.id, key).is_some()
+        {
             return Ok(Prefetch::Cached);
         }
         if let Ok(mut newest) = self.text_cache.newest_prefetch.lock() {
@@ -222,10 +251,11 @@ impl Library {
         if !self.text_cache.is_newest_prefetch(key) {
             return Ok(Prefetch::Superseded);
         }
-        if self.text_cache.get(key).is_some() {
+        let model = self.search_model()?;
+        if self.text_cache.get(&model.id, key).is_some() {
             return Ok(Prefetch::Cached);
         }
-        self.encode_text(key)?;
+        self.encode_text(&model, key)?;
         Ok(Prefetch::Encoded)
     }
 
@@ -234,19 +264,19 @@ impl Library {
         self.text_cache.encodes.load(Ordering::Relaxed)
     }
 
-    /// Encodes `key` and caches it; the caller holds `text_cache.encoding`.
-    fn encode_text(&self, key: &str) -> Result<Arc<Vec<f32>>> {
-        let embedder = self.embedder()?;
+    /// Encodes `key` with `model` and caches it; the caller holds `text_cache.encoding`.
+    fn encode_text(&self, model: &Slot, key: &str) -> Result<Arc<Vec<f32>>> {
         self.text_cache.encodes.fetch_add(1, Ordering::Relaxed);
         let vector = Arc::new(
-            embedder
+            model
+                .embedder
                 .embed_texts(&[key])?
                 .into_iter()
                 .next()
                 .ok_or_else(|| LibraryError::Stopped("the model returned no vector".into()))?,
         );
         if let Ok(mut c) = self.text_cache.entries.lock() {
-            c.put(key.to_owned(), vector.clone());
+            c.put((model.id.clone(), key.to_owned()), vector.clone());
         }
         Ok(vector)
     }
@@ -254,7 +284,8 @@ impl Library {
     /// The photos closest to a photo of the library or to an image file, best first. The
     /// photo itself (and its exact duplicates) are left out.
     pub fn similar(&self, to: &SimilarTo, limit: usize) -> Result<Vec<Hit>> {
-        let embedder_id = self.embedder()?.id().to_string();
+        let model = self.search_model()?;
+        let embedder_id = model.id.clone();
         let known = match to {
             SimilarTo::Photo(id) => Some(
                 self.reader()?
@@ -272,18 +303,18 @@ impl Library {
         };
         let (exclude, vector) = match (stored, to) {
             (Some((c, v)), _) => (Some(c), v),
-            (None, SimilarTo::File(path)) => (None, self.embed_file(path)?),
+            (None, SimilarTo::File(path)) => (None, self.embed_file(&model, path)?),
             (None, SimilarTo::Photo(id)) => {
                 return Err(LibraryError::UnknownPhoto(format!(
                     "{id} (not indexed yet)"
                 )));
             }
         };
-        self.search_vector(&vector, limit, exclude)
+        self.search_in(&model, &vector, limit, exclude)
     }
 
-    fn embed_file(&self, path: &Path) -> Result<Vec<f32>> {
-        let embedder = self.embedder()?;
+    fn embed_file(&self, model: &Slot, path: &Path) -> Result<Vec<f32>> {
+        let embedder = &model.embedder;
         let bytes = glimpse_media::read_file(path)?;
         let need = glimpse_media::MinSize::for_outputs(
             embedder.preprocessor().min_source_short_edge(),
@@ -298,14 +329,25 @@ impl Library {
             .ok_or_else(|| LibraryError::Stopped("the model returned no vector".into()))
     }
 
-    /// The photos closest to a vector, best first, one per distinct content.
+    /// The photos closest to a vector (of the search model's space), best first, one per
+    /// distinct content.
     pub fn search_vector(
         &self,
         vector: &[f32],
         limit: usize,
         exclude: Option<ContentId>,
     ) -> Result<Vec<Hit>> {
-        let index = self.index()?;
+        self.search_in(&*self.search_model()?, vector, limit, exclude)
+    }
+
+    fn search_in(
+        &self,
+        model: &Slot,
+        vector: &[f32],
+        limit: usize,
+        exclude: Option<ContentId>,
+    ) -> Result<Vec<Hit>> {
+        let index = &model.index;
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -384,8 +426,11 @@ impl Library {
             .into_iter()
             .map(|Failure { path, reason }| FailedFile { path, reason })
             .collect();
+        drop(reader);
+        let search = self.shared.search_slot();
         Ok(LibraryStatus {
-            model: self.shared.embedder_id.clone(),
+            model: search.as_ref().map(|s| s.id.clone()),
+            switch: self.model_switch()?,
             data_dir: self.shared.paths.root.clone(),
             folders,
             photos: totals.photos,
@@ -393,7 +438,7 @@ impl Library {
             pending: totals.pending,
             failed: totals.failed,
             distinct: totals.distinct,
-            vectors: self.shared.index.as_ref().map_or(0, |i| i.len()),
+            vectors: search.as_ref().map_or(0, |s| s.index.len()),
             progress: self.shared.tracker.progress(),
             paused: self.is_paused(),
             failures,

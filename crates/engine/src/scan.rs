@@ -81,8 +81,21 @@ impl Scanner {
             known.insert(row.path.clone(), row);
         }
 
+        // Photos searchable but without a vector for the model being indexed with (a model
+        // switch, or a library opened with another model) are embedded again.
+        let reembed: HashMap<PathBuf, i64> = match self.shared.indexing_slot() {
+            Some(slot) if job.is_folder_root || root.is_dir() => self
+                .catalog
+                .photos_missing_vector(root, &slot.id)?
+                .into_iter()
+                .map(|(row, newest)| (row.path, newest))
+                .collect(),
+            _ => HashMap::new(),
+        };
+
         let mut pending = Vec::new();
-        let mut jobs = Vec::new();
+        // (sort key: capture time else mtime, in ns; the job)
+        let mut jobs: Vec<(i64, FileJob)> = Vec::new();
         let mut unchanged = 0u64;
         for (path, seen) in &on_disk {
             let file = FileJob {
@@ -93,8 +106,12 @@ impl Scanner {
             match known.get(path) {
                 Some(row) if row.size == seen.size && row.mtime_ns == seen.mtime_ns => {
                     match row.state {
-                        PhotoState::Pending => jobs.push(file),
-                        PhotoState::Indexed | PhotoState::Failed => unchanged += 1,
+                        PhotoState::Pending => jobs.push((seen.mtime_ns, file)),
+                        PhotoState::Indexed => match reembed.get(path) {
+                            Some(newest) => jobs.push((*newest, file)),
+                            None => unchanged += 1,
+                        },
+                        PhotoState::Failed => unchanged += 1,
                     }
                 }
                 _ => {
@@ -104,10 +121,15 @@ impl Scanner {
                         size: seen.size,
                         mtime_ns: seen.mtime_ns,
                     });
-                    jobs.push(file);
+                    jobs.push((seen.mtime_ns, file));
                 }
             }
         }
+        // Newest first, so the photos of the last days are searchable within minutes of
+        // adding a large folder. Capture time is known only for photos decoded before; new
+        // files go by mtime, and among equal times (a copied folder) by name, since camera
+        // names count up.
+        jobs.sort_unstable_by(|(a, fa), (b, fb)| b.cmp(a).then_with(|| fb.path.cmp(&fa.path)));
         let removed: Vec<_> = known
             .iter()
             .filter(|(path, _)| !on_disk.contains_key(*path))
@@ -126,9 +148,9 @@ impl Scanner {
         }
         // Without a model the files stay pending in the catalog until one is configured.
         if let Some(decode) = &self.decode {
-            jobs.retain(|f| self.shared.claim(&f.path));
+            jobs.retain(|(_, f)| self.shared.claim(&f.path));
             self.shared.tracker.add(jobs.len() as u64, true);
-            for file in jobs {
+            for (_, file) in jobs {
                 if decode.send(file).is_err() {
                     break;
                 }

@@ -24,6 +24,15 @@ pub struct Reconciliation {
     pub removed: u64,
 }
 
+impl Reconciliation {
+    /// Adds another index's report to this one.
+    pub(crate) fn merge(&mut self, other: Self) {
+        self.rebuilt |= other.rebuilt;
+        self.added += other.added;
+        self.removed += other.removed;
+    }
+}
+
 /// Vectors inserted per call while rebuilding, to bound memory.
 const REBUILD_CHUNK: usize = 4096;
 
@@ -32,10 +41,13 @@ pub(crate) fn open_index(
     path: &Path,
     settings: IndexSettings,
     embedder_id: &str,
+    requeue: bool,
 ) -> Result<(VectorIndex, Reconciliation)> {
-    let requeued = catalog.requeue_unembedded(embedder_id)?;
-    if requeued > 0 {
-        tracing::info!(requeued, "photos queued for the current model");
+    if requeue {
+        let requeued = catalog.requeue_unembedded(embedder_id)?;
+        if requeued > 0 {
+            tracing::info!(requeued, "photos queued for the current model");
+        }
     }
     let mut report = Reconciliation::default();
     let index = match path.exists().then(|| VectorIndex::load(path, settings)) {

@@ -5,6 +5,7 @@
 //! few seconds and whenever the library goes idle; a crash between the two is repaired at the
 //! next open, because the index is reconciled with the catalog (the source of truth).
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,8 +14,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use glimpse_catalog::{Catalog, ContentId, FolderId};
 
 use crate::library::Shared;
+use crate::models::{Slot, Slots};
 use crate::ops::WriteOp;
 use crate::{Event, LibraryError, Result};
+
+/// `meta` keys of measured model speeds: this prefix and the model's name.
+pub(crate) const SPEED_KEY_PREFIX: &str = "speed:";
 
 /// Most ops applied in one transaction: large enough to amortise the commit, small enough
 /// that progress events and searches see new photos promptly.
@@ -25,14 +30,19 @@ const INDEX_SAVE_INTERVAL: Duration = Duration::from_secs(10);
 pub(crate) struct Writer {
     catalog: Catalog,
     shared: Arc<Shared>,
-    dirty: bool,
+    /// Ids of the models whose index changed since it was saved.
+    dirty: HashSet<String>,
     last_save: Instant,
 }
+
+/// Vectors keyed by content id, as the index takes them.
+type Keyed = Vec<(u64, Vec<f32>)>;
 
 /// What one transaction produced, applied to the index and announced after commit.
 #[derive(Default)]
 struct Outcome {
-    vectors: Vec<(u64, Vec<f32>)>,
+    /// New vectors, per model.
+    vectors: Vec<(Arc<Slot>, Keyed)>,
     thumbnails: Vec<ContentId>,
     failures: Vec<(std::path::PathBuf, String)>,
     files_done: u64,
@@ -45,7 +55,7 @@ impl Writer {
         Self {
             catalog,
             shared,
-            dirty: false,
+            dirty: HashSet::new(),
             last_save: Instant::now(),
         }
     }
@@ -87,6 +97,31 @@ impl Writer {
                     let result = self.guard(|w| w.remove_folder(id));
                     let _ = reply.send(result);
                 }
+                WriteOp::SwitchTo { next, reply } => {
+                    self.apply_data(std::mem::take(&mut data));
+                    let result = self.guard(|w| w.switch_to(next));
+                    let _ = reply.send(result);
+                }
+                WriteOp::Promote { reply } => {
+                    self.apply_data(std::mem::take(&mut data));
+                    let result = self.guard(|w| w.promote(false));
+                    let _ = reply.send(result);
+                }
+                WriteOp::CancelSwitch { reply } => {
+                    self.apply_data(std::mem::take(&mut data));
+                    let result = self.guard(|w| w.cancel_switch());
+                    let _ = reply.send(result);
+                }
+                WriteOp::RemoveModel { id, reply } => {
+                    self.apply_data(std::mem::take(&mut data));
+                    // Refused, not failed: a store failure would stop the pipeline.
+                    let result = if self.shared.slots().all().any(|s| s.id == id) {
+                        Err(LibraryError::ModelInUse(id))
+                    } else {
+                        self.guard(|w| w.remove_model(&id))
+                    };
+                    let _ = reply.send(result);
+                }
                 other => data.push(other),
             }
         }
@@ -108,7 +143,7 @@ impl Writer {
         let finished: Vec<std::path::PathBuf> = ops
             .iter()
             .flat_map(|op| match op {
-                WriteOp::Embedded(items) => items.iter().map(|i| i.file.path.clone()).collect(),
+                WriteOp::Embedded(_, items) => items.iter().map(|i| i.file.path.clone()).collect(),
                 WriteOp::Reused { file, .. }
                 | WriteOp::Failed { file, .. }
                 | WriteOp::Vanished { file } => vec![file.path.clone()],
@@ -116,7 +151,7 @@ impl Writer {
             })
             .collect();
         let counts: (u64, u64) = ops.iter().fold((0, 0), |(f, o), op| match op {
-            WriteOp::Embedded(items) => (f + items.len() as u64, o),
+            WriteOp::Embedded(_, items) => (f + items.len() as u64, o),
             WriteOp::Reused { .. } | WriteOp::Failed { .. } | WriteOp::Vanished { .. } => {
                 (f + 1, o)
             }
@@ -124,13 +159,13 @@ impl Writer {
             _ => (f, o),
         });
         let outcome = self.guard(|w| {
-            let outcome = w.catalog.transaction(|cat| apply(cat, &w.shared, ops))?;
+            let mut outcome = w.catalog.transaction(|cat| apply(cat, &w.shared, ops))?;
             crate::stall::at(crate::stall::Point::Commit);
-            if let Some(index) = &w.shared.index
-                && !outcome.vectors.is_empty()
-            {
-                index.upsert_batch(&outcome.vectors)?;
-                w.dirty = true;
+            for (slot, vectors) in std::mem::take(&mut outcome.vectors) {
+                if !vectors.is_empty() {
+                    slot.index.upsert_batch(&vectors)?;
+                    w.dirty.insert(slot.id.clone());
+                }
             }
             Ok(outcome)
         });
@@ -169,8 +204,85 @@ impl Writer {
         }
         if idle {
             let _ = self.guard(|w| w.flush());
+            let _ = self.guard(|w| w.promote_if_caught_up());
             self.shared.bus.emit(Event::Idle);
         }
+    }
+
+    /// Installs the model to switch to (or, if it is the search model, cancels a switch).
+    fn switch_to(&mut self, next: Arc<Slot>) -> Result<()> {
+        let mut slots = self.shared.slots();
+        if slots.search.as_ref().is_some_and(|s| s.id == next.id) {
+            return self.cancel_switch();
+        }
+        if let Some(old) = &slots.next
+            && old.id != next.id
+        {
+            self.save_slot(old)?;
+        }
+        tracing::info!(
+            model = next.id,
+            "switching models: re-embedding the library"
+        );
+        slots.next = Some(next);
+        self.shared.set_slots(slots);
+        Ok(())
+    }
+
+    fn cancel_switch(&mut self) -> Result<()> {
+        let mut slots = self.shared.slots();
+        if let Some(old) = slots.next.take() {
+            self.save_slot(&old)?;
+            tracing::info!(
+                model = old.id,
+                "model switch cancelled; its vectors are kept"
+            );
+        }
+        self.shared.set_slots(slots);
+        Ok(())
+    }
+
+    /// Makes the model being switched to the search model.
+    fn promote(&mut self, complete: bool) -> Result<()> {
+        let mut slots = self.shared.slots();
+        let Some(next) = slots.next.take() else {
+            return Ok(());
+        };
+        if let Some(old) = slots.search.replace(next.clone()) {
+            self.save_slot(&old)?;
+        }
+        self.save_slot(&next)?;
+        self.shared.set_slots(slots);
+        tracing::info!(model = next.id, complete, "model switched");
+        self.shared.bus.emit(Event::ModelSwitched {
+            model: next.id.clone(),
+            complete,
+        });
+        Ok(())
+    }
+
+    /// Ends a switch once the new model has a vector for every searchable picture.
+    fn promote_if_caught_up(&mut self) -> Result<()> {
+        let Some(next) = self.shared.slots().next else {
+            return Ok(());
+        };
+        let (total, done) = self.catalog.embedded_share(&next.id)?;
+        if done >= total {
+            self.promote(true)?;
+        }
+        Ok(())
+    }
+
+    fn remove_model(&mut self, id: &str) -> Result<u64> {
+        let removed = self.catalog.transaction(|cat| cat.delete_embeddings(id))?;
+        let path = self.shared.paths.vector_index(id);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LibraryError::io(&path, "cannot remove the vector index", e)),
+        }
+        tracing::info!(model = id, removed, "stored vectors removed");
+        Ok(removed)
     }
 
     fn add_folder(&mut self, path: &Path) -> Result<FolderId> {
@@ -202,10 +314,11 @@ impl Writer {
     /// cache.
     fn collect_garbage(&mut self) -> Result<()> {
         let gone = self.catalog.transaction(|cat| cat.collect_garbage())?;
+        let slots: Slots = self.shared.slots();
         for (id, hash) in &gone {
-            if let Some(index) = &self.shared.index {
-                index.remove(*id as u64)?;
-                self.dirty = true;
+            for slot in slots.all() {
+                slot.index.remove(*id as u64)?;
+                self.dirty.insert(slot.id.clone());
             }
             let thumb = self.shared.paths.thumbnail(hash);
             if let Err(e) = std::fs::remove_file(&thumb)
@@ -228,18 +341,29 @@ impl Writer {
     }
 
     fn save_index(&mut self) -> Result<()> {
-        if let (true, Some(index), Some(path)) =
-            (self.dirty, &self.shared.index, &self.shared.index_path)
-        {
-            index.save_with_hook(path, |_| crate::stall::at(crate::stall::Point::IndexSave))?;
-            self.dirty = false;
-            self.last_save = Instant::now();
+        for slot in self.shared.slots().all() {
+            self.save_slot(slot)?;
+        }
+        self.last_save = Instant::now();
+        Ok(())
+    }
+
+    /// Saves one model's index if it changed.
+    fn save_slot(&mut self, slot: &Slot) -> Result<()> {
+        if self.dirty.remove(&slot.id) {
+            slot.index
+                .save_with_hook(&slot.index_path, |_| {
+                    crate::stall::at(crate::stall::Point::IndexSave)
+                })
+                .inspect_err(|_| {
+                    self.dirty.insert(slot.id.clone());
+                })?;
         }
         Ok(())
     }
 
     fn save_if_due(&mut self, now: bool) {
-        if self.dirty && (now || self.last_save.elapsed() >= INDEX_SAVE_INTERVAL) {
+        if !self.dirty.is_empty() && (now || self.last_save.elapsed() >= INDEX_SAVE_INTERVAL) {
             let _ = self.guard(|w| w.save_index());
         }
     }
@@ -284,21 +408,22 @@ fn apply(cat: &Catalog, shared: &Shared, ops: Vec<WriteOp>) -> glimpse_catalog::
                 }
                 out.last_path = Some(file.path);
             }
-            WriteOp::Embedded(items) => {
-                let embedder = shared.embedder_id.as_deref().unwrap_or_default();
+            WriteOp::Embedded(slot, items) => {
+                let mut vectors = Vec::with_capacity(items.len());
                 for item in items {
                     out.files_done += 1;
                     if let Some(photo) = cat.photo_by_path(&item.file.path)? {
                         let content = cat.upsert_content(&item.hash, &item.facts)?;
-                        cat.put_embedding(content, embedder, &item.vector)?;
+                        cat.put_embedding(content, &slot.id, &item.vector)?;
                         cat.set_indexed(photo.id, content, item.file.size, item.file.mtime_ns)?;
                         out.thumbnails.push(content);
-                        out.vectors.push((content as u64, item.vector));
+                        vectors.push((content as u64, item.vector));
                         shared.tracker.record(|r| r.embedded += 1);
                         crate::stall::at(crate::stall::Point::Batch);
                     }
                     out.last_path = Some(item.file.path);
                 }
+                out.vectors.push((slot, vectors));
             }
             WriteOp::Failed { file, reason } => {
                 out.files_done += 1;
@@ -356,7 +481,22 @@ fn apply(cat: &Catalog, shared: &Shared, ops: Vec<WriteOp>) -> glimpse_catalog::
                 });
             }
             WriteOp::ScanDone => out.other_done += 1,
-            WriteOp::AddFolder { .. } | WriteOp::RemoveFolder { .. } => {
+            WriteOp::RecordSpeed(speed) => {
+                // The first measurement is kept: later runs share the machine with whatever
+                // else it does, and a figure that changes each time is no guide.
+                let key = format!("{SPEED_KEY_PREFIX}{}", speed.model);
+                if cat.meta(&key)?.is_none() {
+                    let value = serde_json::to_string(&speed).unwrap_or_default();
+                    cat.set_meta(&key, &value)?;
+                    tracing::info!(?speed, "model speed measured");
+                }
+            }
+            WriteOp::AddFolder { .. }
+            | WriteOp::RemoveFolder { .. }
+            | WriteOp::SwitchTo { .. }
+            | WriteOp::Promote { .. }
+            | WriteOp::CancelSwitch { .. }
+            | WriteOp::RemoveModel { .. } => {
                 unreachable!("control ops are handled by Writer::handle")
             }
         }

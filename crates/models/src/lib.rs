@@ -1,0 +1,21 @@
+//! The models Glimpse knows, and one way to name a model.
+//!
+//! [`CATALOGUE`] lists the models offered to users (in `glimpse models` and the app's
+//! Settings): where each is downloaded from, how large it is, what it is good for, with a
+//! published retrieval figure and its source. [`ModelRef`] is the one parser of a model
+//! name, shared by the CLI (`--model`) and the app's settings: a catalogue name, any hub
+//! repo id (`org/name[@revision]`), or a local folder.
+//!
+//! ```
+//! use glimpse_models::ModelRef;
+//! let named: ModelRef = "siglip2-b16-224".parse().unwrap();
+//! assert_eq!(named.entry().map(|e| e.repo), Some("google/siglip2-base-patch16-224"));
+//! let repo: ModelRef = "org/my-clip@v2".parse().unwrap();
+//! assert!(repo.entry().is_none());
+//! ```
+
+mod catalogue;
+mod reference;
+
+pub use catalogue::{Architecture, CATALOGUE, DEFAULT_MODEL, Entry, Retrieval};
+pub use reference::{ModelRef, ModelRefError};
