@@ -20,6 +20,7 @@
 pub mod indexing;
 pub mod latency;
 pub mod model;
+pub mod newest;
 pub mod photos;
 pub mod report;
 pub mod rng;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use glimpse_bench::report::{machine, size, table};
-use glimpse_bench::{indexing, model, photos, search, typing};
+use glimpse_bench::{indexing, model, newest, photos, search, typing};
 use glimpse_vectors::Quantization;
 
 /// Benchmarks for Glimpse (build with --release).
@@ -95,6 +95,22 @@ enum Command {
         /// The search box's debounce in milliseconds (the main window's).
         #[arg(long, default_value_t = 90)]
         debounce_ms: u64,
+    },
+    /// Time until the newest photos of a large folder are searchable (mtimes of the folder's
+    /// files are rewritten: one hour apart, in a seeded shuffled order).
+    Newest {
+        /// Model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Photo folder, e.g. from `make-photos --count 20000 --size 640x480`.
+        #[arg(long)]
+        photos: PathBuf,
+        /// How many of the newest must be searchable.
+        #[arg(long, default_value_t = 1000)]
+        newest: usize,
+        /// Seed of the mtime order.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Vector-search latency and recall on synthetic vectors; text-query latency.
     Search {
@@ -188,6 +204,20 @@ fn main() -> Result<()> {
                 summary.elapsed.as_secs_f64(),
                 summary.threads
             );
+        }
+        Command::Newest {
+            model,
+            photos,
+            newest: count,
+            seed,
+        } => {
+            let report = newest::run(&newest::NewestOptions {
+                model,
+                photos: photos.clone(),
+                newest: count,
+                seed,
+            })?;
+            println!("{}", newest::markdown(&report, &photos));
         }
         Command::Typing {
             model,

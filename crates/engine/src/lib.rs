@@ -27,6 +27,7 @@ mod decode;
 mod embedding;
 mod error;
 mod events;
+pub mod grammar;
 mod library;
 mod live;
 mod lock;
