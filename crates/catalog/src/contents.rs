@@ -93,7 +93,7 @@ fn vector_to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-fn vector_from_blob(b: &[u8]) -> Result<Vec<f32>> {
+pub(crate) fn vector_from_blob(b: &[u8]) -> Result<Vec<f32>> {
     if !b.len().is_multiple_of(4) {
         return Err(CatalogError::Invalid(format!(
             "a stored vector has {} bytes, not a multiple of 4",

@@ -29,6 +29,7 @@ mod folders;
 mod paths;
 mod photos;
 mod schema;
+mod select;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,7 @@ pub use contents::{ContentFacts, ContentRow};
 pub use folders::{Folder, FolderCounts};
 pub use photos::{Failure, NewPhoto, PhotoRow, PhotoState, Status};
 pub use schema::SCHEMA_VERSION;
+pub use select::{PhotoFilter, SearchablePhoto, Shape};
 
 /// Identifies a folder row.
 pub type FolderId = i64;

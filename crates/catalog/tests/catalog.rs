@@ -205,3 +205,203 @@ fn failures_keep_their_reason_until_the_file_changes() {
     let row = cat.photo(a).expect("read").expect("row");
     assert_eq!((row.state, row.failure), (PhotoState::Pending, None));
 }
+
+/// Each filter of search against a brute-force check of the same rows.
+#[test]
+fn search_filters_select_exactly_the_photos_they_name() {
+    use glimpse_catalog::{PhotoFilter, Shape};
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let folder = cat.add_folder(Path::new("/lib")).expect("folder");
+    // (path, format, width, height, taken_at, make, model, mtime seconds)
+    let rows: Vec<(
+        &str,
+        &str,
+        u32,
+        u32,
+        Option<i64>,
+        Option<&str>,
+        Option<&str>,
+        i64,
+    )> = vec![
+        (
+            "/lib/Paris/a.jpg",
+            "jpeg",
+            400,
+            300,
+            Some(1_560_000_000),
+            Some("Google"),
+            Some("Pixel 7"),
+            1,
+        ),
+        (
+            "/lib/Paris/day2/b.heic",
+            "heic",
+            300,
+            400,
+            Some(1_600_000_000),
+            Some("Apple"),
+            Some("iPhone 12"),
+            2,
+        ),
+        (
+            "/lib/Rome/c.png",
+            "png",
+            200,
+            200,
+            None,
+            None,
+            None,
+            1_580_000_000,
+        ),
+        (
+            "/lib/Rome/IMG_50%_off.jpg",
+            "jpeg",
+            640,
+            480,
+            Some(1_500_000_000),
+            Some("Canon"),
+            Some("EOS R"),
+            3,
+        ),
+        (
+            "/lib/paris-notes/d.webp",
+            "webp",
+            100,
+            50,
+            None,
+            None,
+            None,
+            1_700_000_000,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (i, (path, format, w, h, taken, make, model, mtime)) in rows.iter().enumerate() {
+        let id = cat
+            .insert_photo(&NewPhoto {
+                folder,
+                path: PathBuf::from(path),
+                size: 1,
+                mtime_ns: mtime * 1_000_000_000,
+            })
+            .expect("insert");
+        let content = cat
+            .upsert_content(
+                &[i as u8 + 1; 32],
+                &ContentFacts {
+                    format: (*format).into(),
+                    width: *w,
+                    height: *h,
+                    taken_at: *taken,
+                    camera_make: make.map(str::to_owned),
+                    camera_model: model.map(str::to_owned),
+                },
+            )
+            .expect("content");
+        cat.set_indexed(id, content, 1, mtime * 1_000_000_000)
+            .expect("indexed");
+        ids.push(content);
+    }
+    let pick = |f: PhotoFilter| -> Vec<usize> {
+        let got = cat.filtered_contents(&f).expect("filter");
+        got.iter()
+            .map(|c| ids.iter().position(|x| x == c).expect("known"))
+            .collect()
+    };
+    assert_eq!(pick(PhotoFilter::default()), [0, 1, 2, 3, 4]);
+    let folder_named = |n: &str| PhotoFilter {
+        folder_names: vec![n.into()],
+        ..PhotoFilter::default()
+    };
+    assert_eq!(
+        pick(folder_named("paris")),
+        [0, 1],
+        "by name, any case, with subfolders"
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            under: vec!["/lib/Rome".into(), "/lib/Paris/day2".into()],
+            ..PhotoFilter::default()
+        }),
+        [1, 2, 3],
+        "several folders are OR'd"
+    );
+    // Time: capture time, else mtime.
+    assert_eq!(
+        pick(PhotoFilter {
+            after: Some(1_570_000_000),
+            before: Some(1_650_000_000),
+            ..PhotoFilter::default()
+        }),
+        [1, 2]
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            formats: vec!["jpeg".into(), "webp".into()],
+            ..PhotoFilter::default()
+        }),
+        [0, 3, 4]
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            cameras: vec!["pixel".into()],
+            ..PhotoFilter::default()
+        }),
+        [0]
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            cameras: vec!["apple iphone".into()],
+            ..PhotoFilter::default()
+        }),
+        [1]
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            shape: Some(Shape::Portrait),
+            ..PhotoFilter::default()
+        }),
+        [1]
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            shape: Some(Shape::Square),
+            ..PhotoFilter::default()
+        }),
+        [2]
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            shape: Some(Shape::Landscape),
+            ..PhotoFilter::default()
+        }),
+        [0, 3, 4]
+    );
+    // Names match the file name only, literally (% and _ are not wildcards).
+    assert_eq!(
+        pick(PhotoFilter {
+            names: vec!["50%_".into()],
+            ..PhotoFilter::default()
+        }),
+        [3]
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            names: vec!["paris".into()],
+            ..PhotoFilter::default()
+        }),
+        Vec::<usize>::new()
+    );
+    // One statement for photos and vectors of many contents.
+    let photos = cat.searchable_photos_of(&ids).expect("photos");
+    assert_eq!(photos.len(), 5);
+    assert_eq!(photos[2].time, 1_580_000_000, "no capture time: the mtime");
+    cat.put_embedding(ids[0], "m", &[1.0, 2.0]).expect("vector");
+    assert_eq!(
+        cat.vectors_of("m", &ids).expect("vectors"),
+        vec![(ids[0], vec![1.0, 2.0])]
+    );
+    assert_eq!(
+        cat.folders_named("PARIS").expect("named"),
+        [PathBuf::from("/lib/Paris")]
+    );
+}

@@ -1,0 +1,242 @@
+//! What search reads: the searchable photos a filter selects, the photos of a set of
+//! contents, and their vectors, each in one statement whatever the number of ids (a JSON
+//! array bound as one parameter and expanded by `json_each`).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::params;
+
+use crate::{Catalog, ContentId, PhotoId, Result, paths};
+
+/// Which way a picture is oriented, as displayed (after EXIF rotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Taller than wide.
+    Portrait,
+    /// Wider than tall.
+    Landscape,
+    /// As wide as tall.
+    Square,
+}
+
+/// Exact conditions on searchable photos; empty lists mean "any". A content is selected
+/// when one of its searchable photos meets every condition.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PhotoFilter {
+    /// The photo lies under one of these folders (at any depth).
+    pub under: Vec<PathBuf>,
+    /// The photo lies under a folder with one of these names (any case), at any depth.
+    pub folder_names: Vec<String>,
+    /// Its time (capture time, else the file's mtime; seconds since the epoch) is at least
+    /// this.
+    pub after: Option<i64>,
+    /// Its time is before this.
+    pub before: Option<i64>,
+    /// Its format (as stored: `jpeg`, `png`, …) is one of these.
+    pub formats: Vec<String>,
+    /// Camera make or model contains each of these (lowercase).
+    pub cameras: Vec<String>,
+    /// Its displayed shape.
+    pub shape: Option<Shape>,
+    /// The file name contains each of these (lowercase).
+    pub names: Vec<String>,
+}
+
+/// A searchable photo, with what results show and sort by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchablePhoto {
+    /// Its content.
+    pub content: ContentId,
+    /// The photo.
+    pub photo: PhotoId,
+    /// Its path.
+    pub path: PathBuf,
+    /// EXIF capture time (seconds since the epoch), when known.
+    pub taken_at: Option<i64>,
+    /// Capture time, else the file's mtime, in seconds: what date filters and sorts use.
+    pub time: i64,
+}
+
+fn json_ids(ids: &[ContentId]) -> String {
+    let mut s = String::with_capacity(ids.len() * 8 + 2);
+    s.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push(']');
+    s
+}
+
+/// `%` and `_` are wildcards in LIKE: a user's text is matched literally.
+fn like_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The time a photo sorts and filters by, in SQL.
+const TIME: &str = "COALESCE(c.taken_at, p.mtime_ns / 1000000000)";
+
+impl Catalog {
+    /// The contents of searchable photos that `filter` selects, ascending.
+    pub fn filtered_contents(&self, filter: &PhotoFilter) -> Result<Vec<ContentId>> {
+        let mut sql = String::from(
+            "SELECT DISTINCT p.content_id FROM photos p JOIN contents c ON c.id = p.content_id
+             WHERE p.state = 1",
+        );
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let mut bind = |sql: &mut String, v: rusqlite::types::Value| {
+            values.push(v);
+            sql.push_str(&format!("?{}", values.len()));
+        };
+        let any_of = |sql: &mut String, parts: Vec<String>| {
+            if !parts.is_empty() {
+                sql.push_str(" AND (");
+                sql.push_str(&parts.join(" OR "));
+                sql.push(')');
+            }
+        };
+        // Folders: by absolute path (a blob range on the path index) or by name.
+        let mut folder_parts = Vec::new();
+        for dir in &filter.under {
+            let (lo, hi) = paths::children_range(dir);
+            let mut part = String::from("(p.path >= ");
+            bind(&mut part, lo.into());
+            part.push_str(" AND p.path < ");
+            bind(&mut part, hi.into());
+            part.push(')');
+            folder_parts.push(part);
+        }
+        for name in &filter.folder_names {
+            let sep = std::path::MAIN_SEPARATOR;
+            let mut part = String::from("instr(lower(CAST(p.path AS TEXT)), ");
+            bind(
+                &mut part,
+                format!("{sep}{}{sep}", name.to_lowercase()).into(),
+            );
+            part.push_str(") > 0");
+            folder_parts.push(part);
+        }
+        any_of(&mut sql, folder_parts);
+        if let Some(after) = filter.after {
+            sql.push_str(&format!(" AND {TIME} >= "));
+            bind(&mut sql, after.into());
+        }
+        if let Some(before) = filter.before {
+            sql.push_str(&format!(" AND {TIME} < "));
+            bind(&mut sql, before.into());
+        }
+        let mut format_parts = Vec::new();
+        for f in &filter.formats {
+            let mut part = String::from("c.format = ");
+            bind(&mut part, f.clone().into());
+            format_parts.push(part);
+        }
+        any_of(&mut sql, format_parts);
+        for camera in &filter.cameras {
+            sql.push_str(
+                " AND lower(COALESCE(c.camera_make, '') || ' ' || COALESCE(c.camera_model, '')) \
+                 LIKE ",
+            );
+            bind(&mut sql, like_literal(camera).into());
+            sql.push_str(" ESCAPE '\\'");
+        }
+        match filter.shape {
+            Some(Shape::Portrait) => sql.push_str(" AND c.height > c.width"),
+            Some(Shape::Landscape) => sql.push_str(" AND c.width > c.height"),
+            Some(Shape::Square) => sql.push_str(" AND c.width = c.height"),
+            None => {}
+        }
+        for name in &filter.names {
+            // The last path component: the path with everything up to its last separator
+            // removed (rtrim strips the non-separator tail, leaving the folder part).
+            sql.push_str(
+                " AND lower(replace(CAST(p.path AS TEXT), rtrim(CAST(p.path AS TEXT), \
+                 replace(CAST(p.path AS TEXT), '/', '')), '')) LIKE ",
+            );
+            bind(&mut sql, like_literal(name).into());
+            sql.push_str(" ESCAPE '\\'");
+        }
+        sql.push_str(" ORDER BY p.content_id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The searchable photos of `contents`, in one statement: each content's photos
+    /// together, its shortest path first.
+    pub fn searchable_photos_of(&self, contents: &[ContentId]) -> Result<Vec<SearchablePhoto>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT p.content_id, p.id, p.path, c.taken_at, {TIME}
+             FROM photos p JOIN contents c ON c.id = p.content_id
+             WHERE p.state = 1 AND p.content_id IN (SELECT value FROM json_each(?1))
+             ORDER BY p.content_id, length(p.path), p.path"
+        ))?;
+        let rows = stmt.query_map([json_ids(contents)], |r| {
+            Ok(SearchablePhoto {
+                content: r.get(0)?,
+                photo: r.get(1)?,
+                path: paths::from_blob(r.get(2)?),
+                taken_at: r.get(3)?,
+                time: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The vectors of `contents` for `embedder`, in one statement (contents without one are
+    /// left out).
+    pub fn vectors_of(
+        &self,
+        embedder: &str,
+        contents: &[ContentId],
+    ) -> Result<Vec<(ContentId, Vec<f32>)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT content_id, vector FROM embeddings
+             WHERE embedder = ?1 AND content_id IN (SELECT value FROM json_each(?2))",
+        )?;
+        let rows = stmt.query_map(params![embedder, json_ids(contents)], |r| {
+            Ok((r.get::<_, ContentId>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, blob) = row?;
+            out.push((id, crate::contents::vector_from_blob(&blob)?));
+        }
+        Ok(out)
+    }
+
+    /// The folders under the library's folders whose name is `name` (any case): for
+    /// `in:NAME`, to say which folders a name stands for.
+    pub fn folders_named(&self, name: &str) -> Result<Vec<PathBuf>> {
+        let sep = std::path::MAIN_SEPARATOR;
+        let needle = format!("{sep}{}{sep}", name.to_lowercase());
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT CAST(path AS TEXT) FROM photos
+             WHERE instr(lower(CAST(path AS TEXT)), ?1) > 0 LIMIT 10000",
+        )?;
+        let rows = stmt.query_map([&needle], |r| r.get::<_, String>(0))?;
+        let mut out: Vec<PathBuf> = Vec::new();
+        for row in rows {
+            let path = row?;
+            let lower = path.to_lowercase();
+            if let Some(at) = lower.find(&needle) {
+                let dir = Path::new(&path[..at + needle.len() - 1]).to_path_buf();
+                if !out.contains(&dir) {
+                    out.push(dir);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
