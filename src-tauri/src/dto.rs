@@ -28,8 +28,12 @@ pub struct HitDto {
     pub path: String,
     /// File name.
     pub name: String,
-    /// Cosine similarity, higher is closer.
+    /// How well it matches (cosine units of the query's main line), higher is closer.
     pub score: f32,
+    /// A good match (docs/GOOD-MATCHES.md).
+    pub good: bool,
+    /// EXIF capture time, seconds since the epoch.
+    pub taken: Option<i64>,
     /// How many other files have identical content.
     pub duplicates: usize,
 }
@@ -42,6 +46,8 @@ impl From<Hit> for HitDto {
             name: file_name(&hit.path),
             path: path_string(&hit.path),
             score: hit.score,
+            good: hit.good,
+            taken: hit.taken,
             duplicates: hit.duplicates.len(),
         }
     }
@@ -276,13 +282,16 @@ mod tests {
             content: 3,
             path: "/photos/red-circle-001.png".into(),
             score: 0.5,
+            good: true,
+            taken: None,
             duplicates: vec!["/photos/copy.png".into()],
         };
         let json = serde_json::to_value(HitDto::from(hit)).expect("serializable");
         assert_eq!(
             json,
             serde_json::json!({"photoId": 7, "contentId": 3, "path": "/photos/red-circle-001.png",
-                "name": "red-circle-001.png", "score": 0.5, "duplicates": 1})
+                "name": "red-circle-001.png", "score": 0.5, "good": true, "taken": null,
+                "duplicates": 1})
         );
     }
 

@@ -29,6 +29,8 @@ export function makeHits(n: number, prefix = "photo", firstId = 1): Hit[] {
       path: `/photos/${prefix}-${id}.jpg`,
       name: `${prefix}-${id}.jpg`,
       score: 0.5 - i / (2 * Math.max(1, n)),
+      good: true,
+      taken: null,
       duplicates: 0,
     };
   });

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use glimpse_engine::{Hit, Library, LibraryConfig, SimilarTo};
+use glimpse_engine::{Hit, Library, LibraryConfig, Query, Scope, SimilarTo};
 use serde::Serialize;
 
 use crate::{Cli, model, progress};
@@ -31,42 +31,59 @@ fn open(cli: &Cli, with_model: bool) -> anyhow::Result<Library> {
 }
 
 #[derive(Serialize)]
-struct JsonHit<'a> {
+struct JsonHit {
     path: String,
     score: f32,
+    good: bool,
+    /// Capture time as RFC 3339, or null.
+    taken: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     duplicates: Vec<String>,
-    #[serde(skip)]
-    _hit: std::marker::PhantomData<&'a Hit>,
 }
 
-fn print_hits(hits: &[Hit], json: bool) -> anyhow::Result<()> {
+/// Prints hits: JSON, or a line each with a divider before the less likely ones. `what`
+/// names the query for the "no good matches" line.
+fn print_hits(hits: &[Hit], json: bool, all: bool, what: &str) -> anyhow::Result<()> {
     if json {
-        let out: Vec<JsonHit<'_>> = hits
+        let out: Vec<JsonHit> = hits
             .iter()
             .map(|h| JsonHit {
                 path: h.path.to_string_lossy().into_owned(),
                 score: h.score,
+                good: h.good,
+                taken: h.taken.map(glimpse_engine::grammar::rfc3339),
                 duplicates: h
                     .duplicates
                     .iter()
                     .map(|p| p.to_string_lossy().into_owned())
                     .collect(),
-                _hit: std::marker::PhantomData,
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&out)?);
-    } else if hits.is_empty() {
-        eprintln!("no results (is anything indexed? try `glimpse status`)");
-    } else {
-        for h in hits {
-            let dups = if h.duplicates.is_empty() {
-                String::new()
-            } else {
-                format!("  (+{} identical)", h.duplicates.len())
-            };
-            println!("{:.3}  {}{dups}", h.score, h.path.display());
+        return Ok(());
+    }
+    let good = hits.iter().filter(|h| h.good).count();
+    if good == 0 {
+        if all && !hits.is_empty() {
+            eprintln!("no good matches for {what}; the closest:");
+        } else {
+            eprintln!(
+                "no good matches for {what} (--all shows the closest; `glimpse status` shows what is indexed)"
+            );
         }
+    }
+    let mut divided = good == 0;
+    for h in hits {
+        if !h.good && !divided {
+            println!("--- less likely ---");
+            divided = true;
+        }
+        let dups = if h.duplicates.is_empty() {
+            String::new()
+        } else {
+            format!("  (+{} identical)", h.duplicates.len())
+        };
+        println!("{:.3}  {}{dups}", h.score, h.path.display());
     }
     Ok(())
 }
@@ -202,10 +219,27 @@ pub(crate) fn watch(cli: &Cli, dirs: &[PathBuf]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn search(cli: &Cli, text: &str, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
+/// A query the grammar refuses: one line naming the token, exit status 2 (a usage error).
+fn bad_query(e: &glimpse_engine::grammar::QueryError) -> ExitCode {
+    eprintln!("glimpse: error: {e}");
+    ExitCode::from(2)
+}
+
+pub(crate) fn search(
+    cli: &Cli,
+    text: &str,
+    limit: usize,
+    all: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let query = match Query::parse(text) {
+        Ok(q) => q,
+        Err(e) => return Ok(bad_query(&e)),
+    };
+    let scope = if all { Scope::All } else { Scope::Good };
     let library = open(cli, true)?;
-    let hits = library.search(text, limit)?;
-    print_hits(&hits, json)?;
+    let found = library.query(&query.scope(scope).page(0, limit))?;
+    print_hits(&found.hits, json, all, &format!("“{}”", text.trim()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -213,11 +247,15 @@ pub(crate) fn similar(
     cli: &Cli,
     image: &Path,
     limit: usize,
+    all: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let library = open(cli, true)?;
-    let hits = library.similar(&SimilarTo::File(image.to_path_buf()), limit)?;
-    print_hits(&hits, json)?;
+    let mut hits = library.similar(&SimilarTo::File(image.to_path_buf()), limit)?;
+    if !all {
+        hits.retain(|h| h.good);
+    }
+    print_hits(&hits, json, all, &image.display().to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -379,12 +417,14 @@ pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    let hits = library.search(text, 10)?;
+    let found = library.query(&Query::text(text).scope(Scope::All).page(0, 10))?;
+    let hits = found.hits;
     println!(
-        "\nsearch \"{text}\" ({:.1} ms):",
-        t.elapsed().as_secs_f64() * 1e3
+        "\nsearch \"{text}\" ({:.1} ms): {} good matches",
+        t.elapsed().as_secs_f64() * 1e3,
+        found.good
     );
-    print_hits(&hits, false)?;
+    print_hits(&hits, false, true, &format!("“{text}”"))?;
     // The demo pictures are named COLOUR-SHAPE-NNN: say how many results match the words.
     let words: Vec<&str> = text.split_whitespace().filter(|w| *w != "a").collect();
     if let [colour, shape] = words[..] {

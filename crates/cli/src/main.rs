@@ -64,24 +64,34 @@ enum Command {
         /// Also add these folders first.
         dirs: Vec<PathBuf>,
     },
-    /// Find photos matching a text.
+    /// Find photos: words, -exclusions, "phrases", like:PHOTO, term^2 weights, and filters
+    /// in:FOLDER after:/before:YYYY[-MM[-DD]] type: camera: orientation: name: sort:
+    /// (see the README). Prints the good matches; --all prints the whole ranking.
     Search {
-        /// What to look for, e.g. "a dog on a beach at sunset".
+        /// The query, e.g. "dog on a beach -people in:Holidays after:2019".
         text: String,
-        /// How many results.
+        /// How many results at most.
         #[arg(long, short = 'n', default_value_t = 20)]
         limit: usize,
-        /// Print JSON.
+        /// The whole ranking (good matches first, then the less likely ones), not only the
+        /// good matches.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON: [{"path", "score", "good", "taken"}].
         #[arg(long)]
         json: bool,
     },
-    /// Find photos that look like an image.
+    /// Find photos that look like an image. Prints the good matches; --all prints the whole
+    /// ranking.
     Similar {
         /// An image file (in the library or not).
         image: PathBuf,
-        /// How many results.
+        /// How many results at most.
         #[arg(long, short = 'n', default_value_t = 20)]
         limit: usize,
+        /// The whole ranking, not only the good matches.
+        #[arg(long)]
+        all: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -166,8 +176,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Index { dirs, json } => commands::index(&cli, dirs, *json),
         Command::Watch { dirs } => commands::watch(&cli, dirs),
-        Command::Search { text, limit, json } => commands::search(&cli, text, *limit, *json),
-        Command::Similar { image, limit, json } => commands::similar(&cli, image, *limit, *json),
+        Command::Search {
+            text,
+            limit,
+            all,
+            json,
+        } => commands::search(&cli, text, *limit, *all, *json),
+        Command::Similar {
+            image,
+            limit,
+            all,
+            json,
+        } => commands::similar(&cli, image, *limit, *all, *json),
         Command::Status { json } => commands::status(&cli, *json),
         Command::Folders { json } => commands::folders(&cli, *json),
         Command::Forget { dir } => commands::forget(&cli, dir),

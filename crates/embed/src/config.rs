@@ -100,12 +100,17 @@ pub struct ClipConfig {
     pub vision: VisionConfig,
     /// Length of the shared embedding space, i.e. of every output vector.
     pub projection_dim: usize,
+    /// `logit_scale_init_value` (ln of the logit scale a checkpoint without a
+    /// `logit_scale` tensor starts from).
+    pub logit_scale_init: f32,
 }
 
 #[derive(Deserialize)]
 struct RawClip {
     #[serde(default = "default_projection")]
     projection_dim: usize,
+    #[serde(default = "default_logit_scale_init")]
+    logit_scale_init_value: f32,
     // `null` in many hub files, so each is an optional raw value, resolved by `sub_config`.
     #[serde(default)]
     text_config: Option<serde_json::Value>,
@@ -184,6 +189,9 @@ struct RawVision {
 // (transformers/models/clip/configuration_clip.py).
 fn default_projection() -> usize {
     512
+}
+fn default_logit_scale_init() -> f32 {
+    2.6592
 }
 fn default_text_hidden() -> usize {
     512
@@ -291,6 +299,7 @@ impl ClipConfig {
                 hidden_act: Activation::parse(&v.hidden_act, path)?,
             },
             projection_dim: raw.projection_dim,
+            logit_scale_init: raw.logit_scale_init_value,
         };
         config.check(path)?;
         Ok(config)

@@ -30,6 +30,8 @@ pub struct Embedder {
     dim: usize,
     /// (height, width) the vision tower takes.
     image_hw: (usize, usize),
+    /// `exp(logit_scale)`: how the model scales cosines into logits.
+    logit_scale: f32,
 }
 
 // The engine moves the embedder into its own thread and shares preprocessors across
@@ -40,6 +42,9 @@ const _: () = {
     send::<Embedder>();
     share::<Preprocessor>();
 };
+
+/// The checkpoint tensor holding `ln` of the logit scale.
+const LOGIT_SCALE: &str = "logit_scale";
 
 fn read(path: &Path) -> Result<Vec<u8>, EmbedError> {
     std::fs::read(path).map_err(|source| EmbedError::Io {
@@ -99,7 +104,10 @@ impl Embedder {
             prefix.update(bytes);
         }
         let needed = model::tensor_names(&config);
-        let wanted: HashSet<String> = needed.iter().cloned().collect();
+        let mut wanted: HashSet<String> = needed.iter().cloned().collect();
+        // Not needed to embed, but it scales cosines into the model's logits (the
+        // good-match line's units); read when the checkpoint has it.
+        wanted.insert(LOGIT_SCALE.to_owned());
         let paths: Vec<&Path> = files.weights.iter().map(PathBuf::as_path).collect();
         let weights = crate::weights_stream::load(&paths, prefix, &wanted, MODEL_DTYPE)?;
         let location = files.weights_location().to_path_buf();
@@ -107,7 +115,17 @@ impl Embedder {
             path: location.clone(),
             source,
         };
-        let tensors = weights.tensors;
+        let mut tensors = weights.tensors;
+        let logit_scale = match tensors.remove(LOGIT_SCALE) {
+            Some(t) => t
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .ok()
+                .and_then(|v| v.first().copied())
+                .filter(|v| v.is_finite())
+                .map_or(config.logit_scale_init.exp(), f32::exp),
+            None => config.logit_scale_init.exp(),
+        };
         if let Some(name) = needed.into_iter().find(|n| !tensors.contains_key(n)) {
             return Err(EmbedError::MissingTensor {
                 path: location,
@@ -136,6 +154,7 @@ impl Embedder {
             id,
             dim: config.projection_dim,
             image_hw: (image_size, image_size),
+            logit_scale,
         })
     }
 
@@ -153,6 +172,18 @@ impl Embedder {
     /// The model's name (hub repo or folder name).
     pub fn model_name(&self) -> &str {
         &self.name
+    }
+
+    /// `exp(logit_scale)` of the checkpoint (or of the config's `logit_scale_init_value`
+    /// when the file has none): logit units per unit of cosine.
+    pub fn logit_scale(&self) -> f32 {
+        self.logit_scale
+    }
+
+    /// The bias of the model's own text–image logits: SigLIP's `logit_bias`; `None` for
+    /// CLIP, whose logits have no calibrated offset.
+    pub fn logit_bias(&self) -> Option<f32> {
+        None
     }
 
     /// Length of every vector (the config's `projection_dim`).

@@ -37,6 +37,9 @@ pub enum LibraryError {
     /// A model's vectors cannot be removed while it answers queries or is being switched to.
     #[error("{0} is in use: switch to another model before removing its vectors")]
     ModelInUse(String),
+    /// A model folder's `glimpse.json` is unusable.
+    #[error(transparent)]
+    Calibration(#[from] glimpse_models::CalibrationError),
     /// A folder to add is not a directory.
     #[error("{0}: not a folder")]
     NotAFolder(PathBuf),
@@ -90,6 +93,7 @@ impl LibraryError {
             Self::Io { .. } => "io",
             Self::NoModel => "no_model",
             Self::ModelInUse(_) => "model_in_use",
+            Self::Calibration(_) => "model",
             Self::NotAFolder(_) => "not_a_folder",
             Self::UnknownFolder(_) => "unknown_folder",
             Self::UnknownPhoto(_) => "unknown_photo",

@@ -35,6 +35,7 @@ mod models;
 mod ops;
 mod query;
 mod scan;
+mod search;
 mod stall;
 mod store;
 mod tracker;
@@ -50,6 +51,7 @@ pub type EventReceiver = crossbeam_channel::Receiver<Event>;
 pub use library::Library;
 pub use models::{ModelSpeed, ModelSwitch, StoredModel};
 pub use query::{FailedFile, FolderStatus, Hit, LibraryStatus, PhotoDetails, Prefetch, SimilarTo};
+pub use search::{EXACT_FILTER_LIMIT, MAX_GOOD, MatchLine, Query, QueryResults, Scope};
 pub use store::Reconciliation;
 pub use tracker::RunStats;
 

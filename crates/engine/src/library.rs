@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     unpaused: std::sync::Condvar,
     /// Share of the CPU indexing may use, in percent (duty cycle; 100 = no limit).
     cpu_percent: std::sync::atomic::AtomicU8,
+    /// Where good matches begin, in logit units (the bits of an f32; 0 = the model's line).
+    sensitivity: std::sync::atomic::AtomicU32,
 }
 
 impl Shared {
@@ -218,6 +220,7 @@ impl Library {
             paused: Mutex::new(false),
             unpaused: std::sync::Condvar::new(),
             cpu_percent: std::sync::atomic::AtomicU8::new(config.cpu_percent.clamp(10, 100)),
+            sensitivity: std::sync::atomic::AtomicU32::new(0f32.to_bits()),
         });
 
         // Channels only flow towards the writer; it never waits on anyone.
@@ -297,6 +300,14 @@ impl Library {
     /// The id of the embedder that answers queries (model, revision, preprocessing).
     pub fn embedder_id(&self) -> Option<String> {
         self.shared.search_slot().map(|s| s.id.clone())
+    }
+
+    /// The search model's good-match line and where it comes from (catalogue, the model
+    /// folder's `glimpse.json`, the model's own bias, or defaults).
+    pub fn match_line(&self) -> Option<(crate::MatchLine, String)> {
+        self.shared
+            .search_slot()
+            .map(|s| (s.line, s.line_source.clone()))
     }
 
     /// The model being switched to, with how far re-embedding the library has come.
@@ -545,6 +556,26 @@ impl Library {
         self.shared
             .cpu_percent
             .store(percent.clamp(10, 100), Ordering::Relaxed);
+    }
+
+    /// Moves the line between good matches and the rest: `delta` logit units stricter
+    /// (positive) or looser (negative) than the model's calibrated line, clamped to ±4.
+    /// One unit is the same step for every model (for SigLIP, odds × e). Applies to the
+    /// next query.
+    pub fn set_sensitivity(&self, delta: f32) {
+        let delta = if delta.is_finite() {
+            delta.clamp(-4.0, 4.0)
+        } else {
+            0.0
+        };
+        self.shared
+            .sensitivity
+            .store(delta.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The current sensitivity (see [`Library::set_sensitivity`]).
+    pub fn sensitivity(&self) -> f32 {
+        f32::from_bits(self.shared.sensitivity.load(Ordering::Relaxed))
     }
 
     /// Whether indexing is paused.

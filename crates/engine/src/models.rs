@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::config::DataPaths;
+use crate::search::MatchLine;
 use crate::store::{Reconciliation, open_index};
 
 /// One loaded model with its index.
@@ -28,6 +29,58 @@ pub(crate) struct Slot {
     pub(crate) index_path: PathBuf,
     /// Forward-pass time over the images embedded so far, until the speed is recorded.
     pub(crate) meter: Mutex<SpeedMeter>,
+    /// Where its good matches begin.
+    pub(crate) line: MatchLine,
+    /// Where that line comes from, in words.
+    pub(crate) line_source: String,
+}
+
+/// A text query's good matches start at this cosine for a CLIP model nobody calibrated:
+/// where other apps cut for OpenAI's ViT-B/32 (docs/GOOD-MATCHES.md).
+const DEFAULT_TEXT_COSINE: f32 = 0.25;
+/// Without a measured exclusion line, a photo matches an excluded word from this much cosine
+/// below the text line.
+const EXCLUDE_BELOW_TEXT: f32 = 0.05;
+/// The same for "similar" (example photo) queries, for any model.
+const DEFAULT_IMAGE_COSINE: f32 = 0.85;
+
+/// The good-match line of a loaded model: the catalogue's or its folder's calibration, the
+/// model's own logit bias for SigLIP's text line, defaults otherwise.
+fn match_line(embedder: &Embedder, files: &ModelFiles) -> Result<(MatchLine, String)> {
+    let scale = embedder.logit_scale();
+    let calibrated = glimpse_models::calibration_for(files)?;
+    let (text_cosine, image_cosine, exclude_cosine, source) = match &calibrated {
+        Some(c) => (
+            c.calibration.text_cosine,
+            c.calibration.image_cosine,
+            c.calibration.exclude_cosine,
+            c.source.clone(),
+        ),
+        None => (
+            None,
+            DEFAULT_IMAGE_COSINE,
+            None,
+            "uncalibrated: the defaults of docs/GOOD-MATCHES.md".to_owned(),
+        ),
+    };
+    let text_bias = match (text_cosine, embedder.logit_bias()) {
+        (Some(t), _) => -scale * t,
+        (None, Some(bias)) => bias,
+        (None, None) => -scale * DEFAULT_TEXT_COSINE,
+    };
+    let exclude_bias = match exclude_cosine {
+        Some(e) => -scale * e,
+        None => text_bias + scale * EXCLUDE_BELOW_TEXT,
+    };
+    Ok((
+        MatchLine {
+            scale,
+            text_bias,
+            image_bias: -scale * image_cosine,
+            exclude_bias,
+        },
+        source,
+    ))
 }
 
 /// Images embedded and the seconds the model took for them.
@@ -85,6 +138,7 @@ impl Slot {
         requeue: bool,
     ) -> Result<(Self, Reconciliation)> {
         let embedder = Embedder::load(files, device)?;
+        let (line, line_source) = match_line(&embedder, files)?;
         let id = embedder.id().to_string();
         let index_path = paths.vector_index(&id);
         let mut settings = IndexSettings::new(embedder.dim());
@@ -97,6 +151,8 @@ impl Slot {
                 index: Arc::new(index),
                 index_path,
                 meter: Mutex::new(SpeedMeter::default()),
+                line,
+                line_source,
             },
             report,
         ))

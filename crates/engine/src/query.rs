@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use glimpse_catalog::{ContentId, Failure, PhotoId};
-use glimpse_vectors::Hit as VectorHit;
 use serde::Serialize;
 
 use crate::models::{ModelSwitch, Slot};
@@ -91,8 +90,14 @@ pub struct Hit {
     pub content: ContentId,
     /// The photo's path.
     pub path: PathBuf,
-    /// Cosine similarity to the query (higher is closer).
+    /// How well it matches, in cosine units of the query's main line: the cosine itself for a
+    /// plain text or example query (higher is closer).
     pub score: f32,
+    /// A good match: on the model's side of its calibrated line (docs/GOOD-MATCHES.md).
+    pub good: bool,
+    /// Capture time (seconds since the epoch; EXIF, as written by the camera), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken: Option<i64>,
     /// Other paths with exactly the same content.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<PathBuf>,
@@ -189,17 +194,15 @@ pub struct PhotoDetails {
     pub failure: Option<String>,
 }
 
-/// How many more candidates than asked for are fetched from the index, since some keys may
-/// belong to content whose photos were just deleted or are being re-indexed.
-const OVERFETCH: usize = 2;
-
 impl Library {
-    /// The photos that best match `text`, best first.
+    /// The photos that best match `text` (taken as written), best first: the whole ranking,
+    /// the good matches flagged. [`Library::query`] has the search box's grammar, good
+    /// matches only, filters and paging.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Hit>> {
-        // One model for the text and the index, even if a switch ends meanwhile.
-        let model = self.search_model()?;
-        let vector = self.text_vector_with(&model, text)?;
-        self.search_in(&model, &vector, limit, None)
+        let query = crate::Query::text(text)
+            .scope(crate::Scope::All)
+            .page(0, limit);
+        Ok(self.query(&query)?.hits)
     }
 
     /// The embedding of a text query by the search model (cached).
@@ -207,7 +210,7 @@ impl Library {
         self.text_vector_with(&*self.search_model()?, text)
     }
 
-    fn text_vector_with(&self, model: &Slot, text: &str) -> Result<Arc<Vec<f32>>> {
+    pub(crate) fn text_vector_with(&self, model: &Slot, text: &str) -> Result<Arc<Vec<f32>>> {
         let key = text.trim();
         if let Some(v) = self.text_cache.get(&model.id, key) {
             return Ok(v);
@@ -281,39 +284,26 @@ impl Library {
         Ok(vector)
     }
 
-    /// The photos closest to a photo of the library or to an image file, best first. The
-    /// photo itself (and its exact duplicates) are left out.
+    /// The photos closest to a photo of the library or to an image file, best first (the
+    /// whole ranking, good matches flagged by the model's image line). The photo itself
+    /// (and its exact duplicates) are left out.
     pub fn similar(&self, to: &SimilarTo, limit: usize) -> Result<Vec<Hit>> {
-        let model = self.search_model()?;
-        let embedder_id = model.id.clone();
-        let known = match to {
-            SimilarTo::Photo(id) => Some(
-                self.reader()?
-                    .photo(*id)?
-                    .ok_or_else(|| LibraryError::UnknownPhoto(id.to_string()))?,
-            ),
-            SimilarTo::File(path) => {
-                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-                self.reader()?.photo_by_path(&path)?
-            }
-        };
-        let stored = match known.as_ref().and_then(|p| p.content) {
-            Some(c) => self.reader()?.embedding(c, &embedder_id)?.map(|v| (c, v)),
-            None => None,
-        };
-        let (exclude, vector) = match (stored, to) {
-            (Some((c, v)), _) => (Some(c), v),
-            (None, SimilarTo::File(path)) => (None, self.embed_file(&model, path)?),
-            (None, SimilarTo::Photo(id)) => {
-                return Err(LibraryError::UnknownPhoto(format!(
-                    "{id} (not indexed yet)"
-                )));
-            }
-        };
-        self.search_in(&model, &vector, limit, exclude)
+        let mut query = crate::Query::text("")
+            .scope(crate::Scope::All)
+            .page(0, limit);
+        query.terms.clear();
+        match to {
+            SimilarTo::Photo(id) => query.photos.push((*id, 1.0)),
+            SimilarTo::File(path) => query.terms.push(crate::grammar::Term {
+                kind: crate::grammar::TermKind::Like(path.clone()),
+                weight: 1.0,
+                negative: false,
+            }),
+        }
+        Ok(self.query(&query)?.hits)
     }
 
-    fn embed_file(&self, model: &Slot, path: &Path) -> Result<Vec<f32>> {
+    pub(crate) fn embed_file(&self, model: &Slot, path: &Path) -> Result<Vec<f32>> {
         let embedder = &model.embedder;
         let bytes = glimpse_media::read_file(path)?;
         let need = glimpse_media::MinSize::for_outputs(
@@ -327,82 +317,6 @@ impl Library {
             .into_iter()
             .next()
             .ok_or_else(|| LibraryError::Stopped("the model returned no vector".into()))
-    }
-
-    /// The photos closest to a vector (of the search model's space), best first, one per
-    /// distinct content.
-    pub fn search_vector(
-        &self,
-        vector: &[f32],
-        limit: usize,
-        exclude: Option<ContentId>,
-    ) -> Result<Vec<Hit>> {
-        self.search_in(&*self.search_model()?, vector, limit, exclude)
-    }
-
-    fn search_in(
-        &self,
-        model: &Slot,
-        vector: &[f32],
-        limit: usize,
-        exclude: Option<ContentId>,
-    ) -> Result<Vec<Hit>> {
-        let index = &model.index;
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let mut fetch = limit * OVERFETCH + 8;
-        loop {
-            let candidates: Vec<VectorHit> = index.search(vector, fetch)?;
-            let exhausted = candidates.len() < fetch;
-            let hits = self.resolve(&candidates, exclude, limit)?;
-            if hits.len() >= limit || exhausted || fetch >= index.len() {
-                return Ok(hits);
-            }
-            fetch = (fetch * 4).min(index.len().max(1));
-        }
-    }
-
-    /// Turns index hits into photos, dropping contents without an indexed photo.
-    fn resolve(
-        &self,
-        candidates: &[VectorHit],
-        exclude: Option<ContentId>,
-        limit: usize,
-    ) -> Result<Vec<Hit>> {
-        let ids: Vec<ContentId> = candidates
-            .iter()
-            .map(|h| h.key as ContentId)
-            .filter(|c| Some(*c) != exclude)
-            .collect();
-        // Grouped by content once: the UI pages through tens of thousands of results, where
-        // scanning the photo list per candidate would be quadratic.
-        let mut by_content: std::collections::HashMap<ContentId, Vec<(PhotoId, PathBuf)>> =
-            std::collections::HashMap::with_capacity(ids.len());
-        for (content, photo, path) in self.reader()?.indexed_photos_of(&ids)? {
-            by_content.entry(content).or_default().push((photo, path));
-        }
-        let mut hits: Vec<Hit> = Vec::with_capacity(limit.min(candidates.len()));
-        for c in candidates {
-            if hits.len() == limit {
-                break;
-            }
-            let content = c.key as ContentId;
-            let Some(photos) = by_content.remove(&content) else {
-                continue;
-            };
-            let mut photos = photos.into_iter();
-            if let Some((photo, path)) = photos.next() {
-                hits.push(Hit {
-                    photo,
-                    content,
-                    path,
-                    score: c.score,
-                    duplicates: photos.map(|(_, p)| p).collect(),
-                });
-            }
-        }
-        Ok(hits)
     }
 
     /// Counts, folders and failures.

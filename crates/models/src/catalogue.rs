@@ -31,6 +31,24 @@ pub struct Retrieval {
     pub source: &'static str,
 }
 
+/// Where a CLIP model's good matches begin (SigLIP's text line is its own probability).
+/// The sensitivity setting moves the line in the model's logit units (`exp(logit_scale)`
+/// per unit of cosine). docs/GOOD-MATCHES.md has the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Calibration {
+    /// A text query's good matches have at least this cosine (CLIP; `None` for SigLIP,
+    /// whose `logit_bias` places the line).
+    pub text_cosine: Option<f32>,
+    /// A photo's good "similar" matches have at least this cosine.
+    pub image_cosine: f32,
+    /// A photo matches an excluded term (`-word`) from this cosine on, which keeps it out of
+    /// the good matches (`None`: the text line). Single words score lower than the
+    /// descriptions the text line is calibrated on, so this line sits lower.
+    #[serde(default)]
+    pub exclude_cosine: Option<f32>,
+}
+
 /// One model of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,10 +78,19 @@ pub struct Entry {
     pub retrieval: Retrieval,
     /// One sentence on when to choose it.
     pub summary: &'static str,
+    /// Its good-match line.
+    pub calibration: Calibration,
+    /// Where the calibration comes from.
+    pub calibration_source: &'static str,
 }
 
 const OPENCLIP_CSV: &str =
     "open_clip docs/openclip_retrieval_results.csv (github.com/mlfoundations/open_clip)";
+const CLIP_PRACTICE: &str = "not measured here (real weights cannot be downloaded in the \
+     workshop): the cosine other apps cut at for CLIP B/32 (Lap: 0.25), and LAION models' \
+     higher text-image cosines; the sensitivity setting moves it";
+const SIGLIP_OWN: &str = "text: the model's own probability (sigmoid(exp(logit_scale)·cos + \
+     logit_bias) ≥ 0.5); similar: not measured here, the shapes SigLIP's 0.88 rounded down";
 const SIGLIP2_PAPER: &str = "SigLIP 2 paper, Table 1 (Tschannen et al. 2025, arXiv 2502.14786)";
 
 /// The catalogue name of the model used when the user chooses none. Chosen from measured
@@ -90,6 +117,12 @@ pub const CATALOGUE: &[Entry] = &[
             source: OPENCLIP_CSV,
         },
         summary: "The 2021 classic: small and the fastest to index; finds the obvious.",
+        calibration: Calibration {
+            text_cosine: Some(0.25),
+            image_cosine: 0.85,
+            exclude_cosine: None,
+        },
+        calibration_source: CLIP_PRACTICE,
     },
     Entry {
         name: "clip-b16",
@@ -108,6 +141,12 @@ pub const CATALOGUE: &[Entry] = &[
             source: OPENCLIP_CSV,
         },
         summary: "Finer detail than B/32 at about four times the indexing time.",
+        calibration: Calibration {
+            text_cosine: Some(0.25),
+            image_cosine: 0.85,
+            exclude_cosine: None,
+        },
+        calibration_source: CLIP_PRACTICE,
     },
     Entry {
         name: "laion-b32",
@@ -126,6 +165,12 @@ pub const CATALOGUE: &[Entry] = &[
             source: OPENCLIP_CSV,
         },
         summary: "B/32's speed, trained on 2 billion pictures: clearly better than OpenAI's.",
+        calibration: Calibration {
+            text_cosine: Some(0.28),
+            image_cosine: 0.85,
+            exclude_cosine: None,
+        },
+        calibration_source: CLIP_PRACTICE,
     },
     Entry {
         name: "siglip2-b16-224",
@@ -144,6 +189,12 @@ pub const CATALOGUE: &[Entry] = &[
             source: SIGLIP2_PAPER,
         },
         summary: "The best finder per second of indexing; understands many languages.",
+        calibration: Calibration {
+            text_cosine: None,
+            image_cosine: 0.85,
+            exclude_cosine: None,
+        },
+        calibration_source: SIGLIP_OWN,
     },
     Entry {
         name: "siglip2-b16-256",
@@ -162,6 +213,12 @@ pub const CATALOGUE: &[Entry] = &[
             source: SIGLIP2_PAPER,
         },
         summary: "A little sharper than 224 px, about a third slower to index.",
+        calibration: Calibration {
+            text_cosine: None,
+            image_cosine: 0.85,
+            exclude_cosine: None,
+        },
+        calibration_source: SIGLIP_OWN,
     },
     Entry {
         name: "siglip2-so400m-384",
@@ -180,6 +237,12 @@ pub const CATALOGUE: &[Entry] = &[
             source: SIGLIP2_PAPER,
         },
         summary: "The most accurate; over ten times slower than B/16: for a GPU.",
+        calibration: Calibration {
+            text_cosine: None,
+            image_cosine: 0.85,
+            exclude_cosine: None,
+        },
+        calibration_source: SIGLIP_OWN,
     },
 ];
 

@@ -14,8 +14,12 @@
 //! assert!(repo.entry().is_none());
 //! ```
 
+mod calibration;
 mod catalogue;
 mod reference;
 
-pub use catalogue::{Architecture, CATALOGUE, DEFAULT_MODEL, Entry, Retrieval};
+pub use calibration::{CALIBRATION_FILE, Calibrated, CalibrationError, calibration_for};
+pub use catalogue::{
+    Architecture, CATALOGUE, Calibration, DEFAULT_MODEL, Entry, Retrieval, find, find_repo,
+};
 pub use reference::{ModelRef, ModelRefError};

@@ -10,8 +10,12 @@ export interface Hit {
   path: string;
   /** File name. */
   name: string;
-  /** Cosine similarity, higher is closer (0..1 typical). */
+  /** How well it matches (cosine units of the query's main line), higher is closer. */
   score: number;
+  /** A good match: on the model's side of its calibrated line (docs/GOOD-MATCHES.md). */
+  good: boolean;
+  /** EXIF capture time, seconds since the epoch, when known. */
+  taken: number | null;
   /** How many other identical files exist. */
   duplicates: number;
 }

@@ -1,0 +1,552 @@
+//! The read path: one [`Query`] type (texts and example photos with weights and signs,
+//! exact filters, a sort order, paging, good matches only or the whole ranking) and one
+//! [`Library::query`].
+//!
+//! Scores live on the model's logit scale. A text term's logit is
+//! `exp(logit_scale)·cos + bias`: SigLIP's own `logit_bias` (so `sigmoid(logit)` is the
+//! model's probability), or for CLIP the calibrated line `−exp(logit_scale)·τ` (docs/
+//! GOOD-MATCHES.md); an example photo's uses the image line `−exp(logit_scale)·τ_img`. A
+//! photo's key is the weighted mean of its positive terms' logits, less, for each negative
+//! term, `w·scale·cos` (rclip's subtraction of the excluded text, in logit units). It is a
+//! good match when the positive mean reaches the sensitivity `Δ` (0 by default; logit units,
+//! so one step means the same for every model) and it matches no negative term (below the
+//! exclusion line, which sits lower than the text line: single words score lower than the
+//! descriptions the text line is calibrated on).
+//!
+//! Each term depends only on the photo, so the good set does not depend on what else the
+//! library holds. The stopping rule is exact: a photo's positive mean reaches `Δ` only if
+//! one of its term logits does, so candidates are fetched per positive term until that
+//! term's next candidate falls below `Δ`.
+//!
+//! Filters select contents in SQL first. A narrow selection is scored exactly (its vectors
+//! read in one statement); a broad one goes through USearch's filtered search.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use glimpse_catalog::{ContentId, PhotoFilter, PhotoId, Shape};
+
+use crate::grammar::{
+    FileType, Filters, Orientation, ParsedQuery, QueryError, Sort, Term, TermKind,
+};
+use crate::models::Slot;
+use crate::query::Hit;
+use crate::{Library, LibraryError, Result};
+
+/// What to search for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// Texts and example files, from the search box's grammar.
+    pub terms: Vec<Term>,
+    /// Photos of the library given as examples (the app's "Add to query"), with weights.
+    pub photos: Vec<(PhotoId, f32)>,
+    /// Exact conditions.
+    pub filters: Filters,
+    /// Order of the results.
+    pub sort: Sort,
+    /// Results to skip (paging).
+    pub offset: usize,
+    /// Results to return at most.
+    pub limit: usize,
+    /// Good matches only, or the whole ranking (good first).
+    pub scope: Scope,
+}
+
+/// Which results a query returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Scope {
+    /// Only the good matches (possibly none).
+    #[default]
+    Good,
+    /// Every photo: the good matches first, then the rest by relevance.
+    All,
+}
+
+impl Query {
+    /// A query of the search box's text (see [`crate::grammar`]), good matches only, the
+    /// first 100.
+    pub fn parse(text: &str) -> std::result::Result<Self, QueryError> {
+        let parsed = ParsedQuery::parse(text)?;
+        Ok(Self {
+            terms: parsed.terms,
+            photos: Vec::new(),
+            filters: parsed.filters,
+            sort: parsed.sort,
+            offset: 0,
+            limit: 100,
+            scope: Scope::Good,
+        })
+    }
+
+    /// A plain text query, taken as written (no grammar).
+    pub fn text(text: &str) -> Self {
+        Self {
+            terms: vec![Term {
+                kind: TermKind::Text(text.trim().to_owned()),
+                weight: 1.0,
+                negative: false,
+            }],
+            photos: Vec::new(),
+            filters: Filters::default(),
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 100,
+            scope: Scope::Good,
+        }
+    }
+
+    /// The same with another scope.
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// The same with another page.
+    pub fn page(mut self, offset: usize, limit: usize) -> Self {
+        self.offset = offset;
+        self.limit = limit;
+        self
+    }
+}
+
+/// What a query found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryResults {
+    /// The page asked for.
+    pub hits: Vec<Hit>,
+    /// Good matches in all (not just this page).
+    pub good: usize,
+    /// `good` stopped counting at [`MAX_GOOD`].
+    pub good_capped: bool,
+    /// Results in all for this scope (as far as they were ranked).
+    pub total: usize,
+    /// The folders `in:` names stood for.
+    pub folders: Vec<PathBuf>,
+}
+
+/// The most good matches a query counts: beyond, a query that matches most of a large
+/// library would rank all of it on every keystroke.
+pub const MAX_GOOD: usize = 1_000;
+/// Contents a filter may select and still be scored exactly, vector by vector (beyond, the
+/// index's filtered search is used). docs/BENCHMARKS.md has the measurement.
+pub const EXACT_FILTER_LIMIT: usize = 2_000;
+/// Candidates fetched per term at first.
+const FIRST_FETCH: usize = 64;
+
+/// The good-match line of a model: logits are `scale·cos + bias`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchLine {
+    /// `exp(logit_scale)`: logit units per unit of cosine.
+    pub scale: f32,
+    /// The text line's bias.
+    pub text_bias: f32,
+    /// The example-photo line's bias.
+    pub image_bias: f32,
+    /// The bias of the line from which a photo matches an excluded term.
+    pub exclude_bias: f32,
+}
+
+impl MatchLine {
+    fn bias(&self, kind: Kind) -> f32 {
+        match kind {
+            Kind::Text => self.text_bias,
+            Kind::Image => self.image_bias,
+        }
+    }
+
+    fn logit(&self, kind: Kind, cos: f32) -> f32 {
+        self.scale * cos + self.bias(kind)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Image,
+}
+
+/// A term with its vector.
+struct Embedded {
+    vector: Arc<Vec<f32>>,
+    kind: Kind,
+    weight: f32,
+    negative: bool,
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// A candidate's scores.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    key: f32,
+    good: bool,
+}
+
+impl Library {
+    /// Runs a query: its good matches (or the whole ranking), sorted and paged.
+    pub fn query(&self, query: &Query) -> Result<QueryResults> {
+        let model = self.search_model()?;
+        let line = model.line;
+        let delta = self.sensitivity();
+        let terms = self.embed_terms(&model, query)?;
+        let (allowed, folders) = self.select(&query.filters)?;
+        if allowed.as_ref().is_some_and(HashSet::is_empty) {
+            return Ok(QueryResults {
+                hits: Vec::new(),
+                good: 0,
+                good_capped: false,
+                total: 0,
+                folders,
+            });
+        }
+        let exclude: HashSet<ContentId> = self.example_contents(query)?;
+
+        // Candidates with their cosine to each term (in term order).
+        let positives: Vec<usize> = (0..terms.len()).filter(|&i| !terms[i].negative).collect();
+        let wanted = query.offset + query.limit;
+        let mut cosines: HashMap<ContentId, Vec<f32>> = HashMap::new();
+        let mut capped = false;
+        let exact = match &allowed {
+            Some(set) => set.len() <= EXACT_FILTER_LIMIT || positives.is_empty(),
+            None => positives.is_empty(),
+        };
+        if exact {
+            let ids: Vec<ContentId> = match &allowed {
+                Some(set) => set.iter().copied().collect(),
+                None => self.reader()?.filtered_contents(&PhotoFilter::default())?,
+            };
+            for chunk in ids.chunks(4096) {
+                for (id, v) in self.reader()?.vectors_of(&model.id, chunk)? {
+                    let c = terms.iter().map(|t| dot(&t.vector, &v)).collect();
+                    cosines.insert(id, c);
+                }
+            }
+        } else {
+            let index = &model.index;
+            // A single term's scores come from the index itself (f16: within ~1e-3 of the
+            // exact cosine); several terms need every candidate's cosine to each of them.
+            let mut ann: HashMap<ContentId, f32> = HashMap::new();
+            let keep = |key: u64| {
+                allowed
+                    .as_ref()
+                    .is_none_or(|set| set.contains(&(key as ContentId)))
+            };
+            for &t in &positives {
+                let term = &terms[t];
+                let mut fetch = FIRST_FETCH.max(wanted * 2);
+                loop {
+                    let hits = if allowed.is_some() {
+                        index.search_filtered(&term.vector, fetch, keep)?
+                    } else {
+                        index.search(&term.vector, fetch)?
+                    };
+                    let exhausted = hits.len() < fetch || fetch >= index.len();
+                    for h in &hits {
+                        ann.entry(h.key as ContentId).or_insert(h.score);
+                    }
+                    // The term's weakest candidate still reaches the line: more may follow.
+                    let last = hits
+                        .last()
+                        .map_or(f32::NEG_INFINITY, |h| line.logit(term.kind, h.score));
+                    let enough_ranked = query.scope == Scope::Good || hits.len() >= wanted * 2;
+                    if exhausted || (last < delta && enough_ranked) {
+                        break;
+                    }
+                    if hits.len() >= MAX_GOOD * 2 {
+                        capped = true;
+                        break;
+                    }
+                    fetch = (fetch * 4).min(index.len().max(1));
+                }
+            }
+            if terms.len() == 1 {
+                cosines = ann.into_iter().map(|(id, c)| (id, vec![c])).collect();
+            } else {
+                let ids: Vec<ContentId> = ann.into_keys().collect();
+                for chunk in ids.chunks(4096) {
+                    for (id, v) in self.reader()?.vectors_of(&model.id, chunk)? {
+                        cosines.insert(id, terms.iter().map(|t| dot(&t.vector, &v)).collect());
+                    }
+                }
+            }
+        }
+
+        // Scores.
+        let mut scored: Vec<(ContentId, Scored)> = cosines
+            .iter()
+            .filter(|(id, _)| !exclude.contains(id))
+            .map(|(&id, cos)| (id, score(&terms, cos, &line, delta)))
+            .collect();
+        let good_total = scored.iter().filter(|(_, s)| s.good).count();
+        let capped = capped || good_total > MAX_GOOD;
+        if query.scope == Scope::Good {
+            scored.retain(|(_, s)| s.good);
+        }
+        // Good first, each part by key; ties by content id so pages are stable.
+        scored.sort_by(|(a_id, a), (b_id, b)| {
+            b.good
+                .cmp(&a.good)
+                .then(b.key.total_cmp(&a.key))
+                .then(a_id.cmp(b_id))
+        });
+
+        // Photos, one statement; dates for sorting by time.
+        let ids: Vec<ContentId> = scored.iter().map(|(id, _)| *id).collect();
+        let photos = self.reader()?.searchable_photos_of(&ids)?;
+        let mut by_content: HashMap<ContentId, Vec<glimpse_catalog::SearchablePhoto>> =
+            HashMap::with_capacity(ids.len());
+        for p in photos {
+            by_content.entry(p.content).or_default().push(p);
+        }
+        let primary_bias = primary_bias(&terms, &line);
+        let mut hits: Vec<(Hit, i64)> = Vec::with_capacity(scored.len());
+        for (content, s) in &scored {
+            let Some(photos) = by_content.remove(content) else {
+                continue;
+            };
+            let mut photos = photos.into_iter();
+            let Some(first) = photos.next() else { continue };
+            hits.push((
+                Hit {
+                    photo: first.photo,
+                    content: *content,
+                    path: first.path,
+                    score: (s.key - primary_bias) / line.scale,
+                    good: s.good,
+                    taken: first.taken_at,
+                    duplicates: photos.map(|p| p.path).collect(),
+                },
+                first.time,
+            ));
+        }
+        match query.sort {
+            Sort::Relevance if positives.is_empty() => {
+                // Filters alone: newest first is the only order that means something.
+                hits.sort_by(|a, b| b.1.cmp(&a.1));
+            }
+            Sort::Relevance => {}
+            Sort::Newest | Sort::Oldest => {
+                let newest = query.sort == Sort::Newest;
+                // The good set keeps its place ahead of the rest; each part by time.
+                hits.sort_by(|a, b| {
+                    b.0.good.cmp(&a.0.good).then_with(|| {
+                        if a.0.good || newest {
+                            if newest { b.1.cmp(&a.1) } else { a.1.cmp(&b.1) }
+                        } else {
+                            std::cmp::Ordering::Equal
+                        }
+                    })
+                });
+            }
+        }
+        let total = hits.len();
+        let page = hits
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .map(|(h, _)| h)
+            .collect();
+        Ok(QueryResults {
+            hits: page,
+            good: good_total.min(MAX_GOOD),
+            good_capped: capped,
+            total,
+            folders,
+        })
+    }
+
+    /// Vectors of the query's terms and example photos, in the search model's space.
+    fn embed_terms(&self, model: &Slot, query: &Query) -> Result<Vec<Embedded>> {
+        let mut out = Vec::with_capacity(query.terms.len() + query.photos.len());
+        for term in &query.terms {
+            let (vector, kind) = match &term.kind {
+                TermKind::Text(text) => (self.text_vector_with(model, text)?, Kind::Text),
+                TermKind::Like(path) => (Arc::new(self.example_vector(model, path)?), Kind::Image),
+            };
+            out.push(Embedded {
+                vector,
+                kind,
+                weight: term.weight,
+                negative: term.negative,
+            });
+        }
+        for (photo, weight) in &query.photos {
+            let row = self.reader()?.photo(*photo)?;
+            let row = row.ok_or_else(|| LibraryError::UnknownPhoto(photo.to_string()))?;
+            let vector = match row.content {
+                Some(c) => self.reader()?.embedding(c, &model.id)?,
+                None => None,
+            };
+            let vector = vector
+                .ok_or_else(|| LibraryError::UnknownPhoto(format!("{photo} (not indexed yet)")))?;
+            out.push(Embedded {
+                vector: Arc::new(vector),
+                kind: Kind::Image,
+                weight: *weight,
+                negative: false,
+            });
+        }
+        Ok(out)
+    }
+
+    /// An example file's vector: the stored one when it is a photo of the library, else
+    /// decoded and embedded now, exactly as indexing would.
+    fn example_vector(&self, model: &Slot, path: &Path) -> Result<Vec<f32>> {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        // One guard at a time: the reader's mutex is not reentrant.
+        let content = self
+            .reader()?
+            .photo_by_path(&canonical)?
+            .and_then(|r| r.content);
+        let stored = match content {
+            Some(c) => self.reader()?.embedding(c, &model.id)?,
+            None => None,
+        };
+        match stored {
+            Some(v) => Ok(v),
+            None => self.embed_file(model, path),
+        }
+    }
+
+    /// Contents of the example photos and files, left out of their own results.
+    fn example_contents(&self, query: &Query) -> Result<HashSet<ContentId>> {
+        let reader = self.reader()?;
+        let mut out = HashSet::new();
+        for (photo, _) in &query.photos {
+            if let Some(c) = reader.photo(*photo)?.and_then(|p| p.content) {
+                out.insert(c);
+            }
+        }
+        for term in &query.terms {
+            if let TermKind::Like(path) = &term.kind {
+                let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                if let Some(c) = reader.photo_by_path(&canonical)?.and_then(|p| p.content) {
+                    out.insert(c);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The contents the filters allow (`None`: no filter), and the folders `in:` resolved to.
+    fn select(&self, filters: &Filters) -> Result<(Option<HashSet<ContentId>>, Vec<PathBuf>)> {
+        if filters.is_empty() {
+            return Ok((None, Vec::new()));
+        }
+        let reader = self.reader()?;
+        let mut under = Vec::new();
+        let mut folder_names = Vec::new();
+        let mut resolved = Vec::new();
+        for folder in &filters.folders {
+            let path = Path::new(folder);
+            if path.is_absolute() {
+                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+                resolved.push(path.clone());
+                under.push(path);
+            } else {
+                resolved.extend(reader.folders_named(folder)?);
+                folder_names.push(folder.clone());
+            }
+        }
+        let filter = PhotoFilter {
+            under,
+            folder_names,
+            after: filters.after.map(|p| p.start()),
+            before: filters.before.map(|p| p.start()),
+            formats: filters
+                .types
+                .iter()
+                .flat_map(|t| formats_of(*t))
+                .map(|s| (*s).to_owned())
+                .collect(),
+            cameras: filters.cameras.clone(),
+            shape: filters.orientation.map(|o| match o {
+                Orientation::Portrait => Shape::Portrait,
+                Orientation::Landscape => Shape::Landscape,
+                Orientation::Square => Shape::Square,
+            }),
+            names: filters.names.clone(),
+        };
+        let ids = reader.filtered_contents(&filter)?;
+        Ok((Some(ids.into_iter().collect()), resolved))
+    }
+}
+
+/// The format names the catalog stores for a `type:`.
+fn formats_of(t: FileType) -> &'static [&'static str] {
+    match t {
+        FileType::Jpeg => &["jpeg"],
+        FileType::Png => &["png"],
+        FileType::Webp => &["webp"],
+        FileType::Gif => &["gif"],
+        FileType::Tiff => &["tiff"],
+        FileType::Bmp => &["bmp"],
+        FileType::Heic => &["heic", "heif"],
+        FileType::Avif => &["avif"],
+        FileType::Jxl => &["jxl", "jpeg-xl"],
+        FileType::Raw => &[
+            "raw", "dng", "cr2", "cr3", "nef", "arw", "raf", "orf", "rw2", "pef",
+        ],
+    }
+}
+
+/// The bias that turns a key back into cosine units for display: the text line's, unless
+/// every positive term is an example photo.
+fn primary_bias(terms: &[Embedded], line: &MatchLine) -> f32 {
+    let mut positives = terms.iter().filter(|t| !t.negative);
+    match positives.next() {
+        Some(first) if positives.all(|t| t.kind == first.kind) => line.bias(first.kind),
+        Some(_) => line.text_bias,
+        None => line.text_bias,
+    }
+}
+
+/// How much more a text term weighs than an example photo in a query that has both: an
+/// example photo agrees with photos like it on everything (subject, colour, framing), so
+/// at equal weight it drowns the words that say what to change ("like this, but red").
+/// Measured on the shapes (tests/tests/query.rs): at 1 the example wins, at 2 the words
+/// steer it.
+const TEXT_STEER: f32 = 2.0;
+
+/// One candidate's key and verdict from its cosines to the terms.
+fn score(terms: &[Embedded], cos: &[f32], line: &MatchLine, delta: f32) -> Scored {
+    let mixed = terms.iter().any(|t| !t.negative && t.kind == Kind::Text)
+        && terms.iter().any(|t| !t.negative && t.kind == Kind::Image);
+    let mut weight = 0.0;
+    let mut sum = 0.0;
+    let mut penalty = 0.0;
+    let mut excluded = false;
+    for (t, c) in terms.iter().zip(cos) {
+        if t.negative {
+            penalty += t.weight * line.scale * c;
+            excluded |= line.scale * c + line.exclude_bias >= 0.0;
+        } else {
+            let logit = line.logit(t.kind, *c);
+            let w = if mixed && t.kind == Kind::Text {
+                t.weight * TEXT_STEER
+            } else {
+                t.weight
+            };
+            weight += w;
+            sum += w * logit;
+        }
+    }
+    if weight == 0.0 {
+        // Filters (and exclusions) alone: every photo that passes is a result.
+        return Scored {
+            key: -penalty,
+            good: !excluded,
+        };
+    }
+    let mean = sum / weight;
+    Scored {
+        key: mean - penalty,
+        good: mean >= delta && !excluded,
+    }
+}
