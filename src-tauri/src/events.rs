@@ -489,7 +489,11 @@ mod tests {
         assert_eq!(reads, 3, "one read per second of activity");
         // Then quiet: two more reads, a second apart, catch what came without an event.
         let after: Vec<u64> = (31..=100).filter(|i| poll.due(t0 + ms(i * 100))).collect();
-        assert_eq!(after, vec![40, 50], "the read at the last activity and two more");
+        assert_eq!(
+            after,
+            vec![40, 50],
+            "the read at the last activity and two more"
+        );
         assert_eq!(poll.deadline(), None, "a quiet library is not read");
     }
 }

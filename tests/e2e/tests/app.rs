@@ -892,6 +892,21 @@ where
     Ok(message)
 }
 
+/// Clicks an element of the Settings dialog, which scrolls: WebKitWebDriver fails to click a
+/// control at the edge of a scrolled container (with an empty message), so it is brought to
+/// the middle first, as a person scrolls to it.
+async fn click_scrolled(client: &Client, selector: &str) -> Result<()> {
+    let element = find(client, selector).await?;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&element)?],
+        )
+        .await?;
+    element.click().await?;
+    Ok(())
+}
+
 async fn set_thumbnail_field(client: &Client, value: &str) -> Result<()> {
     let input = find(client, "[data-testid=settings-thumbnail-dir]").await?;
     client
@@ -920,11 +935,7 @@ async fn settings_flow(app: &App, photos: &Path, home: &Path, elsewhere: &Path) 
     // Launch at login, through the settings panel.
     let entry = home.join(".config/autostart/Glimpse.desktop");
     let refusal = save_settings(client, || async {
-        find(client, "[data-testid=settings-launch]")
-            .await?
-            .click()
-            .await?;
-        Ok(())
+        click_scrolled(client, "[data-testid=settings-launch]").await
     })
     .await?;
     ensure!(
@@ -940,11 +951,7 @@ async fn settings_flow(app: &App, photos: &Path, home: &Path, elsewhere: &Path) 
     let settings = invoke(client, "getSettings", json!({})).await?;
     ensure!(settings["launchAtLogin"] == true, "{settings}");
     let refusal = save_settings(client, || async {
-        find(client, "[data-testid=settings-launch]")
-            .await?
-            .click()
-            .await?;
-        Ok(())
+        click_scrolled(client, "[data-testid=settings-launch]").await
     })
     .await?;
     ensure!(refusal.is_none(), "turning it off is accepted: {refusal:?}");
