@@ -165,6 +165,22 @@ describe("settings: the model catalogue", () => {
     expect(bar.textContent).toContain("Switching to Google SigLIP 2 B/16, 224 px: 1,234 of 5,000 photos");
   });
 
+  test("progress moves the Settings bar without rebuilding the rows; a phase change lists again", async () => {
+    const { calls } = await openPanel();
+    const listed = (): number => calls.filter((c) => c.cmd === "listModels").length;
+    const row = rowOf("clip-b16");
+    const before = listed();
+    panel?.setSwitch({ ...embedding, done: 2000 });
+    panel?.setSwitch({ ...embedding, done: 2100 });
+    await settle(10);
+    expect(rowOf("clip-b16"), "the same row element: nothing under the pointer moved").toBe(row);
+    expect(listed()).toBe(before);
+    expect(one("settings-model-switch").textContent).toContain("2,100 of 5,000 photos");
+    panel?.setSwitch(null);
+    await settle(10);
+    expect(listed(), "the end of a switch lists the models again").toBe(before + 1);
+  });
+
   test("Switch switches at once and the list follows; a refusal is shown in the model section", async () => {
     let list = catalogue({ switch: null });
     const started: ModelSwitch = { model: "clip-b16", title: "OpenAI CLIP ViT-B/16", fromTitle: "OpenAI CLIP ViT-B/32", phase: "downloading", file: "", done: 0, total: 600_761_307 };

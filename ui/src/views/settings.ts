@@ -275,9 +275,10 @@ export class SettingsPanel {
     this.modelSwitch = s;
     this.paused = paused;
     this.switchBar.render(s, paused);
+    // Called on every library update (progress comes at 10 Hz): the rows are rebuilt only
+    // when the switch starts, changes phase or ends, never under the pointer for nothing.
     const changed = (before?.phase ?? null) !== (s?.phase ?? null) || before?.model !== s?.model;
     if (this.isOpen && changed) void this.refreshModels();
-    else this.renderModels();
   }
 
   /** The settings the form describes (the model fields as loaded: models switch at once). */
@@ -304,11 +305,8 @@ export class SettingsPanel {
       const list = await ipc.listModels();
       if (seq !== this.listSeq) return;
       this.models = list;
-      // The list is a fresher view than a switch event still on its way.
-      if (list.switch !== null || this.modelSwitch?.phase !== "error") {
-        this.modelSwitch = list.switch;
-        this.switchBar.render(list.switch, this.paused);
-      }
+      this.modelSwitch = list.switch;
+      this.switchBar.render(list.switch, this.paused);
       this.renderModels();
     } catch (error) {
       if (seq !== this.listSeq) return;
