@@ -21,6 +21,11 @@ const COMMANDS: &[&str] = &[
     "hideQuickSearch",
     "showQuickSearch",
     "startDrag",
+    "listModels",
+    "switchModel",
+    "finishModelSwitch",
+    "cancelModelSwitch",
+    "removeModelVectors",
 ];
 
 fn main() {

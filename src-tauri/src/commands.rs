@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use glimpse_embed::source::{DEFAULT_MODEL_REPO, DownloadProgress, ModelSource, SourceError};
+use glimpse_embed::source::{DownloadProgress, ModelSource, SourceError};
 use glimpse_engine::{Library, LibraryError, SimilarTo};
+use glimpse_models::ModelRef;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_opener::OpenerExt;
@@ -166,6 +167,7 @@ pub async fn status(state: State<'_, Arc<AppState>>) -> CmdResult<StatusDto> {
                 paused: app_state.paused(),
             },
             failures: s.failures.into_iter().map(Into::into).collect(),
+            switch: app_state.switch().shown.clone(),
         })
     })
     .await
@@ -278,17 +280,24 @@ impl DownloadProgress for ModelProgress {
     }
 }
 
-/// Downloads a hub model (`null`: the default) with progress events, then opens the
-/// library with it. Resolves once the model is ready; rejects with `model_download`.
+/// Downloads a hub model (`null`: the default; else a catalogue name or `org/name[@rev]`)
+/// with progress events, then opens the library with it. Resolves once the model is ready;
+/// rejects with `model_download`.
 #[tauri::command]
 pub async fn downloadModel(
     app: AppHandle,
     state: State<'_, Arc<AppState>>,
     repo: Option<String>,
 ) -> CmdResult<()> {
-    let repo = repo.unwrap_or_else(|| DEFAULT_MODEL_REPO.to_string());
-    let source = settings::model_source(&format!("hub:{repo}"))
-        .map_err(|e| IpcError::invalid(e.to_string()))?;
+    let model = match repo {
+        None => ModelRef::default_model(),
+        Some(repo) => settings::model_ref(&repo).map_err(|e| IpcError::invalid(e.to_string()))?,
+    };
+    if let ModelRef::Dir(_) = model {
+        return Err(IpcError::invalid(
+            "A model folder is not downloaded: use it with useModelDir.",
+        ));
+    }
     if state.downloading.swap(true, Ordering::SeqCst) {
         return Err(IpcError::new(
             "model_download",
@@ -297,7 +306,7 @@ pub async fn downloadModel(
     }
     let state = state.inner().clone();
     tauri::async_runtime::spawn_blocking(move || {
-        let outcome = download_and_open(&app, &state, &source);
+        let outcome = download_and_open(&app, &state, &model);
         state.downloading.store(false, Ordering::SeqCst);
         outcome
     })
@@ -305,11 +314,14 @@ pub async fn downloadModel(
     .map_err(IpcError::internal)?
 }
 
-fn download_and_open(
+/// Downloads `model` with `glimpse://model` progress and opens the library with it (the
+/// first-run flow).
+pub(crate) fn download_and_open(
     app: &AppHandle,
     state: &Arc<AppState>,
-    source: &ModelSource,
+    model: &ModelRef,
 ) -> CmdResult<()> {
+    let source = model.source();
     let mut progress = ModelProgress {
         app: app.clone(),
         state: state.clone(),
@@ -318,7 +330,7 @@ fn download_and_open(
         total: None,
         last_emit: None,
     };
-    let files = model::download(source, &mut progress).map_err(|e| {
+    let files = model::download(&source, &mut progress).map_err(|e| {
         let message = match e {
             SourceError::PickleOnly { .. } => model::describe(&e),
             _ => format!("The model could not be downloaded: {e}"),
@@ -328,23 +340,23 @@ fn download_and_open(
         let _ = app.emit(names::MODEL, model_state);
         IpcError::new("model_download", e.to_string())
     })?;
-    remember_source(state, source)?;
-    let choice = ModelChoice {
-        files: Some(files),
-        state: state.model_state(),
-        source: source.to_string(),
-    };
+    remember_model(state, model)?;
+    let choice = ModelChoice::single(Some(files), state.model_state(), source.to_string());
     match open::reopen(app, state, choice) {
         ModelState::Error { message } => Err(IpcError::new("model", message)),
         _ => Ok(()),
     }
 }
 
-fn remember_source(state: &AppState, source: &ModelSource) -> CmdResult<()> {
-    let mut s = state.settings();
-    s.model_source = settings::model_source_string(source);
+/// Makes `model` the settings' model; a switch to another one is forgotten (the library
+/// reopens with this model alone).
+pub(crate) fn remember_model(state: &AppState, model: &ModelRef) -> CmdResult<()> {
     state
-        .save_settings(s)
+        .update_settings(|s| {
+            s.model_source = model.to_setting();
+            s.next_model_source = None;
+        })
+        .map(drop)
         .map_err(|e| IpcError::new("io", e.to_string()))
 }
 
@@ -364,12 +376,8 @@ pub async fn useModelDir(
             .ok_or_else(|| {
                 IpcError::new("model", format!("{}: not a model folder", dir.display()))
             })?;
-        remember_source(&state, &source)?;
-        let choice = ModelChoice {
-            files: Some(files),
-            state: state.model_state(),
-            source: source.to_string(),
-        };
+        remember_model(&state, &ModelRef::Dir(dir.clone()))?;
+        let choice = ModelChoice::single(Some(files), state.model_state(), source.to_string());
         Ok(open::reopen(&app, &state, choice))
     })
     .await
@@ -423,8 +431,8 @@ fn current_choice(state: &AppState) -> ModelChoice {
 /// library reopens as it was.
 fn move_thumbnails(app: &AppHandle, state: &Arc<AppState>, new: Settings) -> CmdResult<()> {
     let old = state.settings();
-    let current = open::config(state, None).thumbnails();
-    let mut target_config = open::config(state, None);
+    let current = open::config(state, None, None).thumbnails();
+    let mut target_config = open::config(state, None, None);
     target_config.thumbnail_dir = new.thumbnail_dir.as_ref().map(PathBuf::from);
     let target = target_config.thumbnails();
     let folders: Vec<PathBuf> = state
@@ -452,7 +460,7 @@ fn move_thumbnails(app: &AppHandle, state: &Arc<AppState>, new: Settings) -> Cmd
     };
     let copied = thumbcache::copy_all(&current, &target)
         .map_err(|e| restore(IpcError::new("io", e.to_string())))?;
-    if let Err(e) = state.save_settings(new) {
+    if let Err(e) = state.update_settings(|s| apply_user_fields(s, &new)) {
         copied.undo();
         return Err(restore(IpcError::new("io", e.to_string())));
     }
@@ -470,10 +478,19 @@ fn move_thumbnails(app: &AppHandle, state: &Arc<AppState>, new: Settings) -> Cmd
     Ok(())
 }
 
-/// Saves the settings. A changed model source takes effect at once (the library reopens in
-/// the background); a changed thumbnail folder moves the cache first (resolving once it is
-/// moved); launch at login writes or removes the autostart entry; the thread count applies
-/// at the next start.
+/// Copies what the Settings form changes (threads, thumbnail folder, launch at login) onto
+/// `target`. The model fields are not among them: models change through `switchModel`
+/// (and, on first run, `downloadModel` / `useModelDir`), which act at once.
+fn apply_user_fields(target: &mut Settings, from: &Settings) {
+    target.cpu_threads = from.cpu_threads;
+    target.thumbnail_dir = from.thumbnail_dir.clone();
+    target.launch_at_login = from.launch_at_login;
+}
+
+/// Saves the settings: a changed thumbnail folder moves the cache first (resolving once it
+/// is moved); launch at login writes or removes the autostart entry; the thread count
+/// applies at the next start. `modelSource` and `nextModelSource` are kept as they are (a
+/// form loaded before a switch ended must not undo it); returns the settings as stored.
 #[tauri::command]
 pub async fn setSettings(
     app: AppHandle,
@@ -489,8 +506,6 @@ pub async fn setSettings(
             "“{dir}” is not an absolute folder path."
         )));
     }
-    let source = crate::settings::model_source(&settings.model_source)
-        .map_err(|e| IpcError::invalid(e.to_string()))?;
     let before = state.settings();
     let was_launching = app
         .autolaunch()
@@ -500,6 +515,7 @@ pub async fn setSettings(
 
     if before.thumbnail_dir != settings.thumbnail_dir {
         let state = state.inner().clone();
+        let stored = state.clone();
         let new = settings.clone();
         let moved = {
             let app = app.clone();
@@ -513,37 +529,16 @@ pub async fn setSettings(
             let _ = apply_launch_at_login(&app, was_launching);
             return Err(e);
         }
-        return Ok(settings);
+        return Ok(stored.settings());
     }
 
-    let changed = before.model_source != settings.model_source;
-    if let Err(e) = state.save_settings(settings.clone()) {
-        let _ = apply_launch_at_login(&app, was_launching);
-        return Err(IpcError::new("io", e.to_string()));
+    match state.update_settings(|s| apply_user_fields(s, &settings)) {
+        Ok(saved) => Ok(saved),
+        Err(e) => {
+            let _ = apply_launch_at_login(&app, was_launching);
+            Err(IpcError::new("io", e.to_string()))
+        }
     }
-    if changed && state.model_override.is_none() {
-        let state = state.inner().clone();
-        tauri::async_runtime::spawn_blocking(move || {
-            let choice = match model::locate(&source) {
-                Ok(files) => ModelChoice {
-                    state: ModelState::Missing {
-                        default_repo: DEFAULT_MODEL_REPO.to_string(),
-                    },
-                    files,
-                    source: source.to_string(),
-                },
-                Err(e) => ModelChoice {
-                    files: None,
-                    state: ModelState::Error {
-                        message: e.to_string(),
-                    },
-                    source: source.to_string(),
-                },
-            };
-            open::reopen(&app, &state, choice);
-        });
-    }
-    Ok(settings)
 }
 
 /// Hides the quick-search window.

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use glimpse_engine::{FailedFile, FolderStatus, Hit, PhotoDetails};
+use glimpse_engine::{FailedFile, FolderStatus, Hit, ModelSpeed, PhotoDetails, StoredModel};
+use glimpse_models::{CATALOGUE, Entry, ModelRef};
 use serde::{Deserialize, Serialize};
 
 fn path_string(path: &Path) -> String {
@@ -175,6 +176,188 @@ pub struct StatusDto {
     pub progress: ProgressDto,
     /// Up to 1000 failed files.
     pub failures: Vec<FailureDto>,
+    /// The model switch under way, if any.
+    pub switch: Option<ModelSwitchDto>,
+}
+
+/// A model switch under way (`ModelSwitch` in IPC.md): the model being switched to and
+/// where the switch stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSwitchDto {
+    /// The model being switched to, as settings store it (`clip-b32`, `hub:…`, `dir:…`).
+    pub model: String,
+    /// Its name for people.
+    pub title: String,
+    /// The model that answers searches meanwhile, for people (`None`: unknown).
+    pub from_title: Option<String>,
+    /// Where the switch stands.
+    #[serde(flatten)]
+    pub phase: SwitchPhase,
+}
+
+/// The phases of a model switch, in order (`error` can end any of them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(
+    tag = "phase",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum SwitchPhase {
+    /// The model's files are being downloaded.
+    Downloading {
+        /// The file being downloaded.
+        file: String,
+        /// Bytes received so far (all files).
+        done: u64,
+        /// The whole download's size when known (a catalogue model's).
+        total: Option<u64>,
+    },
+    /// The model is being loaded.
+    Loading,
+    /// The library is being re-embedded with it while the old model answers.
+    Embedding {
+        /// Distinct pictures it has a vector for.
+        done: u64,
+        /// Distinct pictures in the library.
+        total: u64,
+    },
+    /// The switch failed; the old model still answers.
+    Error {
+        /// Why, as a sentence.
+        message: String,
+    },
+}
+
+/// One catalogue model with what this computer and library know of it (`CatalogueModel`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogueModelDto {
+    /// The catalogue's facts: name, title, repo, sizes, languages, retrieval figures.
+    #[serde(flatten)]
+    pub entry: &'static Entry,
+    /// Images/second measured here the first time it indexed.
+    pub measured_images_per_second: Option<f64>,
+    /// Where that was measured (`cpu`, `cuda:0`).
+    pub measured_device: Option<String>,
+    /// Vectors this library keeps for it.
+    pub stored_vectors: u64,
+    /// It answers searches now.
+    pub in_use: bool,
+    /// A switch to it is under way.
+    pub switching_to: bool,
+    /// The model Glimpse uses when none is chosen.
+    pub default: bool,
+    /// Its files are in the Hugging Face cache (switching needs no download).
+    pub downloaded: bool,
+}
+
+/// A model whose vectors the library keeps (`StoredModel` in IPC.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredModelDto {
+    /// Its embedder id: what `removeModelVectors` takes.
+    pub id: String,
+    /// Its name for people.
+    pub title: String,
+    /// Its catalogue name, if it is a catalogue model.
+    pub catalogue_name: Option<String>,
+    /// Vectors kept (one per distinct picture).
+    pub vectors: u64,
+    /// It answers searches now.
+    pub searching: bool,
+    /// A switch to it is under way.
+    pub switching_to: bool,
+}
+
+/// The answer of `listModels`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelListDto {
+    /// The catalogue, in its order.
+    pub models: Vec<CatalogueModelDto>,
+    /// Every model with vectors in the library, those outside the catalogue included.
+    pub stored: Vec<StoredModelDto>,
+    /// The switch under way, if any.
+    pub switch: Option<ModelSwitchDto>,
+}
+
+/// What [`model_list`] needs to know besides the catalogue.
+pub struct ModelFacts<'a> {
+    /// Speeds measured here.
+    pub speeds: &'a [ModelSpeed],
+    /// Models with vectors in the library.
+    pub stored: &'a [StoredModel],
+    /// The model that answers searches, if one is loaded.
+    pub current: Option<&'a ModelRef>,
+    /// The model being switched to, if any.
+    pub next: Option<&'a ModelRef>,
+    /// The switch under way.
+    pub switch: Option<ModelSwitchDto>,
+}
+
+/// Whether embedder id `id` (`name@revision+ppN`) is a vector of catalogue model `entry`.
+fn is_of(id: &str, entry: &Entry) -> bool {
+    id.strip_prefix(entry.repo)
+        .is_some_and(|rest| rest.starts_with('@'))
+}
+
+/// Builds the `listModels` answer; `downloaded` says whether an entry is in the cache.
+pub fn model_list(
+    facts: ModelFacts<'_>,
+    downloaded: impl Fn(&'static Entry) -> bool,
+) -> ModelListDto {
+    let default = ModelRef::default_model().entry();
+    let current_entry = facts.current.and_then(ModelRef::entry);
+    let next_entry = facts.next.and_then(ModelRef::entry);
+    let models = CATALOGUE
+        .iter()
+        .map(|entry| {
+            let speed = facts.speeds.iter().find(|s| s.model == entry.repo);
+            CatalogueModelDto {
+                entry,
+                measured_images_per_second: speed.map(|s| s.images_per_second),
+                measured_device: speed.map(|s| s.device.clone()),
+                stored_vectors: facts
+                    .stored
+                    .iter()
+                    .filter(|m| is_of(&m.id, entry))
+                    .map(|m| m.vectors)
+                    .sum(),
+                in_use: current_entry == Some(entry),
+                switching_to: next_entry == Some(entry),
+                default: default == Some(entry),
+                downloaded: downloaded(entry),
+            }
+        })
+        .collect();
+    let stored = facts
+        .stored
+        .iter()
+        .map(|m| {
+            let entry = CATALOGUE.iter().find(|e| is_of(&m.id, e));
+            let title = match (entry, m.searching, m.switching_to) {
+                (Some(e), _, _) => Some(e.title.to_string()),
+                (None, true, _) => facts.current.map(crate::settings::title),
+                (None, _, true) => facts.next.map(crate::settings::title),
+                _ => None,
+            }
+            .unwrap_or_else(|| m.id.split('@').next().unwrap_or(&m.id).to_string());
+            StoredModelDto {
+                id: m.id.clone(),
+                title,
+                catalogue_name: entry.map(|e| e.name.to_string()),
+                vectors: m.vectors,
+                searching: m.searching,
+                switching_to: m.switching_to,
+            }
+        })
+        .collect();
+    ModelListDto {
+        models,
+        stored,
+        switch: facts.switch,
+    }
 }
 
 /// Details of one photo (`PhotoDetails` in IPC.md).
@@ -227,8 +410,12 @@ impl From<PhotoDetails> for PhotoDetailsDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
-    /// `hub:<repo>[@revision]` or `dir:<path>`.
+    /// The model that answers searches: a catalogue name, `hub:<repo>[@revision]` or
+    /// `dir:<path>` (see [`crate::settings::model_ref`]).
     pub model_source: String,
+    /// The model being switched to, kept so a switch goes on after a restart; `None` when no
+    /// switch is under way.
+    pub next_model_source: Option<String>,
     /// Threads that decode photos while indexing (0 = cores − 1). Applies at the next start.
     pub cpu_threads: u32,
     /// Where thumbnails are kept (`null`: `thumbs/` in the data folder). Changing it moves
@@ -241,7 +428,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            model_source: format!("hub:{}", glimpse_embed::source::DEFAULT_MODEL_REPO),
+            model_source: glimpse_models::ModelRef::default_model().to_setting(),
+            next_model_source: None,
             cpu_threads: 0,
             thumbnail_dir: None,
             launch_at_login: false,
@@ -300,5 +488,217 @@ mod tests {
         let s: Settings = serde_json::from_str(r#"{"cpuThreads": 3}"#).expect("parses");
         assert_eq!(s.cpu_threads, 3);
         assert_eq!(s.model_source, Settings::default().model_source);
+    }
+    #[test]
+    fn settings_files_from_before_the_catalogue_still_read() {
+        let s: Settings = serde_json::from_str(
+            r#"{"modelSource": "hub:openai/clip-vit-base-patch32", "cpuThreads": 0,
+                "thumbnailDir": null, "launchAtLogin": false}"#,
+        )
+        .expect("an old file parses");
+        assert_eq!(s.next_model_source, None);
+        assert_eq!(Settings::default().model_source, "clip-b32");
+        let json = serde_json::to_value(Settings {
+            next_model_source: Some("siglip2-b16-224".into()),
+            ..Settings::default()
+        })
+        .expect("serializable");
+        assert_eq!(json["nextModelSource"], "siglip2-b16-224");
+    }
+
+    #[test]
+    fn a_switch_serializes_flat_with_its_phase() {
+        let shown = |phase| {
+            serde_json::to_value(ModelSwitchDto {
+                model: "clip-b32".into(),
+                title: "OpenAI CLIP ViT-B/32".into(),
+                from_title: Some("clip-reference/model".into()),
+                phase,
+            })
+            .expect("serializable")
+        };
+        let base = serde_json::json!({"model": "clip-b32", "title": "OpenAI CLIP ViT-B/32",
+            "fromTitle": "clip-reference/model"});
+        let with = |extra: serde_json::Value| {
+            let mut v = base.clone();
+            for (k, x) in extra.as_object().expect("object") {
+                v[k] = x.clone();
+            }
+            v
+        };
+        assert_eq!(
+            shown(SwitchPhase::Downloading {
+                file: "model.safetensors".into(),
+                done: 340,
+                total: Some(1500)
+            }),
+            with(
+                serde_json::json!({"phase": "downloading", "file": "model.safetensors",
+                "done": 340, "total": 1500})
+            )
+        );
+        assert_eq!(
+            shown(SwitchPhase::Loading),
+            with(serde_json::json!({"phase": "loading"}))
+        );
+        assert_eq!(
+            shown(SwitchPhase::Embedding {
+                done: 12,
+                total: 240
+            }),
+            with(serde_json::json!({"phase": "embedding", "done": 12, "total": 240}))
+        );
+        assert_eq!(
+            shown(SwitchPhase::Error {
+                message: "no".into()
+            }),
+            with(serde_json::json!({"phase": "error", "message": "no"}))
+        );
+    }
+
+    fn stored(id: &str, vectors: u64, searching: bool, switching_to: bool) -> StoredModel {
+        StoredModel {
+            id: id.into(),
+            vectors,
+            searching,
+            switching_to,
+        }
+    }
+
+    #[test]
+    fn the_model_list_marks_use_switch_speed_and_kept_vectors() {
+        let speeds = [ModelSpeed {
+            model: "openai/clip-vit-base-patch32".into(),
+            images_per_second: 12.5,
+            device: "cpu".into(),
+            measured_at: 1,
+        }];
+        let kept = [
+            stored("model@1234+pp1", 240, true, false),
+            stored("openai/clip-vit-base-patch32@fedcba+pp1", 17, false, true),
+            stored(
+                "laion/CLIP-ViT-B-32-laion2B-s34B-b79K@aa+pp1",
+                240,
+                false,
+                false,
+            ),
+            stored("someone/else@bb+pp1", 3, false, false),
+        ];
+        let current = ModelRef::Dir("/fixtures/clip-reference/model".into());
+        let next: ModelRef = "clip-b32".parse().expect("catalogue name");
+        let list = model_list(
+            ModelFacts {
+                speeds: &speeds,
+                stored: &kept,
+                current: Some(&current),
+                next: Some(&next),
+                switch: None,
+            },
+            |e| e.name == "laion-b32",
+        );
+        let json = serde_json::to_value(&list).expect("serializable");
+        let models = json["models"].as_array().expect("rows");
+        assert_eq!(models.len(), CATALOGUE.len());
+        let b32 = &models[0];
+        assert_eq!(b32["name"], "clip-b32");
+        assert_eq!(b32["repo"], "openai/clip-vit-base-patch32");
+        assert_eq!(b32["downloadBytes"], CATALOGUE[0].download_bytes);
+        assert_eq!(
+            b32["retrieval"]["cocoTextToImageR1"]
+                .as_f64()
+                .map(|v| (v * 100.0).round()),
+            Some(3044.0)
+        );
+        assert!(
+            b32["retrieval"]["source"]
+                .as_str()
+                .is_some_and(|s| s.contains("open_clip"))
+        );
+        assert_eq!(b32["measuredImagesPerSecond"], 12.5);
+        assert_eq!(b32["measuredDevice"], "cpu");
+        assert_eq!(b32["storedVectors"], 17);
+        assert_eq!(
+            (
+                b32["inUse"].as_bool(),
+                b32["switchingTo"].as_bool(),
+                b32["default"].as_bool()
+            ),
+            (Some(false), Some(true), Some(true))
+        );
+        assert_eq!(b32["downloaded"], false);
+        let laion = models
+            .iter()
+            .find(|m| m["name"] == "laion-b32")
+            .expect("laion");
+        assert_eq!(
+            (
+                laion["storedVectors"].as_u64(),
+                laion["downloaded"].as_bool()
+            ),
+            (Some(240), Some(true))
+        );
+        assert!(
+            laion["measuredImagesPerSecond"].is_null(),
+            "not measured yet"
+        );
+        assert!(
+            models.iter().all(|m| m["inUse"] == false),
+            "a folder model is no catalogue row"
+        );
+
+        let titles: Vec<(&str, &str)> = list
+            .stored
+            .iter()
+            .map(|m| (m.title.as_str(), m.catalogue_name.as_deref().unwrap_or("-")))
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                ("clip-reference/model", "-"),
+                ("OpenAI CLIP ViT-B/32", "clip-b32"),
+                ("LAION-2B CLIP ViT-B/32", "laion-b32"),
+                ("someone/else", "-"),
+            ]
+        );
+        assert!(json["switch"].is_null());
+    }
+
+    #[test]
+    fn a_catalogue_model_in_use_is_marked_and_only_its_own_repo_counts() {
+        let current: ModelRef = "hub:openai/clip-vit-base-patch32"
+            .parse()
+            .expect("old setting");
+        // B/16's repo name starts like B/32's would not: ids match on the whole repo.
+        let kept = [stored(
+            "openai/clip-vit-base-patch16@x+pp1",
+            5,
+            false,
+            false,
+        )];
+        let list = model_list(
+            ModelFacts {
+                speeds: &[],
+                stored: &kept,
+                current: Some(&current),
+                next: None,
+                switch: None,
+            },
+            |_| true,
+        );
+        let row = |name: &str| {
+            list.models
+                .iter()
+                .find(|m| m.entry.name == name)
+                .expect(name)
+        };
+        assert!(row("clip-b32").in_use && !row("clip-b16").in_use);
+        assert_eq!(
+            (
+                row("clip-b32").stored_vectors,
+                row("clip-b16").stored_vectors
+            ),
+            (0, 5)
+        );
+        assert!(list.models.iter().all(|m| !m.switching_to));
     }
 }

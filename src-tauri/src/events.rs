@@ -34,6 +34,9 @@ pub mod names {
     pub const THUMBNAILS_READY: &str = "glimpse://thumbnails-ready";
     /// `ModelState`.
     pub const MODEL: &str = "glimpse://model";
+    /// `ModelSwitch | null`: at every phase change, and at most once a second while the
+    /// library is re-embedded.
+    pub const MODEL_SWITCH: &str = "glimpse://model-switch";
     /// `{ message }`: the pipeline stopped after a store failure (not in IPC.md's table
     /// yet; `status` reports it too).
     pub const STOPPED: &str = "glimpse://stopped";
@@ -59,6 +62,8 @@ pub enum Outgoing {
     Idle,
     /// The pipeline stopped.
     Stopped(String),
+    /// The engine switched to another model (embedder id).
+    ModelSwitched(String),
 }
 
 /// The coalescing state machine, free of threads and clocks so it can be tested with
@@ -137,6 +142,7 @@ impl Throttle {
                     Event::FoldersChanged => Outgoing::FoldersChanged,
                     Event::Idle => Outgoing::Idle,
                     Event::Stopped { message } => Outgoing::Stopped(message),
+                    Event::ModelSwitched { model, .. } => Outgoing::ModelSwitched(model),
                     // Coalescible events were handled above; any event the engine adds later
                     // is dropped here until the UI knows it.
                     _ => return out,
@@ -181,6 +187,59 @@ impl Throttle {
     }
 }
 
+/// When to read a model switch's progress: after the library did something, at most once
+/// per interval (each read is one SQL count over the library), and a few more times after
+/// the last activity, since the engine's progress events are rate-limited and the last
+/// pictures embedded may come without one. Quiet libraries are not read at all. Free of
+/// threads and clocks, like [`Throttle`].
+#[derive(Debug)]
+pub struct SwitchPoll {
+    interval: Duration,
+    last: Option<Instant>,
+    /// Reads still to do since the last activity.
+    left: u32,
+}
+
+/// Reads after the last activity.
+const READS_AFTER_ACTIVITY: u32 = 3;
+
+impl SwitchPoll {
+    /// Reads at most once per `interval`.
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            last: None,
+            left: 0,
+        }
+    }
+
+    /// The library did something: the progress may have changed.
+    pub fn note(&mut self) {
+        self.left = READS_AFTER_ACTIVITY;
+    }
+
+    /// Whether to read now (and, if so, the read is counted).
+    pub fn due(&mut self, now: Instant) -> bool {
+        let ready = self
+            .last
+            .is_none_or(|last| now.duration_since(last) >= self.interval);
+        if self.left > 0 && ready {
+            self.left -= 1;
+            self.last = Some(now);
+            return true;
+        }
+        false
+    }
+
+    /// When the next read is due (`None`: nothing to read until something happens).
+    pub fn deadline(&self) -> Option<Instant> {
+        if self.left == 0 {
+            return None;
+        }
+        Some(self.last.map_or_else(Instant::now, |t| t + self.interval))
+    }
+}
+
 #[derive(Clone, Serialize)]
 struct FailedPayload<'a> {
     path: &'a str,
@@ -215,6 +274,10 @@ fn emit(app: &AppHandle, state: &AppState, event: &Outgoing) {
             app.emit(names::IDLE, ())
         }
         Outgoing::Stopped(message) => app.emit(names::STOPPED, StoppedPayload { message }),
+        Outgoing::ModelSwitched(model) => {
+            crate::switch::on_switched(app, state, model);
+            Ok(())
+        }
     };
     if let Err(e) = result {
         tracing::warn!(error = %e, "cannot emit an event to the UI");
@@ -232,14 +295,25 @@ pub fn forward(app: AppHandle, state: Arc<AppState>, events: EventReceiver) {
     }
 }
 
+/// How often a model switch's progress is read at most.
+pub const SWITCH_POLL: Duration = Duration::from_secs(1);
+
 fn run(app: &AppHandle, state: &AppState, events: &Receiver<Event>) {
     let mut throttle = Throttle::new(Duration::from_secs(1) / MAX_RATE_HZ);
+    let mut poll = SwitchPoll::new(SWITCH_POLL);
     loop {
-        let wait = throttle.deadline().map_or(Duration::from_secs(1), |d| {
+        let deadline = match (throttle.deadline(), poll.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let wait = deadline.map_or(Duration::from_secs(1), |d| {
             d.saturating_duration_since(Instant::now())
         });
         let out = match events.recv_timeout(wait) {
-            Ok(event) => throttle.push(event, state.paused(), Instant::now()),
+            Ok(event) => {
+                poll.note();
+                throttle.push(event, state.paused(), Instant::now())
+            }
             Err(RecvTimeoutError::Timeout) => throttle.due(Instant::now()),
             Err(RecvTimeoutError::Disconnected) => {
                 for e in throttle.drain(Instant::now()) {
@@ -250,6 +324,9 @@ fn run(app: &AppHandle, state: &AppState, events: &Receiver<Event>) {
         };
         for e in &out {
             emit(app, state, e);
+        }
+        if poll.due(Instant::now()) {
+            crate::switch::poll(app, state);
         }
     }
 }
@@ -363,5 +440,60 @@ mod tests {
         th.push(progress(2), false, t0);
         assert_eq!(done_of(&th.drain(t0)), vec![2]);
         assert!(th.drain(t0).is_empty());
+    }
+    #[test]
+    fn a_model_switch_is_delivered_at_once_after_pending_progress() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut th = Throttle::new(ms(100));
+        th.push(progress(1), false, t0);
+        th.push(progress(2), false, t0 + ms(10));
+        let out = th.push(
+            Event::ModelSwitched {
+                model: "openai/clip-vit-base-patch32@abc+pp1".into(),
+                complete: true,
+            },
+            false,
+            t0 + ms(11),
+        );
+        assert_eq!(
+            done_of(&out),
+            vec![2],
+            "the progress before it first: {out:?}"
+        );
+        assert_eq!(
+            out.last(),
+            Some(&Outgoing::ModelSwitched(
+                "openai/clip-vit-base-patch32@abc+pp1".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn switch_progress_is_read_at_most_once_a_second_and_a_little_after_the_last_activity() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut poll = SwitchPoll::new(ms(1000));
+        assert!(!poll.due(t0), "nothing happened: no read");
+        assert_eq!(poll.deadline(), None);
+        poll.note();
+        assert!(poll.due(t0), "the first activity is read at once");
+        let mut reads = 0;
+        // Ten progress events a second for three seconds: three reads, not thirty.
+        for i in 1..=30 {
+            poll.note();
+            if poll.due(t0 + ms(i * 100)) {
+                reads += 1;
+            }
+        }
+        assert_eq!(reads, 3, "one read per second of activity");
+        // Then quiet: two more reads, a second apart, catch what came without an event.
+        let after: Vec<u64> = (31..=100).filter(|i| poll.due(t0 + ms(i * 100))).collect();
+        assert_eq!(
+            after,
+            vec![40, 50],
+            "the read at the last activity and two more"
+        );
+        assert_eq!(poll.deadline(), None, "a quiet library is not read");
     }
 }

@@ -9,6 +9,8 @@
 //! Start-up: the window shows at once while the library opens on a background thread
 //! ([`open::start`]); commands wait for it. Without a model (first run) the library opens
 //! without one, `status` says `model.state = "missing"`, and `downloadModel` fetches it.
+//! Later model changes are switches ([`switch`]): the new model embeds the library in the
+//! background while the current one keeps answering.
 //! See [`launch`] for the environment variables and demo mode.
 
 pub mod commands;
@@ -24,6 +26,7 @@ pub mod open;
 pub mod settings;
 pub mod shortcut;
 pub mod state;
+pub mod switch;
 #[cfg(test)]
 mod test_support;
 pub mod thumb;
@@ -90,6 +93,11 @@ pub fn run() -> Result<(), String> {
             commands::hideQuickSearch,
             commands::showQuickSearch,
             drag_out::startDrag,
+            switch::listModels,
+            switch::switchModel,
+            switch::finishModelSwitch,
+            switch::cancelModelSwitch,
+            switch::removeModelVectors,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

@@ -1,12 +1,13 @@
 //! Opening the library: at start in the background (the window shows at once), and again
-//! when the model changes (download, model folder, settings).
+//! when the first model arrives (download, model folder) or the thumbnail cache moves. A
+//! model switch remembered in the settings is opened with it, so it goes on.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use glimpse_embed::ModelFiles;
-use glimpse_embed::source::{DEFAULT_MODEL_REPO, ModelSource};
 use glimpse_engine::{Library, LibraryConfig, LibraryError};
+use glimpse_models::ModelRef;
 use tauri::{AppHandle, Emitter};
 
 use crate::dto::ModelState;
@@ -15,6 +16,7 @@ use crate::events::{self, names};
 use crate::model;
 use crate::settings;
 use crate::state::AppState;
+use crate::switch;
 
 /// How long a reopen waits for commands still using the old library.
 pub const REOPEN_PATIENCE: Duration = Duration::from_secs(30);
@@ -27,48 +29,114 @@ pub struct ModelChoice {
     pub state: ModelState,
     /// What the UI shows as the source.
     pub source: String,
+    /// The model a switch (remembered in the settings) is going to, when its files are here.
+    pub next: Option<NextModel>,
+    /// Why the remembered switch cannot go on, if it cannot.
+    pub next_error: Option<String>,
 }
 
-/// Decides the model at start without going online: the environment's folder, else the
-/// settings' source (a hub model only if it is already in the cache).
-pub fn choose_at_start(state: &AppState) -> ModelChoice {
-    let source = match &state.model_override {
-        Some(dir) => ModelSource::Dir(dir.clone()),
-        None => settings::model_source(&state.settings().model_source).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "bad model source in the settings; using the default");
-            settings::default_source()
-        }),
-    };
-    let label = source.to_string();
-    match model::locate(&source) {
-        Ok(Some(files)) => ModelChoice {
-            files: Some(files),
-            state: ModelState::Missing {
-                default_repo: DEFAULT_MODEL_REPO.to_string(),
-            },
-            source: label,
-        },
-        Ok(None) => ModelChoice {
-            files: None,
-            state: ModelState::Missing {
-                default_repo: DEFAULT_MODEL_REPO.to_string(),
-            },
-            source: label,
-        },
-        Err(e) => ModelChoice {
-            files: None,
-            state: ModelState::Error {
-                message: model::describe(&e),
-            },
-            source: label,
-        },
+/// The model a switch in progress is going to.
+pub struct NextModel {
+    /// The model.
+    pub model: ModelRef,
+    /// Its files.
+    pub files: ModelFiles,
+}
+
+impl ModelChoice {
+    /// A choice without a switch: the model given, or none.
+    pub fn single(files: Option<ModelFiles>, state: ModelState, source: String) -> Self {
+        Self {
+            files,
+            state,
+            source,
+            next: None,
+            next_error: None,
+        }
     }
 }
 
+/// The model the settings choose (the environment's folder overrides them), with the
+/// default when the setting cannot be read.
+pub fn current_model(state: &AppState) -> ModelRef {
+    match &state.model_override {
+        Some(dir) => ModelRef::Dir(dir.clone()),
+        None => settings::model_ref(&state.settings().model_source).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "bad model in the settings; using the default");
+            ModelRef::default_model()
+        }),
+    }
+}
+
+/// The model a remembered switch is going to (never with the environment's folder, which
+/// decides the model for the whole session).
+pub fn next_model(state: &AppState) -> Option<ModelRef> {
+    if state.model_override.is_some() {
+        return None;
+    }
+    let text = state.settings().next_model_source?;
+    match settings::model_ref(&text) {
+        Ok(model) => Some(model),
+        Err(e) => {
+            tracing::warn!(error = %e, "bad next model in the settings; the switch is dropped");
+            None
+        }
+    }
+}
+
+/// Decides the model at start without going online: the environment's folder, else the
+/// settings' model (a hub model only if it is already in the cache), and the model a
+/// remembered switch is going to, found the same way.
+pub fn choose_at_start(state: &AppState) -> ModelChoice {
+    let current = current_model(state);
+    let source = current.source();
+    let label = source.to_string();
+    let missing = ModelState::Missing {
+        default_repo: settings::default_repo(),
+    };
+    let mut choice = match model::locate(&source) {
+        Ok(files) => ModelChoice::single(files, missing, label),
+        Err(e) => ModelChoice::single(
+            None,
+            ModelState::Error {
+                message: model::describe(&e),
+            },
+            label,
+        ),
+    };
+    if choice.files.is_some()
+        && let Some(next) = next_model(state)
+    {
+        match model::locate(&next.source()) {
+            Ok(Some(files)) => choice.next = Some(NextModel { model: next, files }),
+            Ok(None) => {
+                choice.next_error = Some(format!(
+                    "The switch to {} cannot go on: its files are no longer on this computer. \
+                     Choose it again in Settings to download it.",
+                    settings::title(&next)
+                ));
+            }
+            Err(e) => {
+                choice.next_error = Some(format!(
+                    "The switch to {} cannot go on: {}",
+                    settings::title(&next),
+                    model::describe(&e)
+                ));
+            }
+        }
+    }
+    choice
+}
+
 /// The library's configuration for the current settings.
-pub fn config(state: &AppState, files: Option<ModelFiles>) -> LibraryConfig {
+pub fn config(
+    state: &AppState,
+    files: Option<ModelFiles>,
+    next: Option<ModelFiles>,
+) -> LibraryConfig {
     let mut config = LibraryConfig::new(state.data_dir());
     config.model = files;
+    config.next_model = next;
     let settings = state.settings();
     if settings.cpu_threads > 0 {
         config.decode_threads = settings.cpu_threads as usize;
@@ -86,40 +154,77 @@ pub fn reopen(app: &AppHandle, state: &Arc<AppState>, choice: ModelChoice) -> Mo
     if let Some(old) = state.take_for_reopen(REOPEN_PATIENCE) {
         drop(old); // joins its threads; the index is saved
     }
-    let (outcome, model_state) = open(state, choice);
-    publish(app, state, outcome, model_state)
+    let opened = open(state, choice);
+    publish(app, state, opened)
+}
+
+/// What an open did.
+struct Opened {
+    outcome: Result<Library, IpcError>,
+    model_state: ModelState,
+    /// Why a remembered switch was dropped, if it was.
+    next_error: Option<String>,
 }
 
 /// Opens a library for `choice` without touching the app's state.
-fn open(state: &AppState, choice: ModelChoice) -> (Result<Library, IpcError>, ModelState) {
-    let had_model = choice.files.is_some();
-    match Library::open(config(state, choice.files)) {
+fn open(state: &AppState, choice: ModelChoice) -> Opened {
+    let ModelChoice {
+        files,
+        state: fallback,
+        source,
+        next,
+        next_error,
+    } = choice;
+    let had_model = files.is_some();
+    let next_files = next.as_ref().map(|n| n.files.clone());
+    match Library::open(config(state, files.clone(), next_files)) {
         Ok(lib) => {
             let model_state = match lib.embedder_id() {
-                Some(id) => ModelState::Ready {
-                    id: id.to_string(),
-                    source: choice.source,
-                },
-                None => choice.state,
+                Some(id) => ModelState::Ready { id, source },
+                None => fallback,
             };
-            (Ok(lib), model_state)
+            Opened {
+                outcome: Ok(lib),
+                model_state,
+                next_error,
+            }
         }
         // Another process has the data folder: the model is not the problem.
-        Err(e @ LibraryError::InUse { .. }) => (Err(in_use(e)), choice.state),
+        Err(e @ LibraryError::InUse { .. }) => Opened {
+            outcome: Err(in_use(e)),
+            model_state: fallback,
+            next_error,
+        },
+        // The model being switched to does not load: keep searching with the current one
+        // and say why the switch stopped.
+        Err(e) if next.is_some() => {
+            let title = next
+                .as_ref()
+                .map_or_else(String::new, |n| settings::title(&n.model));
+            tracing::error!(error = %e, model = %title, "cannot load the model being switched to; opening without the switch");
+            let mut opened = open(state, ModelChoice::single(files, fallback, source));
+            opened.next_error = Some(format!("{title} could not be loaded: {e}"));
+            opened
+        }
         // A model that does not load must not lock the user out of their folders: open
         // without it and say why.
         Err(e) if had_model => {
             tracing::error!(error = %e, "cannot load the model; opening without it");
             let message = format!("The model could not be loaded: {e}");
-            (
-                Library::open(config(state, None)).map_err(|e| match e {
+            Opened {
+                outcome: Library::open(config(state, None, None)).map_err(|e| match e {
                     e @ LibraryError::InUse { .. } => in_use(e),
                     e => IpcError::from(e),
                 }),
-                ModelState::Error { message },
-            )
+                model_state: ModelState::Error { message },
+                next_error,
+            }
         }
-        Err(e) => (Err(IpcError::from(e)), choice.state),
+        Err(e) => Opened {
+            outcome: Err(IpcError::from(e)),
+            model_state: fallback,
+            next_error,
+        },
     }
 }
 
@@ -143,12 +248,12 @@ fn in_use(e: LibraryError) -> IpcError {
 }
 
 /// Publishes an open's outcome to the app's state and the UI; returns the model's state.
-fn publish(
-    app: &AppHandle,
-    state: &Arc<AppState>,
-    outcome: Result<Library, IpcError>,
-    model_state: ModelState,
-) -> ModelState {
+fn publish(app: &AppHandle, state: &Arc<AppState>, opened: Opened) -> ModelState {
+    let Opened {
+        outcome,
+        model_state,
+        next_error,
+    } = opened;
     match outcome {
         Ok(lib) => {
             // Subscribe before queuing work so no event is missed.
@@ -164,14 +269,16 @@ fn publish(
                     tracing::error!(error = %e, "cannot watch the folders");
                 }
             }
+            state.set_model_state(model_state.clone());
+            switch::after_open(app, state, &lib, next_error);
             state.set_library(Ok(lib));
         }
         Err(e) => {
             tracing::error!(error = %e.message, "cannot open the library");
+            state.set_model_state(model_state.clone());
             state.set_library(Err(e));
         }
     }
-    state.set_model_state(model_state.clone());
     let _ = app.emit(names::MODEL, &model_state);
     let _ = app.emit(names::FOLDERS_CHANGED, ());
     model_state
@@ -194,11 +301,12 @@ fn wait_until_free(app: &AppHandle, state: &Arc<AppState>) {
         if !state.failed_in_use() {
             return;
         }
-        match open(state, choose_at_start(state)) {
-            (Err(e), _) if e.code == "in_use" => continue,
-            (outcome, model_state) => {
+        let opened = open(state, choose_at_start(state));
+        match &opened.outcome {
+            Err(e) if e.code == "in_use" => continue,
+            _ => {
                 tracing::info!("the other process let go of the library; opening it");
-                publish(app, state, outcome, model_state);
+                publish(app, state, opened);
                 return;
             }
         }

@@ -1,8 +1,10 @@
-//! The settings file (`settings.json` in the data folder) and what its model source means.
+//! The settings file (`settings.json` in the data folder) and what its model settings mean:
+//! `modelSource` and `nextModelSource` are [`ModelRef`] strings, the one way Glimpse names a
+//! model (the CLI's `--model` reads the same).
 
 use std::path::{Path, PathBuf};
 
-use glimpse_embed::source::{DEFAULT_MODEL_REPO, ModelSource};
+use glimpse_models::{ModelRef, ModelRefError};
 
 use crate::dto::Settings;
 
@@ -27,9 +29,14 @@ pub enum SettingsError {
         /// The JSON error.
         source: serde_json::Error,
     },
-    /// The model source is neither `hub:<repo>` nor `dir:<path>`.
-    #[error("“{0}” is not a model source: use hub:<owner/name> or dir:<folder>")]
-    BadModelSource(String),
+    /// The model setting names no model: not a catalogue name, a hub repo or a folder.
+    #[error("“{text}” is not a model: {reason}")]
+    BadModelSource {
+        /// The setting.
+        text: String,
+        /// Why, from [`ModelRefError`].
+        reason: String,
+    },
 }
 
 /// The settings file of a data folder.
@@ -72,69 +79,132 @@ pub fn save(path: &Path, settings: &Settings) -> Result<(), SettingsError> {
     std::fs::rename(&tmp, path).map_err(|e| io("write", e))
 }
 
-/// Parses `hub:<repo>[@revision]` or `dir:<path>`.
-pub fn model_source(text: &str) -> Result<ModelSource, SettingsError> {
-    let bad = || SettingsError::BadModelSource(text.to_string());
-    if let Some(dir) = text.strip_prefix("dir:") {
-        if dir.is_empty() {
-            return Err(bad());
+/// Reads a model setting: a catalogue name (`clip-b32`), a hub repo
+/// (`hub:org/name[@revision]`, or without `hub:`) or `dir:<folder>`. Settings written before
+/// the catalogue (`hub:openai/clip-vit-base-patch32`) name the catalogue model of that repo.
+pub fn model_ref(text: &str) -> Result<ModelRef, SettingsError> {
+    text.parse()
+        .map_err(|e: ModelRefError| SettingsError::BadModelSource {
+            text: text.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// The repo the first-run download fetches (`defaultRepo` of `ModelState::Missing`).
+pub fn default_repo() -> String {
+    ModelRef::default_model().entry().map_or_else(
+        || ModelRef::default_model().source().to_string(),
+        |e| e.repo.to_string(),
+    )
+}
+
+/// What the UI calls a model: its catalogue title, else the hub repo (with its revision), else
+/// the folder's last two components (`clip-reference/model`: a folder is often just `model`).
+pub fn title(model: &ModelRef) -> String {
+    if let Some(entry) = model.entry() {
+        return entry.title.to_string();
+    }
+    match model {
+        ModelRef::Dir(dir) => {
+            let parts: Vec<String> = dir
+                .components()
+                .rev()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .take(2)
+                .collect();
+            if parts.is_empty() {
+                dir.display().to_string()
+            } else {
+                parts.into_iter().rev().collect::<Vec<_>>().join("/")
+            }
         }
-        return Ok(ModelSource::Dir(PathBuf::from(dir)));
-    }
-    let repo = text.strip_prefix("hub:").ok_or_else(bad)?;
-    let (repo, revision) = match repo.split_once('@') {
-        Some((r, rev)) => (r, Some(rev.to_string())),
-        None => (repo, None),
-    };
-    if repo.split('/').filter(|p| !p.is_empty()).count() != 2 {
-        return Err(bad());
-    }
-    Ok(ModelSource::Hub {
-        repo: repo.to_string(),
-        revision,
-    })
-}
-
-/// The settings string of a model source.
-pub fn model_source_string(source: &ModelSource) -> String {
-    match source {
-        ModelSource::Dir(dir) => format!("dir:{}", dir.display()),
-        ModelSource::Hub { repo, revision } => match revision {
-            Some(rev) => format!("hub:{repo}@{rev}"),
-            None => format!("hub:{repo}"),
-        },
-    }
-}
-
-/// The default hub model.
-pub fn default_source() -> ModelSource {
-    ModelSource::Hub {
-        repo: DEFAULT_MODEL_REPO.to_string(),
-        revision: None,
+        other => other.source().to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use glimpse_embed::source::ModelSource;
 
     #[test]
-    fn model_sources_round_trip() {
+    fn settings_written_before_the_catalogue_name_its_models() {
+        let old = model_ref("hub:openai/clip-vit-base-patch32").expect("old default");
+        assert_eq!(old.entry().map(|e| e.name), Some("clip-b32"));
+        assert_eq!(old, model_ref("clip-b32").expect("catalogue name"));
+        assert_eq!(
+            old.source(),
+            ModelSource::Hub {
+                repo: "openai/clip-vit-base-patch32".into(),
+                revision: Some("refs/pr/15".into()),
+            },
+            "the catalogue's safetensors revision is used"
+        );
+        assert_eq!(old.to_setting(), "clip-b32");
+        assert_eq!(
+            model_ref(&Settings::default().model_source).expect("the default parses"),
+            old,
+            "a new data folder starts with the catalogue's default"
+        );
+    }
+
+    #[test]
+    fn every_kind_of_model_setting_round_trips() {
         for text in [
-            "hub:openai/clip-vit-base-patch32",
+            "clip-b32",
+            "siglip2-b16-224",
+            "hub:a/b",
             "hub:a/b@v1",
             "dir:/models/clip",
         ] {
-            let source = model_source(text).expect("valid");
-            assert_eq!(model_source_string(&source), text);
+            let model = model_ref(text).expect("valid");
+            assert_eq!(model.to_setting(), text);
+        }
+        assert_eq!(
+            model_ref("hub:a/b@refs/pr/3")
+                .expect("a pull request")
+                .source(),
+            ModelSource::Hub {
+                repo: "a/b".into(),
+                revision: Some("refs/pr/3".into())
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_model_settings_are_refused_with_the_reason() {
+        for text in [
+            "",
+            "justone",
+            "hub:",
+            "hub:justone",
+            "dir:",
+            "a/b/c",
+            "org/x@",
+        ] {
+            let err = model_ref(text).expect_err(text);
+            assert!(err.to_string().contains("is not a model"), "{err}");
         }
     }
 
     #[test]
-    fn malformed_model_sources_are_refused() {
-        for text in ["", "openai/clip", "hub:", "hub:justone", "dir:", "ftp:x/y"] {
-            assert!(model_source(text).is_err(), "{text:?} must be refused");
-        }
+    fn titles_say_what_the_user_chose() {
+        let title_of = |text: &str| title(&model_ref(text).expect(text));
+        assert_eq!(title_of("clip-b32"), "OpenAI CLIP ViT-B/32");
+        assert_eq!(
+            title_of("hub:openai/clip-vit-base-patch32"),
+            "OpenAI CLIP ViT-B/32"
+        );
+        assert_eq!(title_of("hub:org/my-clip@v2"), "org/my-clip@v2");
+        assert_eq!(
+            title_of("dir:/work/fixtures/clip-reference/model"),
+            "clip-reference/model"
+        );
+        assert_eq!(title_of("dir:/model"), "model");
+        assert_eq!(default_repo(), "openai/clip-vit-base-patch32");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use glimpse_engine::Library;
 
-use crate::dto::{ModelState, ProgressDto, Settings};
+use crate::dto::{ModelState, ModelSwitchDto, ProgressDto, Settings};
 use crate::error::IpcError;
 use crate::launch::{Demo, Launch, LaunchError};
 use crate::settings;
@@ -53,6 +53,20 @@ pub struct AppState {
     last_progress: Mutex<Option<ProgressDto>>,
     /// Set while a model download runs: a second one is refused.
     pub downloading: AtomicBool,
+    /// The model switch the UI is shown, and the download or load working on it.
+    switch: Mutex<SwitchSlot>,
+    /// Held while a model to switch to is loaded and handed to the library, so two
+    /// switches asked for in quick succession reach the library one after the other.
+    switch_turn: Mutex<()>,
+}
+
+/// The model switch as the app knows it.
+#[derive(Default)]
+pub struct SwitchSlot {
+    /// What `status` and `glimpse://model-switch` say.
+    pub shown: Option<ModelSwitchDto>,
+    /// The download or load under way for it; `None` once the library has it (or it failed).
+    pub job: Option<Arc<crate::switch::SwitchJob>>,
 }
 
 /// Why the state could not be set up.
@@ -106,11 +120,13 @@ impl AppState {
             slot: Mutex::new(Slot::Opening),
             slot_changed: Condvar::new(),
             model: Mutex::new(ModelState::Missing {
-                default_repo: glimpse_embed::source::DEFAULT_MODEL_REPO.to_string(),
+                default_repo: settings::default_repo(),
             }),
             paused: AtomicBool::new(false),
             last_progress: Mutex::new(None),
             downloading: AtomicBool::new(false),
+            switch: Mutex::new(SwitchSlot::default()),
+            switch_turn: Mutex::new(()),
         })
     }
 
@@ -218,16 +234,33 @@ impl AppState {
         *lock(&self.model) = state;
     }
 
+    /// The model switch shown to the UI and the job working on it, locked.
+    pub fn switch(&self) -> MutexGuard<'_, SwitchSlot> {
+        lock(&self.switch)
+    }
+
+    /// Takes a turn at handing a model to the library (see `switch_turn`).
+    pub fn switch_turn(&self) -> MutexGuard<'_, ()> {
+        lock(&self.switch_turn)
+    }
+
+    /// Changes the settings with `edit` and saves them, under one lock so two changes
+    /// made at once (a switch ending while the user saves) cannot undo each other.
+    pub fn update_settings(
+        &self,
+        edit: impl FnOnce(&mut Settings),
+    ) -> Result<Settings, settings::SettingsError> {
+        let mut guard = lock(&self.settings);
+        let mut new = guard.clone();
+        edit(&mut new);
+        settings::save(&settings::file(&self.data_dir), &new)?;
+        *guard = new.clone();
+        Ok(new)
+    }
+
     /// The settings.
     pub fn settings(&self) -> Settings {
         lock(&self.settings).clone()
-    }
-
-    /// Replaces and saves the settings.
-    pub fn save_settings(&self, new: Settings) -> Result<(), settings::SettingsError> {
-        settings::save(&settings::file(&self.data_dir), &new)?;
-        *lock(&self.settings) = new;
-        Ok(())
     }
 
     /// Whether indexing is paused (remembered across model changes, not restarts).

@@ -1,7 +1,7 @@
 // What the shell tells about the library (model, folders, counts, progress, failures),
 // kept in one place and fed by the `status` command and the shell's events.
 import * as ipc from "./ipc";
-import type { Failure, Folder, ModelState, Progress, Status } from "./ipc";
+import type { Failure, Folder, ModelState, ModelSwitch, Progress, Status } from "./ipc";
 
 /** Snapshot of the library for the views. */
 export interface LibraryState {
@@ -15,6 +15,8 @@ export interface LibraryState {
   readonly failed: number;
   readonly progress: Progress;
   readonly failures: readonly Failure[];
+  /** The model switch under way, if any. */
+  readonly modelSwitch: ModelSwitch | null;
   /** Why the first status could not be loaded (the app then offers to try again). */
   readonly loadError: string | null;
   /** Its code: `in_use` means another Glimpse has the library and the shell is waiting. */
@@ -29,7 +31,7 @@ export interface LibraryHooks {
   onIdle?(): void;
   /** New thumbnails. */
   onThumbnails?(contentIds: number[]): void;
-  /** The model became ready. */
+  /** The model became ready, or another model now answers searches (results change). */
   onModelReady?(): void;
   /** A folder was added (for a confirmation). */
   onFolderAdded?(folder: Folder): void;
@@ -59,6 +61,7 @@ export class Library {
     failed: 0,
     progress: NO_PROGRESS,
     failures: [],
+    modelSwitch: null,
     loadError: null,
     loadErrorCode: null,
   };
@@ -101,6 +104,7 @@ export class Library {
       ipc.onFoldersChanged(() => void this.reload()),
       ipc.onThumbnailsReady((ids) => this.hooks.onThumbnails?.(ids)),
       ipc.onModel((model) => this.setModel(model)),
+      ipc.onModelSwitch((modelSwitch) => this.update({ modelSwitch })),
     ];
     const results = await Promise.allSettled(subscriptions);
     for (const r of results) {
@@ -144,6 +148,7 @@ export class Library {
       failed: status.failed,
       progress: status.progress,
       failures: status.failures.slice(0, MAX_FAILURES),
+      modelSwitch: status.switch ?? null,
     });
   }
 
@@ -209,10 +214,12 @@ export class Library {
   }
 
   private setModel(model: ModelState, notify = true): void {
-    const wasReady = this.current.model?.state === "ready";
+    const before = this.current.model;
+    const readyId = before?.state === "ready" ? before.id : null;
     this.current = { ...this.current, model };
     if (notify) this.emit();
-    if (!wasReady && model.state === "ready" && this.current.loaded) this.hooks.onModelReady?.();
+    // A switch ending changes the model that answers: the results are asked for again.
+    if (model.state === "ready" && model.id !== readyId && this.current.loaded) this.hooks.onModelReady?.();
   }
 
   private scheduleRefresh(): void {

@@ -13,7 +13,13 @@ afterEach(() => {
   resetShell();
 });
 
-const stored: Settings = { modelSource: "hub:openai/clip-vit-base-patch32", cpuThreads: 0, thumbnailDir: null, launchAtLogin: false };
+const stored: Settings = {
+  modelSource: "hub:openai/clip-vit-base-patch32",
+  nextModelSource: null,
+  cpuThreads: 0,
+  thumbnailDir: null,
+  launchAtLogin: false,
+};
 
 async function openPanel(handlers: Record<string, Handler> = {}): Promise<{ calls: Call[]; infos: string[] }> {
   const infos: string[] = [];

@@ -21,7 +21,7 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "GLIMPSE_MODEL_DIR", value_name = "DIR")]
     model_dir: Option<PathBuf>,
     /// A model of the catalogue (`glimpse models` lists them) or any CLIP/SigLIP repo on
-    /// the Hugging Face hub as org/name[@revision], downloaded on first use
+    /// the Hugging Face hub as `org/name[@revision]`, downloaded on first use
     /// [default: clip-b32].
     #[arg(
         long,

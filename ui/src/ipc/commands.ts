@@ -1,7 +1,7 @@
 // Typed wrappers of every command in docs/IPC.md. Each rejects with a `GlimpseError`.
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import { toGlimpseError } from "./error";
-import type { Folder, Hit, ModelState, PhotoDetails, Settings, Status } from "./types";
+import type { Folder, Hit, ModelList, ModelState, ModelSwitch, PhotoDetails, Settings, Status } from "./types";
 
 /**
  * The names the shell registers its commands under. Tauri calls a command by the name of
@@ -26,6 +26,11 @@ export const COMMANDS = {
   setSettings: "setSettings",
   hideQuickSearch: "hideQuickSearch",
   startDrag: "startDrag",
+  listModels: "listModels",
+  switchModel: "switchModel",
+  finishModelSwitch: "finishModelSwitch",
+  cancelModelSwitch: "cancelModelSwitch",
+  removeModelVectors: "removeModelVectors",
 } as const;
 
 /** A command name of the contract. */
@@ -128,4 +133,33 @@ export function hideQuickSearch(): Promise<null> {
  */
 export function startDrag(photoId: number): Promise<null> {
   return call("startDrag", { photoId });
+}
+
+/** The catalogue with speeds, kept vectors and flags; every model with kept vectors; the switch. */
+export function listModels(): Promise<ModelList> {
+  return call("listModels");
+}
+
+/**
+ * Starts switching to `model` (a catalogue name, `hub:org/name[@rev]` or `dir:/path`). Resolves
+ * at once with the switch as it starts (`null`: nothing to switch); progress comes as
+ * `glimpse://model-switch`.
+ */
+export function switchModel(model: string): Promise<ModelSwitch | null> {
+  return call("switchModel", { model });
+}
+
+/** Switches to the model being switched to now, before it has caught up. */
+export function finishModelSwitch(): Promise<null> {
+  return call("finishModelSwitch");
+}
+
+/** Stops the switch under way (vectors made so far are kept). */
+export function cancelModelSwitch(): Promise<null> {
+  return call("cancelModelSwitch");
+}
+
+/** Deletes the kept vectors of a model not in use. */
+export function removeModelVectors(id: string): Promise<{ removed: number }> {
+  return call("removeModelVectors", { id });
 }

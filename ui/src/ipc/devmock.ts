@@ -1,11 +1,26 @@
 // A stand-in shell for `npm run dev` in a plain browser (development only, never bundled):
 // a fake library with generated thumbnails, search with random latency (to show the
 // stale-response handling), indexing progress and a model download. Query parameters:
-// `n=<photos>` (default 5000), `model=missing`, `folders=0`; for screenshots, `q=<query>`
-// types a query, `open=1` then opens the preview and `settings=1` the settings.
+// `n=<photos>` (default 5000), `model=missing`, `folders=0`, `switch=1` (a model switch under
+// way: SigLIP 2 re-embedding the library); for screenshots, `q=<query>` types a query,
+// `open=1` then opens the preview and `settings=1` the settings.
 import { emit } from "@tauri-apps/api/event";
 import { mockConvertFileSrc, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { Folder, Hit, ModelState, Progress, Settings, Status } from "./types";
+import type { CatalogueModel, Folder, Hit, ModelList, ModelState, ModelSwitch, Progress, Settings, Status } from "./types";
+
+const OPENCLIP = "open_clip docs/openclip_retrieval_results.csv (github.com/mlfoundations/open_clip)";
+const SIGLIP2 = "SigLIP 2 paper, Table 1 (Tschannen et al. 2025, arXiv 2502.14786)";
+const MULTI = "Multilingual (trained on 109 languages)";
+
+/** The catalogue as the shell lists it (crates/models' figures), for the dev shell only. */
+const DEV_CATALOGUE: Omit<CatalogueModel, "measuredImagesPerSecond" | "measuredDevice" | "storedVectors" | "inUse" | "switchingTo" | "default" | "downloaded">[] = [
+  { name: "clip-b32", title: "OpenAI CLIP ViT-B/32", repo: "openai/clip-vit-base-patch32", revision: "refs/pr/15", architecture: "clip", downloadBytes: 607_386_427, dim: 512, imageSize: 224, languages: "English", multilingual: false, retrieval: { cocoTextToImageR1: 30.44, cocoImageToTextR1: 50.12, source: OPENCLIP }, summary: "The 2021 classic: small and the fastest to index; finds the obvious." },
+  { name: "clip-b16", title: "OpenAI CLIP ViT-B/16", repo: "openai/clip-vit-base-patch16", revision: "refs/pr/10", architecture: "clip", downloadBytes: 600_761_307, dim: 512, imageSize: 224, languages: "English", multilingual: false, retrieval: { cocoTextToImageR1: 33.09, cocoImageToTextR1: 52.42, source: OPENCLIP }, summary: "Finer detail than B/32 at about four times the indexing time." },
+  { name: "laion-b32", title: "LAION-2B CLIP ViT-B/32", repo: "laion/CLIP-ViT-B-32-laion2B-s34B-b79K", revision: "refs/pr/4", architecture: "clip", downloadBytes: 607_386_427, dim: 512, imageSize: 224, languages: "English", multilingual: false, retrieval: { cocoTextToImageR1: 39.34, cocoImageToTextR1: 56.32, source: OPENCLIP }, summary: "B/32's speed, trained on 2 billion pictures: clearly better than OpenAI's." },
+  { name: "siglip2-b16-224", title: "Google SigLIP 2 B/16, 224 px", repo: "google/siglip2-base-patch16-224", revision: null, architecture: "siglip", downloadBytes: 1_535_167_943, dim: 768, imageSize: 224, languages: MULTI, multilingual: true, retrieval: { cocoTextToImageR1: 52.1, cocoImageToTextR1: 68.9, source: SIGLIP2 }, summary: "The best finder per second of indexing; understands many languages." },
+  { name: "siglip2-b16-256", title: "Google SigLIP 2 B/16, 256 px", repo: "google/siglip2-base-patch16-256", revision: null, architecture: "siglip", downloadBytes: 1_535_352_263, dim: 768, imageSize: 256, languages: MULTI, multilingual: true, retrieval: { cocoTextToImageR1: 53.2, cocoImageToTextR1: 69.7, source: SIGLIP2 }, summary: "A little sharper than 224 px, about a third slower to index." },
+  { name: "siglip2-so400m-384", title: "Google SigLIP 2 So400m/14, 384 px", repo: "google/siglip2-so400m-patch14-384", revision: null, architecture: "siglip", downloadBytes: 4_578_510_111, dim: 1152, imageSize: 384, languages: MULTI, multilingual: true, retrieval: { cocoTextToImageR1: 55.8, cocoImageToTextR1: 71.7, source: SIGLIP2 }, summary: "The most accurate; over ten times slower than B/16: for a GPU." },
+];
 
 function hash(text: string): number {
   let h = 2166136261;
@@ -31,7 +46,83 @@ export function installDevBackend(params: URLSearchParams): void {
       : { state: "ready", id: "clip-vit-base-patch32", source: "hub:openai/clip-vit-base-patch32" };
   const total = folders.reduce((n, f) => n + f.photos, 0);
   const progress: Progress = { done: Math.floor(total * 0.9), total, current: null, rate: 23.4, paused: false };
-  let settings: Settings = { modelSource: "hub:openai/clip-vit-base-patch32", cpuThreads: 0, thumbnailDir: null, launchAtLogin: false };
+  let settings: Settings = { modelSource: "clip-b32", nextModelSource: null, cpuThreads: 0, thumbnailDir: null, launchAtLogin: false };
+  // Model switching: which model answers, which one is being switched to, vectors kept.
+  let inUse = "clip-b32";
+  const vectors = new Map<string, number>([["clip-b32", count]]);
+  const speeds = new Map<string, number>([["clip-b32", 16.2]]);
+  const downloaded = new Set<string>(["clip-b32", "laion-b32"]);
+  let modelSwitch: ModelSwitch | null = null;
+  let switchTimer: ReturnType<typeof setInterval> | null = null;
+  const titleOf = (name: string): string => DEV_CATALOGUE.find((m) => m.name === name)?.title ?? name.replace(/^(hub|dir):/, "");
+  const emitSwitch = (): void => void emit("glimpse://model-switch", modelSwitch);
+  const stopSwitch = (): void => {
+    if (switchTimer !== null) clearInterval(switchTimer);
+    switchTimer = null;
+    modelSwitch = null;
+    settings = { ...settings, nextModelSource: null };
+    emitSwitch();
+  };
+  const promote = (): void => {
+    if (!modelSwitch) return;
+    inUse = modelSwitch.model;
+    settings = { ...settings, modelSource: inUse };
+    model = { state: "ready", id: `${inUse}@dev+pp1`, source: inUse };
+    void emit("glimpse://model", model);
+    stopSwitch();
+  };
+  const startSwitch = (name: string, startAt = 0): ModelSwitch => {
+    if (switchTimer !== null) clearInterval(switchTimer);
+    const entry = DEV_CATALOGUE.find((m) => m.name === name);
+    const total = entry?.downloadBytes ?? 600_000_000;
+    const base = { model: name, title: titleOf(name), fromTitle: titleOf(inUse) };
+    let bytes = 0;
+    modelSwitch = downloaded.has(name) || startAt > 0
+      ? { ...base, phase: "embedding", done: startAt, total: count }
+      : { ...base, phase: "downloading", file: "model.safetensors", done: 0, total };
+    settings = { ...settings, nextModelSource: name };
+    switchTimer = setInterval(() => {
+      if (!modelSwitch) return;
+      if (modelSwitch.phase === "downloading") {
+        bytes = Math.min(total, bytes + total / 12);
+        modelSwitch = bytes >= total ? { ...base, phase: "loading" } : { ...modelSwitch, done: bytes };
+        if (bytes >= total) downloaded.add(name);
+      } else if (modelSwitch.phase === "loading") {
+        modelSwitch = { ...base, phase: "embedding", done: vectors.get(name) ?? 0, total: count };
+      } else if (modelSwitch.phase === "embedding" && !progress.paused) {
+        const done = Math.min(count, modelSwitch.done + Math.ceil(count / 40));
+        vectors.set(name, done);
+        if (!speeds.has(name)) speeds.set(name, name.startsWith("siglip2-so400m") ? 1.4 : name.startsWith("siglip2") ? 9.8 : 15.1);
+        modelSwitch = { ...modelSwitch, done };
+        if (done >= count) return promote();
+      }
+      emitSwitch();
+    }, 700);
+    emitSwitch();
+    return modelSwitch;
+  };
+  const modelList = (): ModelList => ({
+    models: DEV_CATALOGUE.map((m) => ({
+      ...m,
+      measuredImagesPerSecond: speeds.get(m.name) ?? null,
+      measuredDevice: speeds.has(m.name) ? "cpu" : null,
+      storedVectors: vectors.get(m.name) ?? 0,
+      inUse: m.name === inUse,
+      switchingTo: modelSwitch?.model === m.name,
+      default: m.name === "clip-b32",
+      downloaded: downloaded.has(m.name),
+    })),
+    stored: [...vectors].map(([name, n]) => ({
+      id: `${DEV_CATALOGUE.find((m) => m.name === name)?.repo ?? name}@dev+pp1`,
+      title: titleOf(name),
+      catalogueName: DEV_CATALOGUE.some((m) => m.name === name) ? name : null,
+      vectors: n,
+      searching: name === inUse,
+      switchingTo: modelSwitch?.model === name,
+    })),
+    switch: modelSwitch,
+  });
+
   const failures = [
     { path: "/home/me/Pictures/broken.jpg", reason: "The file is not a valid JPEG image." },
     { path: "/home/me/Pictures/huge.tif", reason: "The image is larger than 200 megapixels." },
@@ -54,6 +145,7 @@ export function installDevBackend(params: URLSearchParams): void {
     failed: folders.reduce((n, f) => n + f.failed, 0),
     progress: { ...progress },
     failures,
+    switch: modelSwitch,
   });
 
   const delay = <T>(value: T, ms = 30 + Math.random() * 150): Promise<T> =>
@@ -151,6 +243,31 @@ export function installDevBackend(params: URLSearchParams): void {
         case "setSettings":
           settings = a.settings as Settings;
           return delay(settings, 20);
+        case "listModels":
+          return delay(modelList(), 40);
+        case "switchModel": {
+          const name = String(a.model);
+          if (name === inUse) {
+            if (modelSwitch) stopSwitch();
+            return delay(null);
+          }
+          return delay(startSwitch(name, vectors.get(name) ?? 0));
+        }
+        case "finishModelSwitch":
+          if (!modelSwitch || modelSwitch.phase !== "embedding") return reject("invalid", "No model switch is under way.");
+          promote();
+          return delay(null);
+        case "cancelModelSwitch":
+          stopSwitch();
+          return delay(null);
+        case "removeModelVectors": {
+          const name = [...vectors.keys()].find((n) => String(a.id).startsWith(DEV_CATALOGUE.find((m) => m.name === n)?.repo ?? n));
+          if (!name) return delay({ removed: 0 });
+          if (name === inUse || name === modelSwitch?.model) return reject("model_in_use", "This model is in use: switch to another model before removing its vectors.");
+          const removed = vectors.get(name) ?? 0;
+          vectors.delete(name);
+          return delay({ removed });
+        }
         case "plugin:dialog|open":
           return delay(["/home/me/Desktop/Holiday 2024"], 200);
         default:
@@ -159,6 +276,12 @@ export function installDevBackend(params: URLSearchParams): void {
     },
     { shouldMockEvents: true },
   );
+
+  if (params.get("switch") === "1" && model.state === "ready") {
+    vectors.set("siglip2-b16-224", Math.floor(count * 0.25));
+    downloaded.add("siglip2-b16-224");
+    startSwitch("siglip2-b16-224", Math.floor(count * 0.25));
+  }
 
   // Indexing: ten progress events a second until done, then idle.
   const tick = setInterval(() => {

@@ -2,7 +2,7 @@
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { toGlimpseError } from "./error";
-import type { DropEvent, Failure, ModelState, Progress, ThumbnailsReady } from "./types";
+import type { DropEvent, Failure, ModelState, ModelSwitch, Progress, ThumbnailsReady } from "./types";
 
 /** Stops a subscription. */
 export type Unlisten = () => void;
@@ -15,6 +15,7 @@ export const EVENTS = {
   foldersChanged: "glimpse://folders-changed",
   thumbnailsReady: "glimpse://thumbnails-ready",
   model: "glimpse://model",
+  modelSwitch: "glimpse://model-switch",
 } as const;
 
 async function on<T>(name: string, callback: (payload: T) => void): Promise<Unlisten> {
@@ -54,6 +55,11 @@ export function onThumbnailsReady(callback: (contentIds: number[]) => void): Pro
 /** The model changed state (download progress, ready, error). */
 export function onModel(callback: (model: ModelState) => void): Promise<Unlisten> {
   return on(EVENTS.model, callback);
+}
+
+/** A model switch moved on (`null`: none is under way any more). */
+export function onModelSwitch(callback: (change: ModelSwitch | null) => void): Promise<Unlisten> {
+  return on(EVENTS.modelSwitch, callback);
 }
 
 /**

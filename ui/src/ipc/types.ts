@@ -46,12 +46,92 @@ export interface Failure {
   reason: string;
 }
 
-/** State of the CLIP model. */
+/** State of the model that answers searches. */
 export type ModelState =
   | { state: "ready"; id: string; source: string }
   | { state: "missing"; defaultRepo: string }
   | { state: "downloading"; file: string; done: number; total: number | null }
   | { state: "error"; message: string };
+
+/** Where a model switch stands (`glimpse://model-switch`, `status.switch`). */
+export type SwitchPhase =
+  /** The new model's files are being fetched; `done`/`total` cover the whole download. */
+  | { phase: "downloading"; file: string; done: number; total: number | null }
+  /** The new model is being loaded beside the current one. */
+  | { phase: "loading" }
+  /** The library is being re-embedded: `done` of `total` distinct pictures have a vector. */
+  | { phase: "embedding"; done: number; total: number }
+  /** The switch failed; the current model still answers. */
+  | { phase: "error"; message: string };
+
+/** A model switch under way. */
+export type ModelSwitch = {
+  /** The model being switched to, as settings store it (`clip-b32`, `hub:org/name`, `dir:/path`). */
+  model: string;
+  /** Its name for people. */
+  title: string;
+  /** The model that answers searches meanwhile. */
+  fromTitle: string | null;
+} & SwitchPhase;
+
+/** A published retrieval figure. */
+export interface Retrieval {
+  /** COCO 5k, text → image, Recall@1 (%). */
+  cocoTextToImageR1: number;
+  /** COCO 5k, image → text, Recall@1 (%). */
+  cocoImageToTextR1: number;
+  /** Where the figures are published. */
+  source: string;
+}
+
+/** A model of the catalogue, with what this computer and library know of it. */
+export interface CatalogueModel {
+  /** Short name, what `switchModel` takes. */
+  name: string;
+  title: string;
+  /** Hugging Face repo. */
+  repo: string;
+  revision: string | null;
+  architecture: "clip" | "siglip";
+  downloadBytes: number;
+  /** Length of its vectors. */
+  dim: number;
+  /** Side of the square image it sees (px). */
+  imageSize: number;
+  languages: string;
+  multilingual: boolean;
+  retrieval: Retrieval;
+  /** One sentence on when to choose it. */
+  summary: string;
+  /** Images/second measured on this computer the first time it indexed. */
+  measuredImagesPerSecond: number | null;
+  measuredDevice: string | null;
+  /** Vectors this library keeps for it. */
+  storedVectors: number;
+  inUse: boolean;
+  switchingTo: boolean;
+  default: boolean;
+  /** Its files are on this computer. */
+  downloaded: boolean;
+}
+
+/** A model whose vectors the library keeps. */
+export interface StoredModel {
+  /** Embedder id: what `removeModelVectors` takes. */
+  id: string;
+  title: string;
+  catalogueName: string | null;
+  vectors: number;
+  searching: boolean;
+  switchingTo: boolean;
+}
+
+/** The answer of `listModels`. */
+export interface ModelList {
+  models: CatalogueModel[];
+  stored: StoredModel[];
+  switch: ModelSwitch | null;
+}
 
 /** Everything the UI needs at start, from the `status` command. */
 export interface Status {
@@ -64,6 +144,8 @@ export interface Status {
   progress: Progress;
   /** The first 1000 failures. */
   failures: Failure[];
+  /** The model switch under way, if any. */
+  switch: ModelSwitch | null;
 }
 
 /** Details shown in the preview. */
@@ -85,8 +167,10 @@ export interface PhotoDetails {
 
 /** User settings. */
 export interface Settings {
-  /** `"hub:<repo>"` or `"dir:<path>"`. */
+  /** The model in use: a catalogue name, `"hub:<repo>[@rev]"` or `"dir:<path>"` (changed by `switchModel`, not `setSettings`). */
   modelSource: string;
+  /** The model a switch under way goes to (kept across restarts). */
+  nextModelSource: string | null;
   /** Inference threads; 0 lets the shell choose. */
   cpuThreads: number;
   /** Thumbnail cache folder; null for the default. */

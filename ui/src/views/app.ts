@@ -11,6 +11,7 @@ import { contentKind, EmptyState } from "./empty";
 import { FoldersPanel } from "./folders";
 import { copyText, Preview } from "./preview";
 import { SettingsPanel } from "./settings";
+import { SwitchBar } from "./switchbar";
 import { Toasts } from "./toasts";
 
 /** How the window was opened. */
@@ -193,10 +194,16 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
 
   const settings = new SettingsPanel({ onError: (e) => toasts.error(e), onInfo: (m) => toasts.info(m) });
 
+  const switchActions = {
+    finish: () => void ipc.finishModelSwitch().catch((error: unknown) => toasts.error(error)),
+    cancel: () => void ipc.cancelModelSwitch().catch((error: unknown) => toasts.error(error)),
+  };
+  const switchBar = new SwitchBar(switchActions, "model-switch");
+
   const statusLine = h("p", { class: "statusline", testid: "result-count", attrs: { "aria-live": "polite" } });
   const busyBar = h("div", { class: "busy-bar", attrs: { "aria-hidden": "true" }, hidden: true });
   const results = h("div", { class: "results" }, grid.element, empty.element);
-  const main = h("main", { class: "content", attrs: { "aria-label": "Photos" } }, h("div", { class: "content-head" }, statusLine), busyBar, results);
+  const main = h("main", { class: "content", attrs: { "aria-label": "Photos" } }, h("div", { class: "content-head" }, statusLine), switchBar.element, busyBar, results);
 
   const dropOverlay = h(
     "div",
@@ -346,10 +353,30 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     }
   }
 
+  // A switch that ends with another model answering is confirmed once (a cancel is not).
+  let switchingFrom: string | null = null;
+  let switchingTo = "";
+  function renderSwitch(lib: LibraryState): void {
+    const s = lib.modelSwitch;
+    const readyId = lib.model?.state === "ready" ? lib.model.id : null;
+    switchBar.render(s, lib.progress.paused);
+    settings.setSwitch(s, lib.progress.paused);
+    if (s !== null && s.phase !== "error") {
+      if (switchingFrom === null) switchingFrom = readyId;
+      switchingTo = s.title;
+    } else if (s === null && switchingFrom !== null) {
+      if (readyId !== null && readyId !== switchingFrom) toasts.info(`Now searching with ${switchingTo}.`);
+      switchingFrom = null;
+    } else {
+      switchingFrom = null;
+    }
+  }
+
   cleanups.push(
     library.subscribe((lib) => {
       folders.render(lib);
       renderProgressMini(lib);
+      renderSwitch(lib);
       render();
     }),
   );

@@ -1,9 +1,13 @@
-// The settings panel: model source, CPU threads, thumbnail cache location, launch at login.
+// The settings panel: the AI model (the catalogue, any other model, the vectors kept), CPU
+// threads, thumbnail cache location, launch at login. Choosing a model acts at once (a
+// switch that keeps search working); Save stores the other settings.
+import { formatBytes, formatRate, plural } from "../format";
 import * as ipc from "../ipc";
-import type { Settings } from "../ipc";
-import { button, h, icon } from "./dom";
+import type { CatalogueModel, ModelList, ModelSwitch, Settings, StoredModel } from "../ipc";
+import { button, h, icon, setChildren } from "./dom";
 import { DEFAULT_MODEL_REPO } from "./empty";
 import { rememberFocus, trapTab } from "./modal";
+import { SwitchBar } from "./switchbar";
 
 /** What the panel needs from the app. */
 export interface SettingsHost {
@@ -11,11 +15,33 @@ export interface SettingsHost {
   onInfo(message: string): void;
 }
 
-/** Splits `"hub:<repo>"` / `"dir:<path>"`; anything else is taken as a hub repo. */
+/** Splits `"hub:<repo>"` / `"dir:<path>"`; anything else (a catalogue name) is taken as a hub repo. */
 export function parseModelSource(source: string): { kind: "hub" | "dir"; value: string } {
   if (source.startsWith("dir:")) return { kind: "dir", value: source.slice(4) };
   if (source.startsWith("hub:")) return { kind: "hub", value: source.slice(4) };
   return { kind: "hub", value: source };
+}
+
+/** "52.1 %" (one decimal, as the papers print them; the space does not break). */
+export function formatRecall(r1: number): string {
+  return `${r1.toFixed(1)}\u00a0%`;
+}
+
+/** The facts line of a catalogue model: download, dimension, languages. */
+export function modelFacts(m: CatalogueModel): string {
+  const size = m.downloaded ? `${formatBytes(m.downloadBytes)}, downloaded` : `${formatBytes(m.downloadBytes)} download`;
+  return [size, `${m.dim} dimensions`, m.languages].join(" · ");
+}
+
+/** "Speed here: 12.3 photos/s" or that it was not measured yet. */
+export function speedText(m: CatalogueModel): string {
+  if (m.measuredImagesPerSecond === null || m.measuredImagesPerSecond <= 0) return "Speed here: not measured yet";
+  return `Speed here: ${formatRate(m.measuredImagesPerSecond)}`;
+}
+
+/** Whether a switch to the catalogue model `name` (or setting) is what `s` is doing. */
+function isSwitchTo(s: ModelSwitch | null, m: CatalogueModel): boolean {
+  return s !== null && s.phase !== "error" && (s.model === m.name || s.model === `hub:${m.repo}`);
 }
 
 let nextId = 0;
@@ -28,12 +54,24 @@ export class SettingsPanel {
   private readonly dirRadio: HTMLInputElement;
   private readonly repoInput: HTMLInputElement;
   private readonly dirInput: HTMLInputElement;
+  private readonly otherSwitch: HTMLButtonElement;
   private readonly threads: HTMLSelectElement;
   private readonly thumbDir: HTMLInputElement;
   private readonly launch: HTMLInputElement;
   private readonly save: HTMLButtonElement;
   private readonly message: HTMLElement;
+  private readonly modelMessage: HTMLElement;
+  private readonly catalogue: HTMLUListElement;
+  private readonly kept: HTMLUListElement;
+  private readonly keptNote: HTMLElement;
+  private readonly switchBar: SwitchBar;
+  private readonly otherInUse: HTMLElement;
   private loaded: Settings | null = null;
+  private models: ModelList | null = null;
+  private modelSwitch: ModelSwitch | null = null;
+  private paused = false;
+  private confirmingRemove: string | null = null;
+  private listSeq = 0;
   private restoreFocus: (() => void) | null = null;
 
   constructor(private readonly host: SettingsHost) {
@@ -45,18 +83,24 @@ export class SettingsPanel {
     const threadsId = id("threads");
     const thumbId = id("thumbs");
     const launchId = id("launch");
+    const otherId = id("other");
+    const keptId = id("kept");
 
-    this.hubRadio = h("input", { attrs: { type: "radio", name: "model-kind", id: hubId, value: "hub" } });
-    this.dirRadio = h("input", { attrs: { type: "radio", name: "model-kind", id: dirId, value: "dir" } });
+    this.hubRadio = h("input", { attrs: { type: "radio", name: `model-kind-${nextId}`, id: hubId, value: "hub" } });
+    this.dirRadio = h("input", { attrs: { type: "radio", name: `model-kind-${nextId}`, id: dirId, value: "dir" } });
+    this.hubRadio.checked = true;
     this.repoInput = h("input", {
       class: "field",
-      attrs: { type: "text", id: repoId, spellcheck: "false", autocomplete: "off", placeholder: DEFAULT_MODEL_REPO },
+      testid: "model-other-repo",
+      attrs: { type: "text", id: repoId, spellcheck: "false", autocomplete: "off", placeholder: "org/name, e.g. " + DEFAULT_MODEL_REPO },
     });
     this.dirInput = h("input", {
       class: "field",
+      testid: "model-other-dir",
       attrs: { type: "text", id: dirPathId, spellcheck: "false", autocomplete: "off", placeholder: "Choose a folder…" },
     });
     for (const el of [this.hubRadio, this.dirRadio]) el.addEventListener("change", () => this.syncEnabled());
+    this.otherSwitch = button("Switch", () => void this.switchOther(), { testid: "model-other-switch" });
 
     this.threads = h("select", { class: "field", attrs: { id: threadsId } });
     const cores = Math.max(1, navigator.hardwareConcurrency || 4);
@@ -71,7 +115,18 @@ export class SettingsPanel {
     this.launch = h("input", { testid: "settings-launch", attrs: { type: "checkbox", id: launchId } });
 
     this.message = h("p", { class: "settings-message", testid: "settings-message", attrs: { role: "alert" }, hidden: true });
+    this.modelMessage = h("p", { class: "settings-message model-message", testid: "model-message", attrs: { role: "alert" }, hidden: true });
     this.save = h("button", { class: "btn btn-primary", testid: "settings-save", text: "Save", attrs: { type: "submit" } });
+
+    this.switchBar = new SwitchBar(
+      { finish: () => void this.act(ipc.finishModelSwitch()), cancel: () => void this.act(ipc.cancelModelSwitch()) },
+      "settings-model-switch",
+      true,
+    );
+    this.catalogue = h("ul", { class: "model-list", testid: "model-catalogue", attrs: { "aria-label": "Models Glimpse knows" } });
+    this.kept = h("ul", { class: "kept-list", testid: "model-vectors", attrs: { "aria-labelledby": keptId } });
+    this.keptNote = h("p", { class: "settings-help", text: "None yet." });
+    this.otherInUse = h("span", { class: "badge badge-accent", testid: "model-other-in-use", text: "In use", hidden: true });
 
     const chooseModelDir = button("Choose…", () => void this.choose(this.dirInput, "Choose the model folder", () => {
       this.dirRadio.checked = true;
@@ -96,24 +151,45 @@ export class SettingsPanel {
         button(icon("close"), () => this.close(), { variant: "icon", testid: "settings-close", attrs: { "aria-label": "Close settings" } }),
       ),
       h(
-        "fieldset",
-        { class: "settings-group" },
-        h("legend", { text: "AI model" }),
+        "section",
+        { class: "settings-group", attrs: { "aria-labelledby": `${otherId}-head` } },
+        h("h3", { class: "settings-subhead", text: "AI model", attrs: { id: `${otherId}-head` } }),
+        h("p", {
+          class: "settings-help",
+          text: "Switching keeps search working: the new model indexes your photos in the background, newest first, and takes over once it has caught up.",
+        }),
+        this.switchBar.element,
+        this.modelMessage,
+        this.catalogue,
+        h("p", {
+          class: "settings-help model-footnote",
+          text: "COCO R@1: how often the right photo comes first for a caption of the COCO benchmark (zero-shot, text → image), as published. Hover a figure for its source.",
+        }),
         h(
-          "div",
-          { class: "choice" },
-          this.hubRadio,
-          h("label", { text: "Download from Hugging Face", attrs: { for: hubId } }),
+          "fieldset",
+          { class: "model-other", testid: "model-other" },
+          h(
+            "legend",
+            { attrs: { id: otherId } },
+            h("span", { text: "Other model: a Hugging Face repo or a folder on this computer" }),
+            this.otherInUse,
+          ),
+          h("div", { class: "choice" }, this.hubRadio, h("label", { text: "Hugging Face repo", attrs: { for: hubId } })),
+          h("div", { class: "choice-detail" }, h("label", { class: "visually-hidden", text: "Repository", attrs: { for: repoId } }), this.repoInput),
+          h("div", { class: "choice" }, this.dirRadio, h("label", { text: "Folder on this computer", attrs: { for: dirId } })),
+          h(
+            "div",
+            { class: "choice-detail" },
+            h("label", { class: "visually-hidden", text: "Model folder", attrs: { for: dirPathId } }),
+            this.dirInput,
+            chooseModelDir,
+          ),
+          h("div", { class: "model-other-actions" }, this.otherSwitch),
         ),
-        h("div", { class: "choice-detail" }, h("label", { class: "visually-hidden", text: "Repository", attrs: { for: repoId } }), this.repoInput),
-        h("div", { class: "choice" }, this.dirRadio, h("label", { text: "Use a folder on this computer", attrs: { for: dirId } })),
-        h(
-          "div",
-          { class: "choice-detail" },
-          h("label", { class: "visually-hidden", text: "Model folder", attrs: { for: dirPathId } }),
-          this.dirInput,
-          chooseModelDir,
-        ),
+        h("h4", { class: "settings-minor", text: "Vectors kept", attrs: { id: keptId } }),
+        h("p", { class: "settings-help", text: "Each model's vectors stay until you remove them, so switching back costs nothing." }),
+        this.kept,
+        this.keptNote,
       ),
       h(
         "div",
@@ -152,6 +228,7 @@ export class SettingsPanel {
     this.element.addEventListener("click", (event) => {
       if (event.target === this.element) this.close();
     });
+    this.syncEnabled();
   }
 
   /** Whether the panel is showing. */
@@ -159,20 +236,25 @@ export class SettingsPanel {
     return !this.element.hidden;
   }
 
-  /** Loads the settings and shows the panel. */
+  /** Loads the settings and the models, and shows the panel. */
   async open(): Promise<void> {
     if (this.isOpen) return;
     this.restoreFocus = rememberFocus();
     this.element.hidden = false;
     this.message.hidden = true;
+    this.modelMessage.hidden = true;
+    this.confirmingRemove = null;
     this.save.disabled = true;
+    this.dialog.scrollTop = 0;
     this.dialog.focus();
+    const models = this.refreshModels();
     try {
       this.fill(await ipc.getSettings());
       this.save.disabled = false;
     } catch (error) {
       this.showMessage(ipc.errorMessage(error));
     }
+    await models;
   }
 
   /** Hides the panel without saving. */
@@ -184,27 +266,65 @@ export class SettingsPanel {
     restore?.();
   }
 
-  /** The settings the form describes. */
+  /**
+   * The switch under way, from the app's library state. Progress updates the bar in place;
+   * a switch that starts, changes phase or ends lists the models again (badges, kept vectors).
+   */
+  setSwitch(s: ModelSwitch | null, paused = false): void {
+    const before = this.modelSwitch;
+    this.modelSwitch = s;
+    this.paused = paused;
+    this.switchBar.render(s, paused);
+    // Called on every library update (progress comes at 10 Hz): the rows are rebuilt only
+    // when the switch starts, changes phase or ends, never under the pointer for nothing.
+    const changed = (before?.phase ?? null) !== (s?.phase ?? null) || before?.model !== s?.model;
+    if (this.isOpen && changed) void this.refreshModels();
+  }
+
+  /** The settings the form describes (the model fields as loaded: models switch at once). */
   read(): Settings {
-    const base = this.loaded ?? { modelSource: `hub:${DEFAULT_MODEL_REPO}`, cpuThreads: 0, thumbnailDir: null, launchAtLogin: false };
-    const repo = this.repoInput.value.trim() || DEFAULT_MODEL_REPO;
-    const dir = this.dirInput.value.trim();
+    const base = this.loaded ?? {
+      modelSource: "clip-b32",
+      nextModelSource: null,
+      cpuThreads: 0,
+      thumbnailDir: null,
+      launchAtLogin: false,
+    };
     return {
       ...base,
-      modelSource: this.dirRadio.checked && dir ? `dir:${dir}` : `hub:${repo}`,
       cpuThreads: Number(this.threads.value) || 0,
       thumbnailDir: this.thumbDir.value.trim() || null,
       launchAtLogin: this.launch.checked,
     };
   }
 
+  /** Asks the shell for the models again and draws them. */
+  async refreshModels(): Promise<void> {
+    const seq = ++this.listSeq;
+    try {
+      const list = await ipc.listModels();
+      if (seq !== this.listSeq) return;
+      this.models = list;
+      this.modelSwitch = list.switch;
+      this.switchBar.render(list.switch, this.paused);
+      this.renderModels();
+    } catch (error) {
+      if (seq !== this.listSeq) return;
+      this.showModelMessage(`The models could not be listed: ${ipc.errorMessage(error)}`);
+    }
+  }
+
   private fill(settings: Settings): void {
     this.loaded = settings;
-    const source = parseModelSource(settings.modelSource);
-    this.hubRadio.checked = source.kind === "hub";
-    this.dirRadio.checked = source.kind === "dir";
-    this.repoInput.value = source.kind === "hub" ? source.value : "";
-    this.dirInput.value = source.kind === "dir" ? source.value : "";
+    const source = settings.modelSource;
+    // A model outside the catalogue shows in the "other model" fields, ready to switch back.
+    if (source.startsWith("dir:") || source.startsWith("hub:")) {
+      const parsed = parseModelSource(source);
+      this.hubRadio.checked = parsed.kind === "hub";
+      this.dirRadio.checked = parsed.kind === "dir";
+      this.repoInput.value = parsed.kind === "hub" ? parsed.value : "";
+      this.dirInput.value = parsed.kind === "dir" ? parsed.value : "";
+    }
     const threads = String(Math.max(0, Math.floor(settings.cpuThreads)));
     if (![...this.threads.options].some((o) => o.value === threads)) {
       this.threads.append(h("option", { text: threads, attrs: { value: threads } }));
@@ -213,11 +333,177 @@ export class SettingsPanel {
     this.thumbDir.value = settings.thumbnailDir ?? "";
     this.launch.checked = settings.launchAtLogin;
     this.syncEnabled();
+    this.renderModels();
+  }
+
+  private renderModels(): void {
+    const list = this.models;
+    if (!list) return;
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.focusKey : undefined;
+    setChildren(this.catalogue, ...list.models.map((m) => this.catalogueRow(m)));
+    setChildren(this.kept, ...list.stored.map((m) => this.keptRow(m)));
+    this.keptNote.hidden = list.stored.length > 0;
+    // A model outside the catalogue is in use: the fields below hold it.
+    const source = this.loaded?.modelSource ?? "";
+    const outside = (source.startsWith("dir:") || source.startsWith("hub:")) && !list.models.some((m) => m.inUse);
+    this.otherInUse.hidden = !(outside && list.stored.some((m) => m.searching));
+    // Rows are rebuilt; keep the keyboard where it was.
+    if (focused) this.focusKey(focused);
+  }
+
+  private catalogueRow(m: CatalogueModel): HTMLLIElement {
+    const switching = isSwitchTo(this.modelSwitch, m) || (m.switchingTo && this.modelSwitch?.phase !== "error");
+    const badges: HTMLElement[] = [];
+    if (m.inUse) badges.push(h("span", { class: "badge badge-accent", testid: "badge-in-use", text: "In use" }));
+    if (switching) badges.push(h("span", { class: "badge badge-busy", testid: "badge-switching", text: "Switching…" }));
+    if (m.default) badges.push(h("span", { class: "badge", text: "Default" }));
+    const r = m.retrieval;
+    const recall = h(
+      "span",
+      {
+        class: "model-recall",
+        testid: "model-recall",
+        text: `COCO R@1 ${formatRecall(r.cocoTextToImageR1)}`,
+        attrs: {
+          title: `Zero-shot COCO 5k Recall@1: text → image ${formatRecall(r.cocoTextToImageR1)}, image → text ${formatRecall(r.cocoImageToTextR1)}. Source: ${r.source}`,
+        },
+      },
+      // The tooltip is for the mouse; a screen reader hears the source with the figure.
+      h("span", { class: "visually-hidden", text: ` (source: ${r.source})` }),
+    );
+    const action = m.inUse || switching
+      ? null
+      : button("Switch", () => void this.switchTo(m.name), {
+          class: "model-switch-button",
+          testid: "model-switch-button",
+          attrs: { "aria-label": `Switch to ${m.title}`, "data-focus-key": `switch:${m.name}` },
+        });
+    const li = h(
+      "li",
+      { class: "model-row", testid: "model-row" },
+      h(
+        "div",
+        { class: "model-main" },
+        h("div", { class: "model-head" }, h("span", { class: "model-title", text: m.title }), ...badges),
+        h("p", { class: "model-facts", text: modelFacts(m) }),
+        h(
+          "p",
+          { class: "model-quality" },
+          recall,
+          h("span", { class: "model-sep", text: " · ", attrs: { "aria-hidden": "true" } }),
+          h("span", { class: "model-speed", testid: "model-speed", text: speedText(m) }),
+        ),
+        h("p", { class: "model-summary", text: m.summary }),
+      ),
+      action,
+    );
+    li.dataset.name = m.name;
+    li.dataset.inUse = String(m.inUse);
+    li.dataset.switching = String(switching);
+    return li;
+  }
+
+  private keptRow(m: StoredModel): HTMLLIElement {
+    const inUse = m.searching || m.switchingTo;
+    const li = h("li", { class: "kept-row", testid: "model-vectors-row" });
+    li.dataset.id = m.id;
+    const label = h(
+      "div",
+      { class: "kept-text" },
+      h("span", { class: "kept-title", text: m.title, attrs: { title: m.id } }),
+      h("span", {
+        class: "kept-count",
+        text: ` — ${plural(m.vectors, "photo", "photos")}${m.searching ? " · in use" : m.switchingTo ? " · being switched to" : ""}`,
+      }),
+    );
+    if (this.confirmingRemove === m.id) {
+      li.append(
+        h("p", { class: "kept-confirm-text", text: `Remove the vectors of ${m.title}? Switching back to it would index every photo again.` }),
+        h(
+          "div",
+          { class: "kept-actions" },
+          button("Keep", () => this.confirmRemove(null), { variant: "quiet", testid: "model-vectors-keep", attrs: { "data-focus-key": `keep:${m.id}` } }),
+          button("Remove", () => void this.remove(m), { variant: "danger", testid: "model-vectors-confirm" }),
+        ),
+      );
+      li.classList.add("kept-confirming");
+      return li;
+    }
+    const remove = button("Remove", () => this.confirmRemove(m.id), {
+      variant: "quiet",
+      testid: "model-vectors-remove",
+      title: inUse ? "In use: switch to another model first" : `Remove the vectors of ${m.title}`,
+      attrs: { disabled: inUse, "aria-label": `Remove the vectors of ${m.title}`, "data-focus-key": `remove:${m.id}` },
+    });
+    li.append(label, remove);
+    return li;
+  }
+
+  private confirmRemove(id: string | null): void {
+    const back = this.confirmingRemove;
+    this.confirmingRemove = id;
+    this.renderModels();
+    if (id !== null) this.focusKey(`keep:${id}`);
+    else if (back !== null) this.focusKey(`remove:${back}`);
+  }
+
+  private async remove(m: StoredModel): Promise<void> {
+    this.confirmingRemove = null;
+    try {
+      const { removed } = await ipc.removeModelVectors(m.id);
+      this.host.onInfo(`Removed the vectors of ${m.title} (${plural(removed, "photo", "photos")}).`);
+    } catch (error) {
+      this.showModelMessage(ipc.errorMessage(error));
+    }
+    await this.refreshModels();
+  }
+
+  private async switchTo(model: string): Promise<void> {
+    this.modelMessage.hidden = true;
+    try {
+      const started = await ipc.switchModel(model);
+      // `null`: nothing to switch (the model in use), or the first model is being fetched.
+      if (started) this.setSwitch(started, this.paused);
+      await this.refreshModels();
+    } catch (error) {
+      this.showModelMessage(ipc.errorMessage(error));
+    }
+  }
+
+  private async switchOther(): Promise<void> {
+    const dir = this.dirInput.value.trim();
+    const repo = this.repoInput.value.trim();
+    if (this.dirRadio.checked ? dir === "" : repo === "") {
+      this.showModelMessage(this.dirRadio.checked ? "Choose the folder that holds the model." : "Type a Hugging Face repo as org/name.");
+      (this.dirRadio.checked ? this.dirInput : this.repoInput).focus();
+      return;
+    }
+    const model = this.dirRadio.checked ? `dir:${dir}` : `hub:${repo}`;
+    await this.switchTo(model);
+  }
+
+  private async act(action: Promise<unknown>): Promise<void> {
+    try {
+      await action;
+    } catch (error) {
+      this.showModelMessage(ipc.errorMessage(error));
+    }
+    await this.refreshModels();
   }
 
   private syncEnabled(): void {
     this.repoInput.disabled = !this.hubRadio.checked;
     this.dirInput.disabled = !this.dirRadio.checked;
+  }
+
+  /** Focuses the control marked `data-focus-key="<key>"` (rows are rebuilt on each change). */
+  private focusKey(key: string): void {
+    for (const el of this.dialog.querySelectorAll<HTMLElement>("[data-focus-key]")) {
+      if (el.dataset.focusKey === key) {
+        el.focus();
+        return;
+      }
+    }
   }
 
   private async choose(input: HTMLInputElement, title: string, then?: () => void): Promise<void> {
@@ -234,11 +520,6 @@ export class SettingsPanel {
   }
 
   private async submit(): Promise<void> {
-    if (this.dirRadio.checked && this.dirInput.value.trim() === "") {
-      this.showMessage("Choose the folder that holds the model, or pick the download.");
-      this.dirInput.focus();
-      return;
-    }
     this.save.disabled = true;
     const wanted = this.read();
     const moving = (wanted.thumbnailDir ?? null) !== (this.loaded?.thumbnailDir ?? null);
@@ -258,5 +539,10 @@ export class SettingsPanel {
   private showMessage(text: string): void {
     this.message.textContent = text;
     this.message.hidden = false;
+  }
+
+  private showModelMessage(text: string): void {
+    this.modelMessage.textContent = text;
+    this.modelMessage.hidden = false;
   }
 }
