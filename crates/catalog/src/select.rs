@@ -32,7 +32,7 @@ pub struct PhotoFilter {
     pub after: Option<i64>,
     /// Its time is before this.
     pub before: Option<i64>,
-    /// Its format (as stored: `jpeg`, `png`, …) is one of these.
+    /// Its format (as stored: `JPEG`, `PNG`, …; compared without case) is one of these.
     pub formats: Vec<String>,
     /// Camera make or model contains each of these (lowercase).
     pub cameras: Vec<String>,
@@ -138,8 +138,8 @@ impl Catalog {
         }
         let mut format_parts = Vec::new();
         for f in &filter.formats {
-            let mut part = String::from("c.format = ");
-            bind(&mut part, f.clone().into());
+            let mut part = String::from("lower(c.format) = ");
+            bind(&mut part, f.to_lowercase().into());
             format_parts.push(part);
         }
         any_of(&mut sql, format_parts);

@@ -478,7 +478,8 @@ impl Library {
     }
 }
 
-/// The format names the catalog stores for a `type:`.
+/// The format names (glimpse-media's display names, compared without case) the catalog
+/// stores for a `type:`.
 fn formats_of(t: FileType) -> &'static [&'static str] {
     match t {
         FileType::Jpeg => &["jpeg"],
@@ -487,9 +488,9 @@ fn formats_of(t: FileType) -> &'static [&'static str] {
         FileType::Gif => &["gif"],
         FileType::Tiff => &["tiff"],
         FileType::Bmp => &["bmp"],
-        FileType::Heic => &["heic", "heif"],
+        FileType::Heic => &["heif", "heic"],
         FileType::Avif => &["avif"],
-        FileType::Jxl => &["jxl", "jpeg-xl"],
+        FileType::Jxl => &["jpeg xl"],
         FileType::Raw => &[
             "raw", "dng", "cr2", "cr3", "nef", "arw", "raf", "orf", "rw2", "pef",
         ],
