@@ -344,3 +344,84 @@ fn exclusions_push_matches_out_and_words_steer_an_example() {
     eprintln!("red like:blue-square: {red_squares} of the first 8 are red squares");
     assert!(red_squares >= 6, "red squares first: {steered:?}");
 }
+
+/// Per class of the fresh shapes set: (precision, recall) of the good set of "a photo of a
+/// {class}" in a library holding the set as `layout` arranges it.
+fn per_class(
+    layout: &dyn Fn(&str) -> &'static str,
+) -> (
+    std::collections::BTreeMap<String, (f64, f64)>,
+    tempfile::TempDir,
+) {
+    let fresh = fixtures_dir().join("shapes-fresh");
+    let labels: std::collections::HashMap<String, (String, String)> =
+        serde_json::from_str(&std::fs::read_to_string(fresh.join("labels.json")).expect("labels"))
+            .expect("json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("lib");
+    for (file, (c, s)) in &labels {
+        let folder = root.join(layout(&format!("{c} {s}")));
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        std::fs::copy(fresh.join(file), folder.join(file)).expect("copy");
+    }
+    let library = open(&dir.path().join("data"));
+    library.add_folder(&root).expect("add");
+    library.wait_idle().expect("index");
+    let mut out = std::collections::BTreeMap::new();
+    let present: BTreeSet<String> = labels.values().map(|(c, s)| format!("{c} {s}")).collect();
+    for class in present {
+        let found = library
+            .query(&Query::text(&format!("a photo of a {class}")).page(0, 1000))
+            .expect("query");
+        let truth = labels
+            .values()
+            .filter(|(c, s)| format!("{c} {s}") == class)
+            .count();
+        let right = found
+            .hits
+            .iter()
+            .filter(|h| {
+                let name = h.path.file_name().map(|n| n.to_string_lossy().into_owned());
+                name.and_then(|n| labels.get(&n))
+                    .map(|(c, s)| format!("{c} {s}"))
+                    == Some(class.clone())
+            })
+            .count();
+        let precision = if found.hits.is_empty() {
+            1.0
+        } else {
+            right as f64 / found.hits.len() as f64
+        };
+        out.insert(class, (precision, right as f64 / truth as f64));
+    }
+    (out, dir)
+}
+
+#[test]
+fn a_folder_named_after_a_class_lifts_that_class_and_no_other() {
+    let (plain, _a) = per_class(&|_| "set");
+    // The class the model finds worst gets a folder of its own, named after it.
+    let (class, (p0, r0)) = plain
+        .iter()
+        .min_by(|a, b| a.1.1.total_cmp(&b.1.1).then(a.0.cmp(b.0)))
+        .map(|(c, f)| (c.clone(), *f))
+        .expect("classes");
+    let folder: &'static str = Box::leak(format!("{class}s").into_boxed_str());
+    let named_class = class.clone();
+    let (named, _b) = per_class(&move |c| if c == named_class { folder } else { "set" });
+    let (p1, r1) = named[&class];
+    eprintln!("“{folder}” folder: {class} precision {p0:.2} → {p1:.2}, recall {r0:.2} → {r1:.2}");
+    assert!(
+        p1 >= p0 && r1 >= r0 && (p1 > p0 || r1 > r0),
+        "{class} is lifted"
+    );
+    for (other, (p, _)) in &plain {
+        if *other != class {
+            assert!(
+                named[other].0 >= *p,
+                "{other}: precision fell from {p:.2} to {:.2} beside the “{folder}” folder",
+                named[other].0
+            );
+        }
+    }
+}

@@ -3,11 +3,11 @@
 
 use rusqlite::Connection;
 
-use crate::{CatalogError, Result, contents, folders, photos};
+use crate::{CatalogError, Result, contents, folders, photos, select};
 
 /// The schema version this build writes. Bump it and append a step to `MIGRATIONS` for
 /// every change; never edit a step that has shipped.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&[&str]] = &[
@@ -18,6 +18,7 @@ const MIGRATIONS: &[&[&str]] = &[
         photos::CREATE_V1,
     ],
     &[contents::CREATE_V2],
+    &[select::CREATE_V3],
 ];
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one transaction per step.

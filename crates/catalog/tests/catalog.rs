@@ -213,16 +213,17 @@ fn search_filters_select_exactly_the_photos_they_name() {
     let cat = Catalog::open_in_memory().expect("catalog");
     let folder = cat.add_folder(Path::new("/lib")).expect("folder");
     // (path, format, width, height, taken_at, make, model, mtime seconds)
-    let rows: Vec<(
-        &str,
-        &str,
+    type Row<'a> = (
+        &'a str,
+        &'a str,
         u32,
         u32,
         Option<i64>,
-        Option<&str>,
-        Option<&str>,
+        Option<&'a str>,
+        Option<&'a str>,
         i64,
-    )> = vec![
+    );
+    let rows: Vec<Row<'_>> = vec![
         (
             "/lib/Paris/a.jpg",
             "jpeg",
