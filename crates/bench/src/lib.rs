@@ -22,6 +22,7 @@ pub mod latency;
 pub mod model;
 pub mod newest;
 pub mod photos;
+pub mod query;
 pub mod report;
 pub mod rng;
 pub mod search;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use glimpse_bench::report::{machine, size, table};
-use glimpse_bench::{indexing, model, newest, photos, search, typing};
+use glimpse_bench::{indexing, model, newest, photos, query, search, typing};
 use glimpse_vectors::Quantization;
 
 /// Benchmarks for Glimpse (build with --release).
@@ -112,6 +112,22 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Query → hits through the search box's path on a large synthetic library (text encoder
+    /// included): text only, with a 1 % folder filter, with a date range.
+    Query {
+        /// Model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Photos in the library.
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        /// Library data folder (built on first use, reused after).
+        #[arg(long)]
+        data: PathBuf,
+        /// Seed of the vectors and dates.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Vector-search latency and recall on synthetic vectors; text-query latency.
     Search {
         /// Model folder (its projection size sets the dimensions; also times text queries).
@@ -204,6 +220,20 @@ fn main() -> Result<()> {
                 summary.elapsed.as_secs_f64(),
                 summary.threads
             );
+        }
+        Command::Query {
+            model,
+            n,
+            data,
+            seed,
+        } => {
+            let (rows, opened) = query::run(&query::QueryOptions {
+                model,
+                n,
+                data,
+                seed,
+            })?;
+            println!("{}", query::markdown(&rows, n, opened));
         }
         Command::Newest {
             model,
