@@ -24,6 +24,12 @@ const MIGRATIONS: &[&[&str]] = &[
 /// Brings the schema up to [`SCHEMA_VERSION`] in one transaction per step.
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let mut version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // A damaged or foreign header: no step of ours leads from there.
+    if version < 0 {
+        return Err(CatalogError::Invalid(format!(
+            "the catalog's schema version is {version}: not a Glimpse catalog, or a damaged one"
+        )));
+    }
     if version > SCHEMA_VERSION {
         return Err(CatalogError::TooNew {
             found: version,
@@ -46,6 +52,11 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
 /// Refuses a catalog whose schema this build cannot read.
 pub(crate) fn check_version(conn: &Connection) -> Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 0 {
+        return Err(CatalogError::Invalid(format!(
+            "the catalog's schema version is {version}: not a Glimpse catalog, or a damaged one"
+        )));
+    }
     if version > SCHEMA_VERSION {
         return Err(CatalogError::TooNew {
             found: version,

@@ -60,6 +60,28 @@ fn a_catalog_from_a_newer_glimpse_is_refused() {
     }
 }
 
+/// A header whose `user_version` reads negative (SQLite stores it as a signed 32-bit value)
+/// is an error, not a panic indexing the migrations with a wrapped-around number.
+#[test]
+fn a_catalog_with_a_negative_schema_version_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("catalog.sqlite");
+    drop(Catalog::open(&db).expect("create"));
+    let mut bytes = std::fs::read(&db).expect("read db");
+    bytes[60..64].copy_from_slice(&(-1i32).to_be_bytes());
+    std::fs::write(&db, bytes).expect("write db");
+    let writable = Catalog::open(&db);
+    assert!(
+        matches!(writable, Err(CatalogError::Invalid(ref m)) if m.contains("-1")),
+        "{writable:?}"
+    );
+    let read_only = Catalog::open_read_only(&db);
+    assert!(
+        matches!(read_only, Err(CatalogError::Invalid(_))),
+        "{read_only:?}"
+    );
+}
+
 /// Bumps `user_version` in the file header (offset 60, big-endian u32), where SQLite keeps
 /// it, as a newer Glimpse would have.
 fn bump_schema_version(db: &Path) {

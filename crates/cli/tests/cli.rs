@@ -348,6 +348,21 @@ fn index_search_similar_status_and_forget() {
     let out = run(glimpse(data.path(), &model).args(["status", "--json"]));
     let status = stdout_json(&out);
     assert_eq!(status["indexed"], 240);
+    let out = run(glimpse(data.path(), &model).args(["status", "--check"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("check: healthy"),
+        "{text}"
+    );
+    // The JSON carries the report too.
+    let checked = stdout_json(&run(
+        glimpse(data.path(), &model).args(["status", "--check", "--json"])
+    ));
+    assert_eq!(
+        checked["check"]["missing_from_index"],
+        serde_json::json!([]),
+        "{checked}"
+    );
 
     let out = run(glimpse(data.path(), &model)
         .args(["forget"])
@@ -543,7 +558,11 @@ fn kill_at(mut child: std::process::Child, point: &str, delay: std::time::Durati
 /// new, changed and deleted photos before every round so that every round interrupts real
 /// work. After each kill: SQLite intact and the index on disk loadable; after each restart:
 /// every photo on disk indexed once, catalog vectors == index keys. At the end: the same as
-/// a clean run. `GLIMPSE_KILL_ROUNDS` (default 6: each point once), `GLIMPSE_KILL_SEED`.
+/// a clean run. `GLIMPSE_KILL_ROUNDS` (default 6: each point once), `GLIMPSE_KILL_SEED`
+/// (default [`KILL_SEED`], fixed so that a failure replays).
+/// The kill test's default seed.
+const KILL_SEED: u64 = 20_261_206;
+
 #[test]
 fn killed_mid_indexing_the_library_resumes_consistent_with_nothing_lost_or_duplicated() {
     let rounds: u64 = std::env::var("GLIMPSE_KILL_ROUNDS")
@@ -553,12 +572,8 @@ fn killed_mid_indexing_the_library_resumes_consistent_with_nothing_lost_or_dupli
     let seed = std::env::var("GLIMPSE_KILL_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(7)
-        });
+        // Fixed, so a failure in CI replays exactly; set GLIMPSE_KILL_SEED to explore others.
+        .unwrap_or(KILL_SEED);
     eprintln!("kill test: {rounds} rounds, GLIMPSE_KILL_SEED={seed}");
     let started = std::time::Instant::now();
     let mut rng = Lcg(seed);

@@ -186,6 +186,15 @@ impl Library {
             .map_err(|e| LibraryError::io(&paths.root, "cannot create the data folder", e))?;
         let lock = LibraryLock::acquire(&paths.root)?;
         remove_stale_temp_files(&paths.vectors_dir());
+        // A crash between a thumbnail's write and its rename leaves a hidden temp file in
+        // one of the cache's fan-out folders.
+        if let Ok(fans) = std::fs::read_dir(paths.thumbnails()) {
+            for fan in fans.flatten() {
+                if fan.file_type().is_ok_and(|t| t.is_dir()) {
+                    remove_stale_temp_files(&fan.path());
+                }
+            }
+        }
         let catalog = Catalog::open(&paths.catalog())?;
 
         // A switch in progress leaves photos searchable by the current model while the
