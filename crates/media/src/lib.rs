@@ -47,15 +47,20 @@ mod error;
 mod format;
 mod fs;
 mod hash;
+mod heif;
+mod jxl;
 mod metadata;
+mod raw;
 mod thumbnail;
+mod tiff;
 
 pub use decode::{Decoded, MinSize, SCALED_DECODE_MARGIN, decode, decode_scaled};
 pub use error::MediaError;
-pub use format::{Format, is_candidate, sniff};
+pub use format::{Format, UNSUPPORTED_IMAGE_EXTENSIONS, is_candidate, is_raw_path, sniff};
 pub use fs::{read_file, write_atomic, write_atomic_with_hook};
 pub use hash::{ContentHash, content_hash};
 pub use metadata::Metadata;
+pub use raw::RAW_PREVIEW_MIN_LONG_EDGE;
 pub use thumbnail::{encode_thumbnail_jpeg, thumbnail, to_rgb8_on_white};
 
 /// The most pixels (width × height, from the header) [`decode`] will decode: about 179 MP,
