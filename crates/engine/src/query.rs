@@ -77,7 +77,9 @@ pub struct Hit {
     pub path: PathBuf,
     /// Cosine similarity to the query (higher is closer).
     pub score: f32,
-    /// Other paths with exactly the same content.
+    /// The other files of this picture: paths with exactly the same content, then the
+    /// other files of the same shot when a camera saved a raw file beside a JPEG or HEIF
+    /// (`IMG_1234.CR3` + `IMG_1234.JPG` in one folder: one result, both files listed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<PathBuf>,
 }
@@ -174,6 +176,25 @@ pub struct PhotoDetails {
 /// How many more candidates than asked for are fetched from the index, since some keys may
 /// belong to content whose photos were just deleted or are being re-indexed.
 const OVERFETCH: usize = 2;
+
+/// The other files of `path`'s shot, as (content, path), when the shot includes a camera
+/// raw file: a raw and the JPEG/HEIF the camera saved beside it are one picture. Shots
+/// without a raw file are left alone (`IMG_1.png` beside `IMG_1.jpg` may be an edit).
+fn raw_shot_companions(
+    reader: &glimpse_catalog::Catalog,
+    path: &Path,
+    content: ContentId,
+) -> Result<Vec<(ContentId, PathBuf)>> {
+    let shot = reader.indexed_shot_of(path)?;
+    if shot.len() < 2 || !shot.iter().any(|(_, _, p)| glimpse_media::is_raw_path(p)) {
+        return Ok(Vec::new());
+    }
+    Ok(shot
+        .into_iter()
+        .filter(|(c, _, _)| *c != content)
+        .map(|(c, _, p)| (c, p))
+        .collect())
+}
 
 impl Library {
     /// The photos that best match `text`, best first.
@@ -340,25 +361,42 @@ impl Library {
         for (content, photo, path) in self.reader()?.indexed_photos_of(&ids)? {
             by_content.entry(content).or_default().push((photo, path));
         }
+        let reader = self.reader()?;
+        // Contents already listed as another file of a shot shown earlier (higher score).
+        let mut shown_in_shot = std::collections::HashSet::new();
         let mut hits: Vec<Hit> = Vec::with_capacity(limit.min(candidates.len()));
         for c in candidates {
             if hits.len() == limit {
                 break;
             }
             let content = c.key as ContentId;
+            if shown_in_shot.contains(&content) {
+                continue;
+            }
             let Some(photos) = by_content.remove(&content) else {
                 continue;
             };
             let mut photos = photos.into_iter();
-            if let Some((photo, path)) = photos.next() {
-                hits.push(Hit {
-                    photo,
-                    content,
-                    path,
-                    score: c.score,
-                    duplicates: photos.map(|(_, p)| p).collect(),
-                });
+            let Some((photo, path)) = photos.next() else {
+                continue;
+            };
+            let mut duplicates: Vec<PathBuf> = photos.map(|(_, p)| p).collect();
+            let shot = raw_shot_companions(&reader, &path, content)?;
+            if exclude.is_some_and(|x| shot.iter().any(|(c, _)| *c == x)) {
+                // The other file of the very shot a "similar" search started from.
+                continue;
             }
+            for (companion, companion_path) in shot {
+                shown_in_shot.insert(companion);
+                duplicates.push(companion_path);
+            }
+            hits.push(Hit {
+                photo,
+                content,
+                path,
+                score: c.score,
+                duplicates,
+            });
         }
         Ok(hits)
     }
