@@ -5,7 +5,10 @@
 //! ([`is_candidate`]), reading a file with a size cap ([`read_file`]), decoding with
 //! EXIF orientation applied and hard limits checked *before* decoding ([`decode`]; large
 //! JPEGs at 1/2–1/8 scale in the DCT domain when only a smaller image is needed:
-//! [`decode_scaled`], [`MinSize`]), EXIF
+//! [`decode_scaled`], [`MinSize`]) — JPEG, PNG, WebP, GIF, BMP and TIFF with the `image`
+//! crate, HEIF/HEIC and AVIF with the system libheif, JPEG XL with jxl-oxide, and camera
+//! raw files (see [`Format::is_raw`]) from their largest embedded JPEG preview or, without
+//! one, developed by rawler — EXIF
 //! date and camera ([`Metadata`]), a content hash for rename/duplicate detection
 //! ([`content_hash`]), flattening to 8-bit RGB on white ([`to_rgb8_on_white`]), and the
 //! thumbnail ([`thumbnail`], [`encode_thumbnail_jpeg`], [`write_atomic`]).

@@ -46,6 +46,28 @@ pub(crate) fn read_exif_block(tiff: &[u8], orientation: u16) -> Metadata {
     parse_guarded(orientation, |reader| reader.read_raw(tiff.to_vec()))
 }
 
+/// Reads a TIFF-structured file's EXIF (a camera raw file's first directories), taking
+/// the orientation from its Orientation tag (1 when absent or out of range).
+pub(crate) fn read_tiff_metadata(tiff: &[u8]) -> Metadata {
+    let mut orientation = 1;
+    let mut metadata = parse_guarded_with(
+        1,
+        |reader| reader.read_raw(tiff.to_vec()),
+        |exif| {
+            if let Some(value) = exif
+                .get_field(Tag::Orientation, In::PRIMARY)
+                .and_then(|f| f.value.get_uint(0))
+                .and_then(|v| u16::try_from(v).ok())
+                .filter(|v| (1..=8).contains(v))
+            {
+                orientation = value;
+            }
+        },
+    );
+    metadata.orientation = orientation;
+    metadata
+}
+
 /// What a camera raw file's own metadata says, as the raw decoder read it: maker, model,
 /// `DateTimeOriginal` (`"YYYY:MM:DD HH:MM:SS"`) and its offset.
 pub(crate) fn from_parts(
@@ -72,6 +94,14 @@ fn parse_guarded(
     orientation: u16,
     read: impl FnOnce(&exif::Reader) -> Result<exif::Exif, exif::Error> + std::panic::UnwindSafe,
 ) -> Metadata {
+    parse_guarded_with(orientation, read, |_| {})
+}
+
+fn parse_guarded_with(
+    orientation: u16,
+    read: impl FnOnce(&exif::Reader) -> Result<exif::Exif, exif::Error> + std::panic::UnwindSafe,
+    mut also: impl FnMut(&exif::Exif),
+) -> Metadata {
     let mut metadata = Metadata {
         orientation,
         ..Metadata::default()
@@ -97,6 +127,7 @@ fn parse_guarded(
     metadata.camera_model = ascii_field(&exif, Tag::Model);
     metadata.taken_at = timestamp(&exif, Tag::DateTimeOriginal, Tag::OffsetTimeOriginal)
         .or_else(|| timestamp(&exif, Tag::DateTimeDigitized, Tag::OffsetTimeDigitized));
+    also(&exif);
     metadata
 }
 

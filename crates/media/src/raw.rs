@@ -12,7 +12,7 @@ use rawler::imgop::develop::RawDevelop;
 use rawler::rawsource::RawSource;
 
 use crate::decode::{check_dimensions, decode_with_image_crate, panic_message, swaps_axes};
-use crate::metadata::{Metadata, from_parts, read_metadata};
+use crate::metadata::{Metadata, from_parts, read_tiff_metadata};
 use crate::{Decoded, Format, MediaError, MinSize};
 
 /// A preview whose long edge is at least this many pixels is used rather than developing
@@ -25,6 +25,14 @@ pub const RAW_PREVIEW_MIN_LONG_EDGE: u32 = crate::THUMBNAIL_MAX_EDGE_PX;
 /// (each such walk reads to the end of the file) before the search gives up, so that a
 /// file full of fake JPEG headers costs a bounded amount of work.
 const MAX_BROKEN_CANDIDATES: usize = 16;
+
+/// How much of a TIFF-based raw file the EXIF reader is given.
+const METADATA_HEAD_BYTES: usize = 4 << 20;
+
+/// The longest long edge / short edge ratio of a JPEG taken as a preview. A TIFF writer may
+/// store a preview as many JPEG strips (6000×16 each): one strip is no picture of the shot.
+/// Camera previews are at most 3:1 (panorama modes); 6 leaves room.
+const MAX_PREVIEW_ASPECT: u32 = 6;
 
 /// The most embedded JPEGs collected (lossy DNGs store their sensor data as hundreds of
 /// small JPEG tiles; the previews are among the first few in every format seen).
@@ -51,12 +59,17 @@ pub(crate) fn decode(
     format: Format,
     need: MinSize,
 ) -> Result<Decoded, MediaError> {
-    let source = RawSource::new_from_slice(bytes);
-    let metadata = raw_metadata(path, bytes, &source);
+    // rawler reads from its own copy of the file; make it only when rawler is needed.
+    let source = std::cell::OnceCell::new();
+    let source = || source.get_or_init(|| RawSource::new_from_slice(bytes));
+    let metadata = raw_metadata(path, bytes, format, source);
     let orientation =
         Orientation::from_exif(metadata.orientation as u8).unwrap_or(Orientation::NoTransforms);
 
     let mut previews = embedded_jpegs(bytes);
+    previews.retain(|p| {
+        p.width.max(p.height) <= p.width.min(p.height).saturating_mul(MAX_PREVIEW_ASPECT)
+    });
     previews.sort_by_key(|p| std::cmp::Reverse(p.pixels()));
     let (large, small): (Vec<_>, Vec<_>) = previews
         .into_iter()
@@ -68,7 +81,7 @@ pub(crate) fn decode(
             Err(e) => tracing::debug!("{}: preview unusable: {}", path.display(), e.reason()),
         }
     }
-    let develop_error = match develop(path, format, &source) {
+    let develop_error = match develop(path, format, source()) {
         Ok(mut image) => {
             let (width, height) = oriented(image.width(), image.height(), orientation);
             image.apply_orientation(orientation);
@@ -208,21 +221,36 @@ fn develop(path: &Path, format: Format, source: &RawSource) -> Result<DynamicIma
     }
 }
 
-/// Orientation, capture time and camera: from rawler's reading of the raw's metadata (it
-/// knows every container, including CR3, RAF, ORF and RW2), else from the EXIF reader for
-/// the TIFF-based ones.
-fn raw_metadata(path: &Path, bytes: &[u8], source: &RawSource) -> Metadata {
+/// Orientation, capture time and camera. The TIFF-based formats (DNG, CR2, NEF, ARW, PEF)
+/// are plain EXIF containers: the EXIF reader reads their first directories without
+/// copying the file. For CR3, RAF, ORF and RW2 rawler's reading of the metadata is used (it
+/// knows those containers), with the EXIF reader as the fallback.
+fn raw_metadata<'a>(
+    path: &Path,
+    bytes: &[u8],
+    format: Format,
+    source: impl FnOnce() -> &'a RawSource,
+) -> Metadata {
+    // The directories sit at the start of the file in every camera's layout seen; a copy
+    // of the first few MB is what the EXIF reader gets, not the whole 25–50 MB file.
+    let head = &bytes[..bytes.len().min(METADATA_HEAD_BYTES)];
+    let fallback = || read_tiff_metadata(head);
+    if matches!(
+        format,
+        Format::Dng | Format::Cr2 | Format::Nef | Format::Arw | Format::Pef
+    ) {
+        let metadata = fallback();
+        if metadata.taken_at.is_some() || metadata.camera_make.is_some() {
+            return metadata;
+        }
+    }
+    let source = source();
     let attempt = catch_unwind(AssertUnwindSafe(|| {
         let decoder = rawler::get_decoder(source).ok()?;
         decoder
             .raw_metadata(source, &RawDecodeParams::default())
             .ok()
     }));
-    let fallback = || {
-        let mut m = read_metadata(bytes, 1);
-        m.orientation = tiff_orientation(bytes).unwrap_or(1);
-        m
-    };
     match attempt {
         Ok(Some(md)) => {
             let exif = &md.exif;
@@ -259,24 +287,6 @@ fn raw_metadata(path: &Path, bytes: &[u8], source: &RawSource) -> Metadata {
     }
 }
 
-/// The Orientation tag of a TIFF-based raw's first directory, through the EXIF reader.
-fn tiff_orientation(bytes: &[u8]) -> Option<u16> {
-    let exif = catch_unwind(|| {
-        let mut reader = exif::Reader::new();
-        reader.continue_on_error(true);
-        reader
-            .read_from_container(&mut std::io::Cursor::new(bytes))
-            .or_else(|e| e.distill_partial_result(|_| {}))
-    })
-    .ok()?
-    .ok()?;
-    let value = exif
-        .get_field(exif::Tag::Orientation, exif::In::PRIMARY)?
-        .value
-        .get_uint(0)?;
-    u16::try_from(value).ok().filter(|v| (1..=8).contains(v))
-}
-
 /// Every complete 8-bit baseline or progressive JPEG stored inside `bytes`, found by its
 /// markers rather than by each raw format's own directory of previews: one search that
 /// works the same for all nine formats (CR3 keeps its full-size preview in a media track,
@@ -309,7 +319,8 @@ pub(crate) fn embedded_jpegs(bytes: &[u8]) -> Vec<EmbeddedJpeg> {
 }
 
 fn find_soi(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(3).position(|w| w == [0xFF, 0xD8, 0xFF])
+    // SIMD substring search: a 50 MB raw file is mostly sensor data to skip over.
+    memchr::memmem::find(bytes, &[0xFF, 0xD8, 0xFF])
 }
 
 /// The length (through EOI) and stored size of the JPEG starting at `bytes[0]`, when it is
