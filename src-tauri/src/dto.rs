@@ -30,8 +30,11 @@ pub struct HitDto {
     pub name: String,
     /// Cosine similarity, higher is closer.
     pub score: f32,
-    /// How many other files have identical content.
+    /// How many other files show this picture: identical copies, and the raw/JPEG files of
+    /// the same shot.
     pub duplicates: usize,
+    /// Those other files' names (copies first), for display.
+    pub others: Vec<String>,
 }
 
 impl From<Hit> for HitDto {
@@ -43,6 +46,7 @@ impl From<Hit> for HitDto {
             path: path_string(&hit.path),
             score: hit.score,
             duplicates: hit.duplicates.len(),
+            others: hit.duplicates.iter().map(|p| file_name(p)).collect(),
         }
     }
 }
@@ -282,7 +286,8 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"photoId": 7, "contentId": 3, "path": "/photos/red-circle-001.png",
-                "name": "red-circle-001.png", "score": 0.5, "duplicates": 1})
+                "name": "red-circle-001.png", "score": 0.5, "duplicates": 1,
+                "others": ["copy.png"]})
         );
     }
 

@@ -30,6 +30,7 @@ export function makeHits(n: number, prefix = "photo", firstId = 1): Hit[] {
       name: `${prefix}-${id}.jpg`,
       score: 0.5 - i / (2 * Math.max(1, n)),
       duplicates: 0,
+      others: [],
     };
   });
 }

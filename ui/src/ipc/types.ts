@@ -12,8 +12,10 @@ export interface Hit {
   name: string;
   /** Cosine similarity, higher is closer (0..1 typical). */
   score: number;
-  /** How many other identical files exist. */
+  /** How many other files show this picture: identical copies, and the raw/JPEG files of the same shot. */
   duplicates: number;
+  /** Those other files' names, copies first. */
+  others: string[];
 }
 
 /** A watched folder and its counts. */
