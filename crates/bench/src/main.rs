@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use glimpse_bench::report::{machine, size, table};
-use glimpse_bench::{indexing, model, photos, search, typing};
+use glimpse_bench::{decoding, indexing, model, photos, search, typing};
 use glimpse_vectors::Quantization;
 
 /// Benchmarks for Glimpse (build with --release).
@@ -95,6 +95,16 @@ enum Command {
         /// The search box's debounce in milliseconds (the main window's).
         #[arg(long, default_value_t = 90)]
         debounce_ms: u64,
+    },
+    /// Decode speed of image files (e.g. from `make_formats.py --bench DIR`): the
+    /// indexer's scaled decode and a full-size decode, per file.
+    Decode {
+        /// Files, or folders whose image files are all timed.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Timed decodes per file (after one warm-up); the median is reported.
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
     },
     /// Vector-search latency and recall on synthetic vectors; text-query latency.
     Search {
@@ -238,6 +248,24 @@ fn main() -> Result<()> {
                 settle: std::time::Duration::from_millis(settle_ms),
             })?;
             println!("{}", glimpse_bench::latency::markdown(&report));
+        }
+        Command::Decode { files, repeats } => {
+            let mut all = Vec::new();
+            for path in files {
+                if path.is_dir() {
+                    let mut inside: Vec<PathBuf> = std::fs::read_dir(&path)?
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| glimpse_media::is_candidate(p))
+                        .collect();
+                    inside.sort();
+                    all.extend(inside);
+                } else {
+                    all.push(path);
+                }
+            }
+            let rows = decoding::run(&all, repeats)?;
+            println!("{}", decoding::markdown(&rows, repeats));
         }
         Command::Search {
             model,
