@@ -32,6 +32,7 @@ export function makeHits(n: number, prefix = "photo", firstId = 1): Hit[] {
       good: true,
       taken: null,
       duplicates: 0,
+      others: [],
     };
   });
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use glimpse_bench::report::{machine, size, table};
-use glimpse_bench::{indexing, model, newest, photos, query, search, typing};
+use glimpse_bench::{decoding, indexing, model, newest, photos, query, search, typing};
 use glimpse_vectors::Quantization;
 
 /// Benchmarks for Glimpse (build with --release).
@@ -127,6 +127,16 @@ enum Command {
         /// Seed of the vectors and dates.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Decode speed of image files (e.g. from `make_formats.py --bench DIR`): the
+    /// indexer's scaled decode and a full-size decode, per file.
+    Decode {
+        /// Files, or folders whose image files are all timed.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Timed decodes per file (after one warm-up); the median is reported.
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
     },
     /// Vector-search latency and recall on synthetic vectors; text-query latency.
     Search {
@@ -298,6 +308,24 @@ fn main() -> Result<()> {
                 settle: std::time::Duration::from_millis(settle_ms),
             })?;
             println!("{}", glimpse_bench::latency::markdown(&report));
+        }
+        Command::Decode { files, repeats } => {
+            let mut all = Vec::new();
+            for path in files {
+                if path.is_dir() {
+                    let mut inside: Vec<PathBuf> = std::fs::read_dir(&path)?
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| glimpse_media::is_candidate(p))
+                        .collect();
+                    inside.sort();
+                    all.extend(inside);
+                } else {
+                    all.push(path);
+                }
+            }
+            let rows = decoding::run(&all, repeats)?;
+            println!("{}", decoding::markdown(&rows, repeats));
         }
         Command::Search {
             model,

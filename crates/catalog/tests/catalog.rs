@@ -428,3 +428,49 @@ fn search_filters_select_exactly_the_photos_they_name() {
         [PathBuf::from("/lib/Paris")]
     );
 }
+
+/// A shot is the indexed files of one folder with one name and a single extension each:
+/// not an edit with a second dot, not a file in a subfolder, not a longer name, not a file
+/// still pending; `%`/`_` in names are plain characters.
+#[test]
+fn the_files_of_a_shot_are_found_by_name_in_one_folder() {
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let f = cat.add_folder(Path::new("/p")).expect("folder");
+    let mut content = 0u8;
+    let mut indexed = |path: &str| {
+        let id = photo(&cat, f, path);
+        content += 1;
+        let c = cat
+            .upsert_content(&[content; 32], &facts())
+            .expect("content");
+        cat.set_indexed(id, c, 10, 1).expect("indexed");
+    };
+    for path in [
+        "/p/IMG_1%.CR3",
+        "/p/IMG_1%.JPG",
+        "/p/IMG_1%.edit.jpg",
+        "/p/IMG_1%0.JPG",
+        "/p/IMG_1%/x.jpg",
+        "/p/sub/IMG_1%.JPG",
+        "/p/IMG_1_.JPG",
+    ] {
+        indexed(path);
+    }
+    photo(&cat, f, "/p/IMG_1%.HEIC"); // pending: not yet part of anything
+    let names = |path: &str| -> Vec<PathBuf> {
+        cat.indexed_shot_of(Path::new(path))
+            .expect("shot")
+            .into_iter()
+            .map(|(_, _, p)| p)
+            .collect()
+    };
+    assert_eq!(
+        names("/p/IMG_1%.CR3"),
+        vec![
+            PathBuf::from("/p/IMG_1%.CR3"),
+            PathBuf::from("/p/IMG_1%.JPG")
+        ]
+    );
+    assert_eq!(names("/p/IMG_1%.JPG"), names("/p/IMG_1%.CR3"));
+    assert!(names("/p/no-extension").is_empty());
+}

@@ -78,10 +78,16 @@ fn print_hits(hits: &[Hit], json: bool, all: bool, what: &str) -> anyhow::Result
             println!("--- less likely ---");
             divided = true;
         }
+        // Exact copies, and the raw/JPEG files of the same shot.
         let dups = if h.duplicates.is_empty() {
             String::new()
         } else {
-            format!("  (+{} identical)", h.duplicates.len())
+            let names: Vec<String> = h
+                .duplicates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            format!("  (also {})", names.join(", "))
         };
         println!("{:.3}  {}{dups}", h.score, h.path.display());
     }

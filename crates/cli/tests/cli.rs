@@ -1007,3 +1007,92 @@ fn models_lists_the_catalogue_with_sources_and_a_default() {
         .args(["--model", "no-such-model", "models"]));
     assert_clean_error(&out, "unknown model");
 }
+
+/// A folder as a phone and a camera fill it: one file of every new format, a raw file with
+/// the JPEG the camera saved beside it, a damaged CR3 and a Photoshop file. `glimpse index`
+/// indexes every readable one, lists the other two with their reason (in `index` and in
+/// `status`), and the raw + JPEG pair is one search result naming both files.
+#[test]
+fn index_takes_every_phone_and_camera_format_and_pairs_a_raw_with_its_jpeg() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let model = fixtures().join("shapes-clip");
+    let photos = tempfile::tempdir().expect("photos");
+    let formats = fixtures().join("formats");
+    for (from, to) in [
+        ("chelsea.heic", "IMG_0001.HEIC"),
+        ("coffee-10bit.avif", "phone.avif"),
+        ("chelsea-lossy.jxl", "export.jxl"),
+        ("with-preview.dng", "IMG_1234.DNG"),
+        ("with-preview.jpg", "IMG_1234.JPG"),
+        ("sensor-only.dng", "sensor.dng"),
+        ("exiftool-FujiFilm.raf", "DSCF0001.RAF"),
+        ("exiftool-Panasonic.rw2", "P1000001.RW2"),
+        ("exiftool-CanonRaw.cr3", "stripped.CR3"),
+    ] {
+        std::fs::copy(formats.join(from), photos.path().join(to)).expect("copy");
+    }
+    std::fs::write(
+        photos.path().join("layers.psd"),
+        b"8BPS\0\x01\0\0\0\0\0\0\0\x03",
+    )
+    .expect("psd");
+
+    let out = run(glimpse(data.path(), &model)
+        .args(["index", "--json"])
+        .arg(photos.path()));
+    let summary = stdout_json(&out);
+    assert_eq!(summary["indexed"], 8, "{summary}");
+    assert_eq!(summary["failed"], 2, "{summary}");
+    let failures = summary["failures"].as_array().expect("failures");
+    let reason_of = |name: &str| {
+        failures
+            .iter()
+            .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .and_then(|f| f["reason"].as_str())
+            .unwrap_or_else(|| panic!("{name} listed: {summary}"))
+            .to_owned()
+    };
+    assert_eq!(
+        reason_of("layers.psd"),
+        "unsupported image format: Photoshop PSD"
+    );
+    assert!(
+        reason_of("stripped.CR3").contains("corrupt or truncated CR3"),
+        "{summary}"
+    );
+
+    let out = run(glimpse(data.path(), &model).arg("status"));
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{status}");
+    assert!(
+        status.contains("layers.psd") && status.contains("unsupported image format: Photoshop PSD"),
+        "{status}"
+    );
+    assert!(status.contains("stripped.CR3"), "{status}");
+
+    let out =
+        run(glimpse(data.path(), &model).args(["search", "a cat", "--limit", "20", "--json"]));
+    let hits = stdout_json(&out);
+    let hits = hits.as_array().expect("array");
+    assert_eq!(
+        hits.len(),
+        7,
+        "8 files, the raw + JPEG pair one result: {hits:?}"
+    );
+    let pair: Vec<&serde_json::Value> = hits
+        .iter()
+        .filter(|h| h["path"].as_str().is_some_and(|p| p.contains("IMG_1234")))
+        .collect();
+    assert_eq!(pair.len(), 1, "one result for the shot: {hits:?}");
+    let listed: Vec<&str> = pair[0]["duplicates"]
+        .as_array()
+        .expect("the other file is listed")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert_eq!(listed.len(), 1, "{hits:?}");
+    let shown = pair[0]["path"].as_str().expect("path");
+    let both = [shown, listed[0]];
+    assert!(both.iter().any(|p| p.ends_with("IMG_1234.DNG")), "{both:?}");
+    assert!(both.iter().any(|p| p.ends_with("IMG_1234.JPG")), "{both:?}");
+}

@@ -363,11 +363,11 @@ impl Library {
             }
         }
         let total = hits.len();
-        let page = hits
+        let page = self.group_shots(hits, &exclude, query.offset + query.limit)?;
+        let page = page
             .into_iter()
             .skip(query.offset)
             .take(query.limit)
-            .map(|(h, _)| h)
             .collect();
         Ok(QueryResults {
             hits: page,
@@ -404,6 +404,48 @@ impl Library {
             }
         }
         out.retain(|_, share| *share > 0.0);
+        Ok(out)
+    }
+
+    /// The first `want` results with a camera's raw file and the JPEG or HEIF it saved beside
+    /// it (`IMG_1234.CR3` + `IMG_1234.JPG`) folded into one result, at the place of the
+    /// better-ranked one, both files listed; the other file of an example's own shot is left
+    /// out. Only as far as the page needs: one path-index range query per result.
+    fn group_shots(
+        &self,
+        hits: Vec<(Hit, i64)>,
+        exclude: &HashSet<ContentId>,
+        want: usize,
+    ) -> Result<Vec<Hit>> {
+        let reader = self.reader()?;
+        let mut shown_in_shot = HashSet::new();
+        let mut out = Vec::with_capacity(want.min(hits.len()));
+        for (mut hit, _) in hits {
+            if out.len() == want {
+                break;
+            }
+            if shown_in_shot.contains(&hit.content) {
+                continue;
+            }
+            let shot = reader.indexed_shot_of(&hit.path)?;
+            let raw_shot =
+                shot.len() > 1 && shot.iter().any(|(_, _, p)| glimpse_media::is_raw_path(p));
+            if raw_shot {
+                if shot
+                    .iter()
+                    .any(|(c, _, _)| *c != hit.content && exclude.contains(c))
+                {
+                    continue;
+                }
+                for (content, _, path) in shot {
+                    if content != hit.content {
+                        shown_in_shot.insert(content);
+                        hit.duplicates.push(path);
+                    }
+                }
+            }
+            out.push(hit);
+        }
         Ok(out)
     }
 

@@ -133,7 +133,17 @@ export function installDevBackend(params: URLSearchParams): void {
     const word = WORDS[id % WORDS.length] ?? "photo";
     const folder = id % 10 < 7 ? "/home/me/Pictures" : "/home/me/Phone backup/DCIM";
     const name = `IMG_${String(id).padStart(5, "0")}_${word}.jpg`;
-    return { photoId: id, contentId: id, path: `${folder}/${name}`, name, score, good: score >= 0.25, taken: null, duplicates: id % 37 === 0 ? 2 : 0 };
+    return {
+      photoId: id,
+      contentId: id,
+      path: `${folder}/${name}`,
+      name,
+      score,
+      good: score >= 0.25,
+      taken: null,
+      duplicates: id % 37 === 0 ? 2 : 0,
+      others: id % 37 === 0 ? [`copy-of-${name}`, `${name.replace(/\.[^.]+$/, "")}.CR3`] : [],
+    };
   };
 
   const status = (): Status => ({
