@@ -38,11 +38,15 @@ mod error;
 mod few_rows;
 mod model;
 pub mod preprocess;
+mod rows;
+mod siglip;
 pub mod source;
 mod tokenize;
 mod weights_stream;
 
-pub use config::{Activation, ClipConfig, PreprocessConfig, ResizeTarget};
+pub use config::{
+    Activation, Architecture, ClipConfig, PreprocessConfig, Resample, ResizeTarget, SiglipConfig,
+};
 pub use device::DeviceChoice;
 pub use embedder::Embedder;
 pub use error::EmbedError;
