@@ -1,7 +1,7 @@
 //! Rows of a weight tensor read from the weights file when needed, instead of held in memory.
 //!
-//! SigLIP 2's token embedding is 256,000 × 768 (786 MB as f32, 1.2 GB for so400m): half
-//! the model's memory, of which a query reads 64 rows. Kept in memory as f16 it would still
+//! SigLIP 2's token embedding is 256,000 × 768 (786 MB as f32, half of B/16; 1.2 GB for
+//! so400m), of which a query reads 64 rows. Kept in memory as f16 it would still
 //! take 393 MB and move text vectors off the reference (the parity tests' probabilities by
 //! up to 3e-4). Read from the file, it costs no memory of its own (the rows a query needs
 //! come from the page cache) and stays exact.

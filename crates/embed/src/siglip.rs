@@ -107,8 +107,8 @@ impl TextTower {
         token_embedding: DiskRows,
         vb: VarBuilder,
     ) -> Result<Self> {
-        // f32, unlike CLIP's text tower: rounding SigLIP's weights to f16 moved the parity
-        // fixture's probabilities by up to 6e-4 (the contract is 1e-4), and a query's 64
+        // f32, unlike CLIP's text tower: rounding these weights to f16 moved the parity
+        // fixture's probabilities by up to 4e-4 (the contract is 1e-4), and a query's 64
         // rows are compute-bound, where gemm on f32 is faster than the few-rows kernel on
         // f16 (measured: 263 vs 299 ms of CPU per query for B/16).
         let shape = EncoderShape::text(c, Weights::F32);
