@@ -98,6 +98,69 @@ fn embed_text_and_image_print_the_reference_embeddings() {
     );
 }
 
+/// A SigLIP model answers `embed` with the same JSON as CLIP (`model`, `dim`, `embedding`)
+/// and transformers' vectors: the text lowercased and padded to 64 tokens, the image
+/// squashed to 224x224 after its EXIF rotation.
+#[test]
+fn embed_text_and_image_work_the_same_for_a_siglip_model() {
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("siglip-reference/reference.json")).expect("read"),
+    )
+    .expect("json");
+    let model = fixtures().join("siglip-reference/model");
+    let data = tempfile::tempdir().expect("tempdir");
+    let keys = |json: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = json.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+
+    let text = reference["texts"]
+        .as_array()
+        .expect("texts")
+        .iter()
+        .find(|t| t["id"] == "upper_case")
+        .expect("fixture");
+    let out = run(glimpse(data.path(), &model)
+        .args(["embed", "text", "--json"])
+        .arg(text["text"].as_str().expect("text")));
+    let json = stdout_json(&out);
+    assert_eq!(
+        keys(&json),
+        ["dim", "embedding", "model"],
+        "CLIP's output shape"
+    );
+    assert_eq!(json["dim"], 64);
+    assert!(
+        json["model"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("model@"))
+    );
+    let got = floats(&json["embedding"]);
+    assert!(
+        1.0 - cosine(&got, &floats(&text["embedding"])) <= 1e-5,
+        "SigLIP text parity through the CLI"
+    );
+
+    let image = reference["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .find(|i| i["file"] == "edge_exif_orientation6.jpg")
+        .expect("fixture");
+    let out = run(glimpse(data.path(), &model)
+        .args(["embed", "image", "--json"])
+        .arg(fixtures().join("clip-reference/images/edge_exif_orientation6.jpg")));
+    let json = stdout_json(&out);
+    assert_eq!(keys(&json), ["dim", "embedding", "model"]);
+    let got = floats(&json["embedding"]);
+    assert_eq!(got.len(), 64);
+    assert!(
+        1.0 - cosine(&got, &floats(&image["embedding"])) <= 5e-5,
+        "SigLIP image parity through the CLI, EXIF rotation included"
+    );
+}
+
 #[test]
 fn errors_are_one_clear_line() {
     let data = tempfile::tempdir().expect("tempdir");
