@@ -1134,7 +1134,8 @@ fn index_takes_every_phone_and_camera_format_and_pairs_a_raw_with_its_jpeg() {
     assert!(status.contains("stripped.CR3"), "{status}");
 
     let out =
-        run(glimpse(data.path(), &model).args(["search", "a cat", "--limit", "20", "--json"]));
+        run(glimpse(data.path(), &model)
+            .args(["search", "a cat", "--all", "--limit", "20", "--json"]));
     let hits = stdout_json(&out);
     let hits = hits.as_array().expect("array");
     assert_eq!(
