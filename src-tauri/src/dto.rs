@@ -143,6 +143,8 @@ pub enum ModelState {
     Missing {
         /// The repo `downloadModel(null)` fetches.
         default_repo: String,
+        /// Its download size in bytes, when the catalogue knows it.
+        download_bytes: Option<u64>,
     },
     /// A download is under way.
     Downloading {
@@ -448,12 +450,17 @@ mod tests {
     #[test]
     fn model_state_is_tagged_by_state_with_camel_case_fields() {
         let missing = serde_json::to_value(ModelState::Missing {
-            default_repo: "openai/clip-vit-base-patch32".into(),
+            default_repo: "google/siglip2-base-patch16-224".into(),
+            download_bytes: Some(1_535_168_000),
         })
         .expect("serializable");
         assert_eq!(
             missing,
-            serde_json::json!({"state": "missing", "defaultRepo": "openai/clip-vit-base-patch32"})
+            serde_json::json!({
+                "state": "missing",
+                "defaultRepo": "google/siglip2-base-patch16-224",
+                "downloadBytes": 1_535_168_000u64
+            })
         );
         let downloading = serde_json::to_value(ModelState::Downloading {
             file: "model.safetensors".into(),
@@ -501,7 +508,7 @@ mod tests {
         )
         .expect("an old file parses");
         assert_eq!(s.next_model_source, None);
-        assert_eq!(Settings::default().model_source, "clip-b32");
+        assert_eq!(Settings::default().model_source, "siglip2-b16-224");
         let json = serde_json::to_value(Settings {
             next_model_source: Some("siglip2-b16-224".into()),
             ..Settings::default()

@@ -93,6 +93,7 @@ pub fn choose_at_start(state: &AppState) -> ModelChoice {
     let label = source.to_string();
     let missing = ModelState::Missing {
         default_repo: settings::default_repo(),
+        download_bytes: settings::default_download_bytes(),
     };
     let mut choice = match model::locate(&source) {
         Ok(files) => ModelChoice::single(files, missing, label),

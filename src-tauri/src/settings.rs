@@ -98,6 +98,11 @@ pub fn default_repo() -> String {
     )
 }
 
+/// The default model's download size, when the catalogue knows it.
+pub fn default_download_bytes() -> Option<u64> {
+    ModelRef::default_model().entry().map(|e| e.download_bytes)
+}
+
 /// What the UI calls a model: its catalogue title, else the hub repo (with its revision), else
 /// the folder's last two components (`clip-reference/model`: a folder is often just `model`).
 pub fn title(model: &ModelRef) -> String {

@@ -121,6 +121,7 @@ impl AppState {
             slot_changed: Condvar::new(),
             model: Mutex::new(ModelState::Missing {
                 default_repo: settings::default_repo(),
+                download_bytes: settings::default_download_bytes(),
             }),
             paused: AtomicBool::new(false),
             last_progress: Mutex::new(None),

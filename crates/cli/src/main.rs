@@ -22,7 +22,7 @@ pub(crate) struct Cli {
     model_dir: Option<PathBuf>,
     /// A model of the catalogue (`glimpse models` lists them) or any CLIP/SigLIP repo on
     /// the Hugging Face hub as `org/name[@revision]`, downloaded on first use
-    /// [default: clip-b32].
+    /// [default: siglip2-b16-224].
     #[arg(
         long,
         global = true,

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 pub use hub::HubOptions;
 
 /// The model used when the user names none: OpenAI's CLIP ViT-B/32.
-pub const DEFAULT_MODEL_REPO: &str = "openai/clip-vit-base-patch32";
+pub const DEFAULT_MODEL_REPO: &str = "google/siglip2-base-patch16-224";
 
 /// `config.json`: the model's architecture.
 const CONFIG_FILE: &str = "config.json";

@@ -95,7 +95,7 @@ const SIGLIP2_PAPER: &str = "SigLIP 2 paper, Table 1 (Tschannen et al. 2025, arX
 
 /// The catalogue name of the model used when the user chooses none. Chosen from measured
 /// quality against indexing time (README, "Which model"; docs/BENCHMARKS.md).
-pub const DEFAULT_MODEL: &str = "clip-b32";
+pub const DEFAULT_MODEL: &str = "siglip2-b16-224";
 
 /// The models Glimpse offers by name, smallest first within each family.
 pub const CATALOGUE: &[Entry] = &[

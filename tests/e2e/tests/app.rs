@@ -544,17 +544,17 @@ async fn download_model(client: &Client, hf_home: &Path) -> Result<()> {
     .await?;
     let id = status["model"]["id"].as_str().unwrap_or_default();
     ensure!(
-        id.starts_with("openai/clip-vit-base-patch32"),
+        id.starts_with("google/siglip2-base-patch16-224"),
         "the default repo was downloaded and loaded: {}",
         status["model"]
     );
-    let cached = hf_home.join("hub/models--openai--clip-vit-base-patch32");
+    let cached = hf_home.join("hub/models--google--siglip2-base-patch16-224");
     ensure!(cached.is_dir(), "{} holds the download", cached.display());
     // The UI left the set-up screen for the library's empty state.
     find(client, "[data-testid=empty-add-folder]").await?;
     let settings = invoke(client, "getSettings", json!({})).await?;
     ensure!(
-        settings["modelSource"] == "clip-b32",
+        settings["modelSource"] == "siglip2-b16-224",
         "the choice is remembered, as the catalogue names it: {settings}"
     );
     screenshot(client, "model-downloaded").await?;
@@ -562,13 +562,13 @@ async fn download_model(client: &Client, hf_home: &Path) -> Result<()> {
 }
 
 /// First run with a hub: "Download the model" fetches the default repo (from a stand-in
-/// hub serving the shapes model under that name, laid out as the real repo is: `main` holds
-/// only `pytorch_model.bin`, the safetensors weights are in the conversion bot's pull
-/// request) and the library opens with it.
+/// hub serving the trained shapes SigLIP under that name, laid out as Google's repo is: one
+/// F32 `model.safetensors` on `main`, with the Gemma tokenizer files) and the library opens
+/// with it. The conversion-bot layout of older repos is the model switch test's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_download_makes_the_library_ready() -> Result<()> {
     let _one = ONE_APP_AT_A_TIME.lock().await;
-    let model_dir = repo_root().join("tests/fixtures/shapes-clip");
+    let model_dir = repo_root().join("tests/fixtures/shapes-siglip");
     let file = |name: &str, lfs: bool| -> Result<hub_server::FakeFile> {
         Ok(hub_server::FakeFile {
             name: name.to_string(),
@@ -576,38 +576,19 @@ async fn first_run_download_makes_the_library_ready() -> Result<()> {
             lfs,
         })
     };
-    let mut main = vec![
+    let files = vec![
         file("config.json", false)?,
-        file("tokenizer.json", false)?,
+        file("model.safetensors", true)?,
         file("preprocessor_config.json", false)?,
+        file("special_tokens_map.json", false)?,
+        file("tokenizer.json", false)?,
+        file("tokenizer_config.json", false)?,
     ];
-    let mut converted = main.clone();
-    converted.push(file("model.safetensors", true)?);
-    // A real torch pickle, never opened: Glimpse must not need it.
-    main.push(hub_server::FakeFile {
-        name: "pytorch_model.bin".to_string(),
-        bytes: std::fs::read(
-            repo_root().join("tests/fixtures/hub-layouts/clip-hub/pytorch_model.bin"),
-        )?,
-        lfs: true,
-    });
-    let main_commit = "0123456789abcdef0123456789abcdef01234567";
-    let mut pr = hub_server::FakeRepo::main(
-        "openai/clip-vit-base-patch32",
-        "fedcba9876543210fedcba9876543210fedcba98",
-        converted,
-    );
-    pr.revision = "refs/pr/15".to_string();
-    pr.parent = Some(main_commit.to_string());
-    pr.pr = Some(hub_server::FakePr {
-        author: "SFconvertbot".to_string(),
-        title: "Adding `safetensors` variant of this model".to_string(),
-        status: "open".to_string(),
-    });
-    let hub = hub_server::HubServer::start(vec![
-        hub_server::FakeRepo::main("openai/clip-vit-base-patch32", main_commit, main),
-        pr,
-    ]);
+    let hub = hub_server::HubServer::start(vec![hub_server::FakeRepo::main(
+        "google/siglip2-base-patch16-224",
+        "0123456789abcdef0123456789abcdef01234567",
+        files,
+    )]);
     let hf_home = tempfile::tempdir()?;
     let endpoint = hub.endpoint();
     let app = start_app(&[
