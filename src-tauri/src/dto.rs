@@ -35,8 +35,11 @@ pub struct HitDto {
     pub good: bool,
     /// EXIF capture time, seconds since the epoch.
     pub taken: Option<i64>,
-    /// How many other files have identical content.
+    /// How many other files show this picture: identical copies, and the raw/JPEG files of
+    /// the same shot.
     pub duplicates: usize,
+    /// Those other files' names (copies first), for display.
+    pub others: Vec<String>,
 }
 
 impl From<Hit> for HitDto {
@@ -50,6 +53,7 @@ impl From<Hit> for HitDto {
             good: hit.good,
             taken: hit.taken,
             duplicates: hit.duplicates.len(),
+            others: hit.duplicates.iter().map(|p| file_name(p)).collect(),
         }
     }
 }
@@ -483,7 +487,7 @@ mod tests {
             json,
             serde_json::json!({"photoId": 7, "contentId": 3, "path": "/photos/red-circle-001.png",
                 "name": "red-circle-001.png", "score": 0.5, "good": true, "taken": null,
-                "duplicates": 1})
+                "duplicates": 1, "others": ["copy.png"]})
         );
     }
 

@@ -635,7 +635,7 @@ export class VirtualGrid {
     tile.score.textContent = score;
     tile.dups.hidden = hit.duplicates <= 0;
     tile.dups.textContent = hit.duplicates > 0 ? `+${hit.duplicates}` : "";
-    tile.dups.title = hit.duplicates === 1 ? "1 identical copy" : `${hit.duplicates} identical copies`;
+    tile.dups.title = hit.others.length > 0 ? `Also: ${hit.others.join(", ")}` : "";
     this.bindImage(tile, hit);
   }
 

@@ -33,6 +33,7 @@ export function makeHits(n: number, prefix = "photo", firstId = 1, good = n): Hi
       good: i < good,
       taken: null,
       duplicates: 0,
+      others: [],
     };
   });
 }

@@ -4,7 +4,7 @@
 //! ViT-B/32 shape ([`model`]), camera-sized photos ([`photos`]), clustered CLIP-like
 //! vectors ([`search::ClusteredVectors`]) — and the measurements: indexing throughput with
 //! a per-stage split ([`indexing`]), vector-search latency and recall, text-query latency
-//! ([`search`]). It does not own any production code path: everything measured is called
+//! ([`search`]), decode speed per file and format ([`decoding`]). It does not own any production code path: everything measured is called
 //! through the engine's, embedder's, media's and vectors' public APIs. Results are printed
 //! as markdown; `docs/BENCHMARKS.md` records them.
 //!
@@ -17,11 +17,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod decoding;
 pub mod indexing;
 pub mod latency;
 pub mod model;
 pub mod newest;
 pub mod photos;
+pub mod query;
 pub mod report;
 pub mod rng;
 pub mod search;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use glimpse_bench::report::{machine, size, table};
-use glimpse_bench::{indexing, model, newest, photos, search, typing};
+use glimpse_bench::{decoding, indexing, model, newest, photos, query, search, typing};
 use glimpse_vectors::Quantization;
 
 /// Benchmarks for Glimpse (build with --release).
@@ -112,6 +112,32 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Query → hits through the search box's path on a large synthetic library (text encoder
+    /// included): text only, with a 1 % folder filter, with a date range.
+    Query {
+        /// Model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Photos in the library.
+        #[arg(long, default_value_t = 100_000)]
+        n: usize,
+        /// Library data folder (built on first use, reused after).
+        #[arg(long)]
+        data: PathBuf,
+        /// Seed of the vectors and dates.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Decode speed of image files (e.g. from `make_formats.py --bench DIR`): the
+    /// indexer's scaled decode and a full-size decode, per file.
+    Decode {
+        /// Files, or folders whose image files are all timed.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Timed decodes per file (after one warm-up); the median is reported.
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+    },
     /// Vector-search latency and recall on synthetic vectors; text-query latency.
     Search {
         /// Model folder (its projection size sets the dimensions; also times text queries).
@@ -205,6 +231,20 @@ fn main() -> Result<()> {
                 summary.threads
             );
         }
+        Command::Query {
+            model,
+            n,
+            data,
+            seed,
+        } => {
+            let (rows, opened) = query::run(&query::QueryOptions {
+                model,
+                n,
+                data,
+                seed,
+            })?;
+            println!("{}", query::markdown(&rows, n, opened));
+        }
         Command::Newest {
             model,
             photos,
@@ -268,6 +308,24 @@ fn main() -> Result<()> {
                 settle: std::time::Duration::from_millis(settle_ms),
             })?;
             println!("{}", glimpse_bench::latency::markdown(&report));
+        }
+        Command::Decode { files, repeats } => {
+            let mut all = Vec::new();
+            for path in files {
+                if path.is_dir() {
+                    let mut inside: Vec<PathBuf> = std::fs::read_dir(&path)?
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| glimpse_media::is_candidate(p))
+                        .collect();
+                    inside.sort();
+                    all.extend(inside);
+                } else {
+                    all.push(path);
+                }
+            }
+            let rows = decoding::run(&all, repeats)?;
+            println!("{}", decoding::markdown(&rows, repeats));
         }
         Command::Search {
             model,

@@ -41,3 +41,18 @@ pub(crate) fn children_range(dir: &Path) -> (Vec<u8>, Vec<u8>) {
     }
     (lo, hi)
 }
+
+/// The blob range holding every `stem.*` beside `path` (`/a/IMG_1.CR3` → `/a/IMG_1.` up to
+/// `/a/IMG_1/`), or `None` when the name has no extension.
+pub(crate) fn stem_range(path: &Path) -> Option<(Vec<u8>, Vec<u8>)> {
+    path.extension()?;
+    let stem = path.with_extension("");
+    let mut lo = to_blob(&stem);
+    lo.push(b'.');
+    let mut hi = lo.clone();
+    // '.' + 1: the smallest byte string above every `stem.…`.
+    if let Some(last) = hi.last_mut() {
+        *last += 1;
+    }
+    Some((lo, hi))
+}

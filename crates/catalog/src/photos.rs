@@ -318,6 +318,34 @@ impl Catalog {
         Ok((total as u64, with as u64))
     }
 
+    /// Indexed photos of the same shot as `path`: in the same folder, with the same file
+    /// name up to a single extension (`IMG_1234.CR3` and `IMG_1234.JPG`; `IMG_1234.edit.jpg`
+    /// is another picture). As (content, photo id, path), `path` itself included, shortest
+    /// path first. One range query on the path index: the catalog's paths decide, nothing
+    /// is stored beside them that could go stale.
+    pub fn indexed_shot_of(&self, path: &Path) -> Result<Vec<(ContentId, PhotoId, PathBuf)>> {
+        let Some((lo, hi)) = paths::stem_range(path) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT content_id, id, path FROM photos WHERE path >= ?1 AND path < ?2
+             AND state = 1 AND content_id IS NOT NULL ORDER BY length(path), path",
+        )?;
+        let rows = stmt.query_map(params![lo, hi], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, Vec<u8>>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (content, id, blob) = row?;
+            // Only `stem.ext`: the rest of the name is one extension, no further dot or folder.
+            let rest = &blob[lo.len()..];
+            if !rest.is_empty() && !rest.iter().any(|&b| b == b'.' || b == b'/' || b == b'\\') {
+                out.push((content, id, paths::from_blob(blob)));
+            }
+        }
+        Ok(out)
+    }
+
     /// Searchable photos whose content has no vector for `embedder` (should be none).
     pub fn indexed_without_vector(&self, embedder: &str) -> Result<Vec<PhotoId>> {
         let mut stmt = self.conn.prepare(

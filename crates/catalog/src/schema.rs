@@ -3,11 +3,11 @@
 
 use rusqlite::Connection;
 
-use crate::{CatalogError, Result, contents, folders, photos};
+use crate::{CatalogError, Result, contents, folders, photos, select};
 
 /// The schema version this build writes. Bump it and append a step to `MIGRATIONS` for
 /// every change; never edit a step that has shipped.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&[&str]] = &[
@@ -18,11 +18,18 @@ const MIGRATIONS: &[&[&str]] = &[
         photos::CREATE_V1,
     ],
     &[contents::CREATE_V2],
+    &[select::CREATE_V3],
 ];
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one transaction per step.
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let mut version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // A damaged or foreign header: no step of ours leads from there.
+    if version < 0 {
+        return Err(CatalogError::Invalid(format!(
+            "the catalog's schema version is {version}: not a Glimpse catalog, or a damaged one"
+        )));
+    }
     if version > SCHEMA_VERSION {
         return Err(CatalogError::TooNew {
             found: version,
@@ -45,6 +52,11 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
 /// Refuses a catalog whose schema this build cannot read.
 pub(crate) fn check_version(conn: &Connection) -> Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 0 {
+        return Err(CatalogError::Invalid(format!(
+            "the catalog's schema version is {version}: not a Glimpse catalog, or a damaged one"
+        )));
+    }
     if version > SCHEMA_VERSION {
         return Err(CatalogError::TooNew {
             found: version,

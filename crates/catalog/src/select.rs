@@ -8,6 +8,29 @@ use rusqlite::params;
 
 use crate::{Catalog, ContentId, PhotoId, Result, paths};
 
+/// Version 3: the words of each photo's path below its library folder (folder names and
+/// the file name), full-text indexed, so a query word that names a folder or a file lifts
+/// those photos without scanning every path. Kept by triggers, so no writer can forget it.
+pub(crate) const CREATE_V3: &str = "
+CREATE VIRTUAL TABLE photo_words USING fts5(words, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER photo_words_insert AFTER INSERT ON photos BEGIN
+    INSERT INTO photo_words(rowid, words)
+    SELECT NEW.id, substr(CAST(NEW.path AS TEXT), length(CAST(f.path AS TEXT)) + 2)
+    FROM folders f WHERE f.id = NEW.folder_id;
+END;
+CREATE TRIGGER photo_words_update AFTER UPDATE OF path, folder_id ON photos BEGIN
+    DELETE FROM photo_words WHERE rowid = OLD.id;
+    INSERT INTO photo_words(rowid, words)
+    SELECT NEW.id, substr(CAST(NEW.path AS TEXT), length(CAST(f.path AS TEXT)) + 2)
+    FROM folders f WHERE f.id = NEW.folder_id;
+END;
+CREATE TRIGGER photo_words_delete AFTER DELETE ON photos BEGIN
+    DELETE FROM photo_words WHERE rowid = OLD.id;
+END;
+INSERT INTO photo_words(rowid, words)
+SELECT p.id, substr(CAST(p.path AS TEXT), length(CAST(f.path AS TEXT)) + 2)
+FROM photos p JOIN folders f ON f.id = p.folder_id;";
+
 /// Which way a picture is oriented, as displayed (after EXIF rotation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -32,7 +55,7 @@ pub struct PhotoFilter {
     pub after: Option<i64>,
     /// Its time is before this.
     pub before: Option<i64>,
-    /// Its format (as stored: `jpeg`, `png`, …) is one of these.
+    /// Its format (as stored: `JPEG`, `PNG`, …; compared without case) is one of these.
     pub formats: Vec<String>,
     /// Camera make or model contains each of these (lowercase).
     pub cameras: Vec<String>,
@@ -138,8 +161,8 @@ impl Catalog {
         }
         let mut format_parts = Vec::new();
         for f in &filter.formats {
-            let mut part = String::from("c.format = ");
-            bind(&mut part, f.clone().into());
+            let mut part = String::from("lower(c.format) = ");
+            bind(&mut part, f.to_lowercase().into());
             format_parts.push(part);
         }
         any_of(&mut sql, format_parts);
@@ -214,6 +237,26 @@ impl Catalog {
             out.push((id, crate::contents::vector_from_blob(&blob)?));
         }
         Ok(out)
+    }
+
+    /// Searchable photos whose path below their library folder has a word starting with
+    /// one of `words` (lowercase, letters and digits), with that path's words: the query
+    /// decides which of its words each one names. One full-text query.
+    pub fn photos_named(&self, words: &[String]) -> Result<Vec<(ContentId, String)>> {
+        let terms: Vec<String> = words
+            .iter()
+            .filter(|w| !w.is_empty() && w.chars().all(char::is_alphanumeric))
+            .map(|w| format!("\"{w}\"*"))
+            .collect();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.content_id, w.words FROM photo_words w JOIN photos p ON p.id = w.rowid
+             WHERE photo_words MATCH ?1 AND p.state = 1 AND p.content_id IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([terms.join(" OR ")], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The folders under the library's folders whose name is `name` (any case): for

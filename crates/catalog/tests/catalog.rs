@@ -60,6 +60,28 @@ fn a_catalog_from_a_newer_glimpse_is_refused() {
     }
 }
 
+/// A header whose `user_version` reads negative (SQLite stores it as a signed 32-bit value)
+/// is an error, not a panic indexing the migrations with a wrapped-around number.
+#[test]
+fn a_catalog_with_a_negative_schema_version_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("catalog.sqlite");
+    drop(Catalog::open(&db).expect("create"));
+    let mut bytes = std::fs::read(&db).expect("read db");
+    bytes[60..64].copy_from_slice(&(-1i32).to_be_bytes());
+    std::fs::write(&db, bytes).expect("write db");
+    let writable = Catalog::open(&db);
+    assert!(
+        matches!(writable, Err(CatalogError::Invalid(ref m)) if m.contains("-1")),
+        "{writable:?}"
+    );
+    let read_only = Catalog::open_read_only(&db);
+    assert!(
+        matches!(read_only, Err(CatalogError::Invalid(_))),
+        "{read_only:?}"
+    );
+}
+
 /// Bumps `user_version` in the file header (offset 60, big-endian u32), where SQLite keeps
 /// it, as a newer Glimpse would have.
 fn bump_schema_version(db: &Path) {
@@ -213,16 +235,17 @@ fn search_filters_select_exactly_the_photos_they_name() {
     let cat = Catalog::open_in_memory().expect("catalog");
     let folder = cat.add_folder(Path::new("/lib")).expect("folder");
     // (path, format, width, height, taken_at, make, model, mtime seconds)
-    let rows: Vec<(
-        &str,
-        &str,
+    type Row<'a> = (
+        &'a str,
+        &'a str,
         u32,
         u32,
         Option<i64>,
-        Option<&str>,
-        Option<&str>,
+        Option<&'a str>,
+        Option<&'a str>,
         i64,
-    )> = vec![
+    );
+    let rows: Vec<Row<'_>> = vec![
         (
             "/lib/Paris/a.jpg",
             "jpeg",
@@ -475,4 +498,50 @@ fn folder_names_and_cameras_list_distinct_values_with_counts() {
         cat.cameras("iphone", 20).expect("cameras"),
         [vc("Apple iPhone 12", 2)]
     );
+}
+
+/// A shot is the indexed files of one folder with one name and a single extension each:
+/// not an edit with a second dot, not a file in a subfolder, not a longer name, not a file
+/// still pending; `%`/`_` in names are plain characters.
+#[test]
+fn the_files_of_a_shot_are_found_by_name_in_one_folder() {
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let f = cat.add_folder(Path::new("/p")).expect("folder");
+    let mut content = 0u8;
+    let mut indexed = |path: &str| {
+        let id = photo(&cat, f, path);
+        content += 1;
+        let c = cat
+            .upsert_content(&[content; 32], &facts())
+            .expect("content");
+        cat.set_indexed(id, c, 10, 1).expect("indexed");
+    };
+    for path in [
+        "/p/IMG_1%.CR3",
+        "/p/IMG_1%.JPG",
+        "/p/IMG_1%.edit.jpg",
+        "/p/IMG_1%0.JPG",
+        "/p/IMG_1%/x.jpg",
+        "/p/sub/IMG_1%.JPG",
+        "/p/IMG_1_.JPG",
+    ] {
+        indexed(path);
+    }
+    photo(&cat, f, "/p/IMG_1%.HEIC"); // pending: not yet part of anything
+    let names = |path: &str| -> Vec<PathBuf> {
+        cat.indexed_shot_of(Path::new(path))
+            .expect("shot")
+            .into_iter()
+            .map(|(_, _, p)| p)
+            .collect()
+    };
+    assert_eq!(
+        names("/p/IMG_1%.CR3"),
+        vec![
+            PathBuf::from("/p/IMG_1%.CR3"),
+            PathBuf::from("/p/IMG_1%.JPG")
+        ]
+    );
+    assert_eq!(names("/p/IMG_1%.JPG"), names("/p/IMG_1%.CR3"));
+    assert!(names("/p/no-extension").is_empty());
 }

@@ -78,10 +78,16 @@ fn print_hits(hits: &[Hit], json: bool, all: bool, what: &str) -> anyhow::Result
             println!("--- less likely ---");
             divided = true;
         }
+        // Exact copies, and the raw/JPEG files of the same shot.
         let dups = if h.duplicates.is_empty() {
             String::new()
         } else {
-            format!("  (+{} identical)", h.duplicates.len())
+            let names: Vec<String> = h
+                .duplicates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            format!("  (also {})", names.join(", "))
         };
         println!("{:.3}  {}{dups}", h.score, h.path.display());
     }
@@ -259,14 +265,29 @@ pub(crate) fn similar(
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
-    // Status must work before any model is downloaded; with a model named explicitly it
-    // also checks the vector index against the catalog.
-    let library = open(cli, cli.model_dir.is_some() || cli.model.is_some())?;
+pub(crate) fn status(cli: &Cli, json: bool, check: bool) -> anyhow::Result<ExitCode> {
+    // Status must work before any model is downloaded; the check needs the model's index.
+    let library = open(cli, check || cli.model_dir.is_some() || cli.model.is_some())?;
     let status = library.status()?;
+    let report = if check {
+        library.wait_idle()?;
+        Some(library.check()?)
+    } else {
+        None
+    };
+    let healthy = report.as_ref().is_none_or(|r| r.is_healthy());
+    let code = if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
     if json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
-        return Ok(ExitCode::SUCCESS);
+        let mut value = serde_json::to_value(&status)?;
+        if let Some(r) = &report {
+            value["check"] = serde_json::to_value(r)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(code);
     }
     println!("library: {}", status.data_dir.display());
     if let Some(model) = &status.model {
@@ -292,7 +313,22 @@ pub(crate) fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
             println!("  {}: {}", f.path.display(), f.reason);
         }
     }
-    Ok(ExitCode::SUCCESS)
+    if let Some(r) = &report {
+        if r.is_healthy() {
+            println!(
+                "check: healthy (SQLite intact; the vector index holds exactly the catalog's vectors)"
+            );
+        } else {
+            println!(
+                "check: PROBLEMS — SQLite: {:?}; vectors missing from the index: {}; unknown keys in the index: {}; searchable photos without a vector: {}",
+                r.integrity,
+                r.missing_from_index.len(),
+                r.unknown_in_index.len(),
+                r.indexed_without_vector.len()
+            );
+        }
+    }
+    Ok(code)
 }
 
 pub(crate) fn folders(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {

@@ -101,6 +101,11 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also check the stores: SQLite's integrity, and that the model's vector index
+        /// holds exactly the catalog's vectors (loads the model). Exits 1 if anything is
+        /// wrong.
+        #[arg(long)]
+        check: bool,
     },
     /// List the library's folders.
     Folders {
@@ -188,7 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             all,
             json,
         } => commands::similar(&cli, image, *limit, *all, *json),
-        Command::Status { json } => commands::status(&cli, *json),
+        Command::Status { json, check } => commands::status(&cli, *json, *check),
         Command::Folders { json } => commands::folders(&cli, *json),
         Command::Forget { dir } => commands::forget(&cli, dir),
         Command::Embed {

@@ -1,7 +1,8 @@
-//! Times the CLIP forward passes alone, for profiling: `cargo run --release -p glimpse-embed
-//! --example forward -- MODEL_DIR [BATCH] [ROUNDS] [GAP_MS]`. A batch of 0 times text queries
-//! only. `GAP_MS` idles that long before each text query, as typing does (the UI debounces
-//! by 90 ms): back-to-back queries find the worker threads awake and the caches warm.
+//! Times the model's forward passes alone (CLIP or SigLIP), for profiling: `cargo run
+//! --release -p glimpse-embed --example forward -- MODEL_DIR [BATCH] [ROUNDS] [GAP_MS]`. A
+//! batch of 0 times text queries only. `GAP_MS` idles that long before each text query, as
+//! typing does (the UI debounces by 90 ms): back-to-back queries find the worker threads
+//! awake and the caches warm. Also prints the memory the loaded model holds.
 
 use std::time::Instant;
 
@@ -16,7 +17,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = args.next().map_or(Ok(3), |s| s.parse())?;
     let gap = std::time::Duration::from_millis(args.next().map_or(Ok(0), |s| s.parse())?);
     let files = ModelFiles::from_dir(std::path::Path::new(&dir))?;
+    let t = Instant::now();
     let embedder = Embedder::load(&files, DeviceChoice::Cpu)?;
+    let (peak, now) = memory_mib();
+    println!(
+        "{} ({:?}, dim {}): loaded in {:.1} s; resident {now} MiB (peak {peak} MiB)",
+        embedder.model_name(),
+        embedder.architecture(),
+        embedder.dim(),
+        t.elapsed().as_secs_f64()
+    );
     let (h, _w) = embedder
         .preprocessor()
         .config()
@@ -73,6 +83,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         lat[lat.len() - 1]
     );
     Ok(())
+}
+
+/// This process's peak and current resident memory in MiB, from /proc (Linux; 0 elsewhere).
+fn memory_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
 }
 
 /// This process's user + system CPU time in ms, from /proc (Linux; 0 elsewhere), so runs on a

@@ -1,27 +1,101 @@
 //! The loaded model with its tokenizer and preprocessor: the one type callers run.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use image::DynamicImage;
 
-use crate::config::{ClipConfig, PreprocessConfig};
+use crate::config::{Architecture, ClipConfig, PreprocessConfig, SiglipConfig};
 use crate::device::DeviceChoice;
 use crate::error::EmbedError;
 use crate::model::{self, ClipModel, MODEL_DTYPE};
 use crate::preprocess::{PREPROCESS_VERSION, Pixels, Preprocessor};
+use crate::siglip::{self, SiglipModel};
 use crate::source::ModelFiles;
-use crate::tokenize::ClipTokenizer;
+use crate::tokenize::{ClipTokenizer, SiglipTokenizer};
+use crate::weights_stream::Want;
 
-/// A CLIP model ready to embed texts and images into one unit-length vector space.
+/// The network and its tokenizer, per architecture (boxed: the two differ in size).
+enum Net {
+    Clip {
+        model: Box<ClipModel>,
+        tokenizer: ClipTokenizer,
+    },
+    Siglip {
+        model: Box<SiglipModel>,
+        tokenizer: SiglipTokenizer,
+    },
+}
+
+/// A parsed `config.json` of either architecture.
+enum Config {
+    Clip(ClipConfig),
+    Siglip(SiglipConfig),
+}
+
+impl Config {
+    fn read(path: &Path, bytes: &[u8]) -> Result<Self, EmbedError> {
+        Ok(match Architecture::from_config_slice(path, bytes)? {
+            Architecture::Clip => Self::Clip(ClipConfig::from_slice(path, bytes)?),
+            Architecture::Siglip => Self::Siglip(SiglipConfig::from_slice(path, bytes)?),
+        })
+    }
+
+    fn architecture(&self) -> Architecture {
+        match self {
+            Self::Clip(_) => Architecture::Clip,
+            Self::Siglip(_) => Architecture::Siglip,
+        }
+    }
+
+    fn image_size(&self) -> usize {
+        match self {
+            Self::Clip(c) => c.vision.image_size,
+            Self::Siglip(c) => c.vision.image_size,
+        }
+    }
+
+    /// Length of the output vectors.
+    fn dim(&self) -> usize {
+        match self {
+            Self::Clip(c) => c.projection_dim,
+            Self::Siglip(c) => c.projection_size,
+        }
+    }
+
+    /// Every tensor the model reads, and how.
+    fn tensor_names(&self) -> Vec<(String, Want)> {
+        match self {
+            Self::Clip(c) => model::tensor_names(c)
+                .into_iter()
+                .map(|n| (n, Want::Load))
+                .collect(),
+            Self::Siglip(c) => siglip::tensor_names(c),
+        }
+    }
+}
+
+/// A config with its tokenizer, made before the (slow) weights are read so that a bad
+/// `tokenizer.json` fails fast.
+enum Parts {
+    Clip(ClipConfig, ClipTokenizer),
+    Siglip(SiglipConfig, SiglipTokenizer),
+}
+
+/// A CLIP or SigLIP model ready to embed texts and images into one unit-length vector
+/// space.
+///
+/// The architecture comes from `config.json`'s `model_type` ([`Embedder::architecture`]);
+/// everything else works the same for both. SigLIP models also score a (text, image) pair
+/// with a calibrated probability ([`Embedder::pair_probability`]).
 ///
 /// It is `Send` but meant to be owned by one thread (the embedder thread), which feeds it
 /// batches; preprocessing can run elsewhere with a clone of [`Embedder::preprocessor`].
 pub struct Embedder {
-    model: ClipModel,
-    tokenizer: ClipTokenizer,
+    net: Net,
+    architecture: Architecture,
     preprocessor: Preprocessor,
     device: Device,
     device_name: String,
@@ -56,20 +130,27 @@ fn read(path: &Path) -> Result<Vec<u8>, EmbedError> {
 impl Embedder {
     /// Loads a model from its files onto `device`.
     ///
-    /// Checks the config (sizes, activation), that the preprocessor's output fits the
-    /// vision tower, and that every weight tensor exists with the right shape.
+    /// `config.json`'s `model_type` picks the architecture: `clip` (or none, as older
+    /// exports have it) or `siglip`; anything else (e.g. `siglip2`, the variable-resolution
+    /// NaFlex variant) is refused with [`EmbedError::UnsupportedArchitecture`]. Checks the
+    /// config (sizes, activation), that the preprocessor's output fits the vision tower,
+    /// and that every weight tensor exists with the right shape.
     pub fn load(files: &ModelFiles, device: DeviceChoice) -> Result<Self, EmbedError> {
         let config_bytes = read(&files.config)?;
-        let config = ClipConfig::from_slice(&files.config, &config_bytes)?;
+        let config = Config::read(&files.config, &config_bytes)?;
+        let architecture = config.architecture();
 
         let (preprocess_config, preprocess_bytes) = match &files.preprocessor {
             Some(path) => {
                 let bytes = read(path)?;
-                (PreprocessConfig::from_slice(path, &bytes)?, bytes)
+                (
+                    PreprocessConfig::from_slice_for(architecture, path, &bytes)?,
+                    bytes,
+                )
             }
-            None => (PreprocessConfig::default(), Vec::new()),
+            None => (PreprocessConfig::default_for(architecture), Vec::new()),
         };
-        let image_size = config.vision.image_size;
+        let image_size = config.image_size();
         let fits = preprocess_config.fixed_output() == Some((image_size as u32, image_size as u32));
         if !fits {
             return Err(EmbedError::Config {
@@ -86,8 +167,18 @@ impl Embedder {
         let preprocessor = Preprocessor::new(preprocess_config);
 
         let tokenizer_bytes = read(&files.tokenizer)?;
-        let tokenizer =
-            ClipTokenizer::from_bytes(&files.tokenizer, &tokenizer_bytes, &config.text)?;
+        let needed = config.tensor_names();
+        let dim = config.dim();
+        let parts = match config {
+            Config::Clip(c) => {
+                let t = ClipTokenizer::from_bytes(&files.tokenizer, &tokenizer_bytes, &c.text)?;
+                Parts::Clip(c, t)
+            }
+            Config::Siglip(c) => {
+                let t = SiglipTokenizer::from_bytes(&files.tokenizer, &tokenizer_bytes, &c.text)?;
+                Parts::Siglip(c, t)
+            }
+        };
 
         let (device, device_name) = device.open()?;
 
@@ -103,30 +194,33 @@ impl Embedder {
             prefix.update(&(bytes.len() as u64).to_le_bytes());
             prefix.update(bytes);
         }
-        let needed = model::tensor_names(&config);
-        let mut wanted: HashSet<String> = needed.iter().cloned().collect();
-        // Not needed to embed, but it scales cosines into the model's logits (the
-        // good-match line's units); read when the checkpoint has it.
-        wanted.insert(LOGIT_SCALE.to_owned());
+        let mut wanted: HashMap<String, Want> = needed.iter().cloned().collect();
+        // Not needed to embed CLIP, but it scales cosines into the model's logits (the
+        // good-match line's units); read when the checkpoint has it. SigLIP needs it anyway.
+        wanted.entry(LOGIT_SCALE.to_owned()).or_insert(Want::Load);
         let paths: Vec<&Path> = files.weights.iter().map(PathBuf::as_path).collect();
-        let weights = crate::weights_stream::load(&paths, prefix, &wanted, MODEL_DTYPE)?;
+        let mut weights = crate::weights_stream::load(&paths, prefix, &wanted, MODEL_DTYPE)?;
         let location = files.weights_location().to_path_buf();
         let weights_error = |source: candle_core::Error| EmbedError::Weights {
             path: location.clone(),
             source,
         };
-        let mut tensors = weights.tensors;
-        let logit_scale = match tensors.remove(LOGIT_SCALE) {
-            Some(t) => t
-                .flatten_all()
-                .and_then(|t| t.to_vec1::<f32>())
-                .ok()
-                .and_then(|v| v.first().copied())
-                .filter(|v| v.is_finite())
-                .map_or(config.logit_scale_init.exp(), f32::exp),
-            None => config.logit_scale_init.exp(),
+        // CLIP's scale is read here (defaulting to the config's initial value); SigLIP's
+        // model keeps its own, with the bias.
+        let clip_logit_scale = match &parts {
+            Parts::Clip(c, _) => Some(match weights.tensors.remove(LOGIT_SCALE) {
+                Some(t) => t
+                    .flatten_all()
+                    .and_then(|t| t.to_vec1::<f32>())
+                    .ok()
+                    .and_then(|v| v.first().copied())
+                    .filter(|v| v.is_finite())
+                    .map_or(c.logit_scale_init.exp(), f32::exp),
+                None => c.logit_scale_init.exp(),
+            }),
+            Parts::Siglip(..) => None,
         };
-        if let Some(name) = needed.into_iter().find(|n| !tensors.contains_key(n)) {
+        if let Some((name, _)) = needed.into_iter().find(|(n, _)| !weights.contains(n)) {
             return Err(EmbedError::MissingTensor {
                 path: location,
                 name,
@@ -139,23 +233,63 @@ impl Embedder {
                 format!("local-{}", &hex.as_str()[..16])
             }
         };
-        let vb = VarBuilder::from_tensors(tensors, MODEL_DTYPE, &device);
-        let model = ClipModel::new(&config, vb).map_err(weights_error)?;
+        let mut on_disk = std::mem::take(&mut weights.on_disk);
+        let vb = VarBuilder::from_tensors(weights.tensors, MODEL_DTYPE, &device);
+        let net = match parts {
+            Parts::Clip(c, tokenizer) => Net::Clip {
+                model: Box::new(ClipModel::new(&c, vb).map_err(weights_error)?),
+                tokenizer,
+            },
+            Parts::Siglip(c, tokenizer) => {
+                let token_embedding = on_disk.remove(siglip::TOKEN_EMBEDDING).ok_or_else(|| {
+                    EmbedError::MissingTensor {
+                        path: location.clone(),
+                        name: siglip::TOKEN_EMBEDDING.to_owned(),
+                    }
+                })?;
+                Net::Siglip {
+                    model: Box::new(
+                        SiglipModel::new(&c, token_embedding, vb).map_err(weights_error)?,
+                    ),
+                    tokenizer,
+                }
+            }
+        };
 
+        let logit_scale = match &net {
+            Net::Siglip { model, .. } => model.logit_scale(),
+            Net::Clip { .. } => clip_logit_scale.unwrap_or(1.0),
+        };
         let id = format!("{}@{revision}+pp{PREPROCESS_VERSION}", files.name);
-        tracing::info!(%id, device = %device_name, "CLIP model loaded");
+        tracing::info!(%id, %architecture, device = %device_name, "model loaded");
         Ok(Self {
-            model,
-            tokenizer,
+            net,
+            architecture,
             preprocessor,
             device,
             device_name,
             name: files.name.clone(),
             id,
-            dim: config.projection_dim,
+            dim,
             image_hw: (image_size, image_size),
             logit_scale,
         })
+    }
+
+    /// Which family the model belongs to (from `config.json`'s `model_type`).
+    pub fn architecture(&self) -> Architecture {
+        self.architecture
+    }
+
+    /// The model's probability that a text and an image whose vectors have cosine
+    /// `cosine` match: `sigmoid(exp(logit_scale) · cosine + logit_bias)` for SigLIP, whose
+    /// sigmoid training calibrates it per pair. `None` for CLIP, whose softmax training
+    /// only ranks images against each other.
+    pub fn pair_probability(&self, cosine: f32) -> Option<f32> {
+        match &self.net {
+            Net::Clip { .. } => None,
+            Net::Siglip { model, .. } => Some(model.pair_probability(cosine)),
+        }
     }
 
     /// Identifies the vectors this embedder makes: `<name>@<revision>+pp<PREPROCESS_VERSION>`.
@@ -174,8 +308,8 @@ impl Embedder {
         &self.name
     }
 
-    /// `exp(logit_scale)` of the checkpoint (or of the config's `logit_scale_init_value`
-    /// when the file has none): logit units per unit of cosine.
+    /// `exp(logit_scale)` of the checkpoint (for CLIP, the config's
+    /// `logit_scale_init_value` when the file has none): logit units per unit of cosine.
     pub fn logit_scale(&self) -> f32 {
         self.logit_scale
     }
@@ -183,10 +317,14 @@ impl Embedder {
     /// The bias of the model's own text–image logits: SigLIP's `logit_bias`; `None` for
     /// CLIP, whose logits have no calibrated offset.
     pub fn logit_bias(&self) -> Option<f32> {
-        None
+        match &self.net {
+            Net::Clip { .. } => None,
+            Net::Siglip { model, .. } => Some(model.logit_bias()),
+        }
     }
 
-    /// Length of every vector (the config's `projection_dim`).
+    /// Length of every vector (CLIP's `projection_dim`, SigLIP's text
+    /// `projection_size`).
     pub fn dim(&self) -> usize {
         self.dim
     }
@@ -201,10 +339,15 @@ impl Embedder {
         &self.preprocessor
     }
 
-    /// The token ids the model sees for `text`: start token, BPE ids, end token, cut to the
-    /// model's positions (keeping the end token).
+    /// The token ids the model sees for `text`. CLIP: start token, BPE ids, end token, cut
+    /// to the model's positions (keeping the end token). SigLIP: the lowercased text's ids,
+    /// `<eos>`, then `<pad>` up to exactly the model's positions (64), cut to keep the
+    /// `<eos>`.
     pub fn tokenize(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
-        self.tokenizer.encode(text)
+        match &self.net {
+            Net::Clip { tokenizer, .. } => tokenizer.encode(text),
+            Net::Siglip { tokenizer, .. } => tokenizer.encode(text),
+        }
     }
 
     /// Unit vectors for `texts`, in order. A batch gives the same vectors as one text at a
@@ -217,8 +360,17 @@ impl Embedder {
             .iter()
             .map(|t| self.tokenize(t))
             .collect::<Result<Vec<_>, _>>()?;
+        let (model, tokenizer) = match &self.net {
+            Net::Clip { model, tokenizer } => (model, tokenizer),
+            Net::Siglip { model, .. } => {
+                // Every text is exactly the model's positions long: nothing to pad.
+                let flat: Vec<u32> = encoded.into_iter().flatten().collect();
+                let features = model.text_features(&flat, texts.len(), &self.device)?;
+                return features.to_vec2::<f32>().map_err(EmbedError::Inference);
+            }
+        };
         let longest = encoded.iter().map(Vec::len).max().unwrap_or(0);
-        let end = self.tokenizer.end_id();
+        let end = tokenizer.end_id();
         let mut flat = Vec::with_capacity(texts.len() * longest);
         let mut pool_at = Vec::with_capacity(texts.len());
         for ids in encoded {
@@ -239,8 +391,7 @@ impl Embedder {
         }
         let ids = Tensor::from_vec(flat, (texts.len(), longest), &self.device)
             .map_err(EmbedError::Inference)?;
-        let features = self
-            .model
+        let features = model
             .text_features(&ids, &pool_at)
             .map_err(EmbedError::Inference)?;
         features.to_vec2::<f32>().map_err(EmbedError::Inference)
@@ -270,10 +421,11 @@ impl Embedder {
         }
         let pixels = Tensor::from_vec(flat, (batch.len(), 3, height, width), &self.device)
             .map_err(EmbedError::Inference)?;
-        let features = self
-            .model
-            .image_features(&pixels)
-            .map_err(EmbedError::Inference)?;
+        let features = match &self.net {
+            Net::Clip { model, .. } => model.image_features(&pixels),
+            Net::Siglip { model, .. } => model.image_features(&pixels),
+        }
+        .map_err(EmbedError::Inference)?;
         features.to_vec2::<f32>().map_err(EmbedError::Inference)
     }
 

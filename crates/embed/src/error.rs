@@ -42,6 +42,20 @@ pub enum EmbedError {
         reason: String,
     },
 
+    /// `config.json`'s `model_type` is not an architecture this crate runs (`clip` or
+    /// `siglip`); e.g. `siglip2`, SigLIP 2's variable-resolution (NaFlex) variant. Stops
+    /// loading.
+    #[error(
+        "{path}: model_type {model_type:?} is not supported (Glimpse runs \"clip\" and \"siglip\" \
+         models; SigLIP 2 at a fixed resolution is \"siglip\")"
+    )]
+    UnsupportedArchitecture {
+        /// The config file.
+        path: PathBuf,
+        /// The `model_type` found there.
+        model_type: String,
+    },
+
     /// The config names an activation function other than `quick_gelu` or `gelu`.
     /// Stops loading.
     #[error("{path}: unsupported hidden_act {activation:?} (expected \"quick_gelu\" or \"gelu\")")]
@@ -65,7 +79,8 @@ pub enum EmbedError {
     /// A tensor the config requires is absent from the weights file (rather than being
     /// silently initialised at random). Stops loading.
     #[error(
-        "{path}: weight tensor {name} is missing (is this a Hugging Face CLIPModel checkpoint?)"
+        "{path}: weight tensor {name} is missing (is this a Hugging Face CLIPModel or \
+         SiglipModel checkpoint?)"
     )]
     MissingTensor {
         /// The weights file.

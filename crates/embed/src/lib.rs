@@ -1,12 +1,18 @@
-//! CLIP image and text embeddings with Candle.
+//! CLIP and SigLIP image and text embeddings with Candle.
 //!
 //! This crate owns everything between "an oriented image or a query string" and "a unit
-//! vector": where model files come from ([`ModelFiles`]), the model's config, the CLIP
-//! network itself (a small module on `candle-nn` with Hugging Face `CLIPModel` semantics),
-//! the tokenizer rules, image preprocessing identical to Hugging Face
-//! `CLIPImageProcessor`, and the compute device. It does not decode files or read EXIF
-//! (`glimpse-media`), store vectors (`glimpse-vectors`, `glimpse-catalog`) or start
-//! threads (`glimpse-engine`).
+//! vector": where model files come from ([`ModelFiles`]), the model's config, the networks
+//! themselves (small modules on `candle-nn` with Hugging Face `CLIPModel` and `SiglipModel`
+//! semantics), the tokenizer rules, image preprocessing identical to Hugging Face
+//! `CLIPImageProcessor` and `SiglipImageProcessor`, and the compute device. It does not
+//! decode files or read EXIF (`glimpse-media`), store vectors (`glimpse-vectors`,
+//! `glimpse-catalog`) or start threads (`glimpse-engine`).
+//!
+//! One [`Embedder`] runs both [`Architecture`]s, picked by `config.json`'s `model_type`:
+//! OpenAI's CLIP and its re-trainings (`clip`), and Google's SigLIP / SigLIP 2 at a fixed
+//! resolution (`siglip`, e.g. `google/siglip2-base-patch16-224`), which also gives a (text,
+//! image) pair a calibrated probability ([`Embedder::pair_probability`]). Vectors are
+//! L2-normalised either way.
 //!
 //! The id of an [`Embedder`] names the model, its revision and [`PREPROCESS_VERSION`]:
 //! vectors with different ids are not comparable.
@@ -27,6 +33,10 @@
 //!
 //! let cosine: f32 = query[0].iter().zip(&photo[0]).map(|(a, b)| a * b).sum();
 //! println!("{} says {cosine:.3}", embedder.id());
+//! // SigLIP models also say how likely the pair is to match; CLIP models give None.
+//! if let Some(p) = embedder.pair_probability(cosine) {
+//!     println!("{:?}: a match with probability {p:.2}", embedder.architecture());
+//! }
 //! # Ok(())
 //! # }
 //! ```
@@ -38,11 +48,15 @@ mod error;
 mod few_rows;
 mod model;
 pub mod preprocess;
+mod rows;
+mod siglip;
 pub mod source;
 mod tokenize;
 mod weights_stream;
 
-pub use config::{Activation, ClipConfig, PreprocessConfig, ResizeTarget};
+pub use config::{
+    Activation, Architecture, ClipConfig, PreprocessConfig, Resample, ResizeTarget, SiglipConfig,
+};
 pub use device::DeviceChoice;
 pub use embedder::Embedder;
 pub use error::EmbedError;

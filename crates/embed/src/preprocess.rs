@@ -1,13 +1,16 @@
-//! Image -> model input, exactly as Hugging Face `CLIPImageProcessor` (PIL back end) does it.
+//! Image -> model input, exactly as Hugging Face `CLIPImageProcessor` and
+//! `SiglipImageProcessor` (PIL back end) do it.
 //!
 //! The steps, in order (each one matters for parity; see `tests/fixtures/PROVENANCE.md`):
 //! 1. 16-bit samples become 8-bit as `round(v / 257)`; floats as `round(clamp(v) * 255)`.
 //! 2. Alpha is composited onto white with PIL's integer arithmetic (`Image.alpha_composite`);
 //!    grey is replicated to R = G = B.
-//! 3. Resize so the short side is `shortest_edge` and the long side is
-//!    `floor(shortest_edge * long / short)`, antialiased bicubic (a = -0.5) on 8-bit pixels.
+//! 3. Resize on 8-bit pixels with the config's filter as PIL applies it (antialiased when
+//!    shrinking): CLIP makes the short side `shortest_edge` and the long side
+//!    `floor(shortest_edge * long / short)`, bicubic (a = -0.5); SigLIP squashes the image
+//!    to exactly `height`×`width`, bilinear for SigLIP 2.
 //! 4. Center crop with `top = (h - crop_h) // 2`, `left = (w - crop_w) // 2` (zero padding
-//!    when the image is smaller, as Hugging Face does).
+//!    when the image is smaller, as Hugging Face does); SigLIP does not crop.
 //! 5. `x * rescale_factor`, then `(x - mean) / std`, laid out as CHW `f32`.
 //!
 //! Decoding and EXIF orientation are not done here: the input is an already oriented
@@ -18,7 +21,7 @@ use std::path::Path;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image};
 use image::DynamicImage;
 
-use crate::config::{PreprocessConfig, ResizeTarget};
+use crate::config::{PreprocessConfig, Resample, ResizeTarget};
 use crate::error::EmbedError;
 
 /// Version of the preprocessing contract. Change it whenever the pixels this module
@@ -185,7 +188,7 @@ impl Preprocessor {
         let resized = if (rw, rh) == (width, height) {
             rgb
         } else {
-            resize_bicubic(rgb, width, height, rw, rh)?
+            resize(rgb, width, height, rw, rh, self.config.resample)?
         };
         Ok(self.crop_and_normalize(&resized, rw, rh))
     }
@@ -287,19 +290,26 @@ fn rgba_over_white(rgba: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Antialiased bicubic (Catmull-Rom, a = -0.5) resize of packed RGB8, two passes with an
-/// 8-bit intermediate as Pillow does.
-fn resize_bicubic(
+/// Resize of packed RGB8 with `filter` as Pillow does it: a separable convolution whose
+/// kernel widens by the shrink factor (antialiasing), two passes with an 8-bit intermediate.
+/// fast_image_resize's convolution follows Pillow's; bicubic is its Catmull-Rom
+/// (a = -0.5), bilinear its triangle kernel of support 1.
+fn resize(
     rgb: Vec<u8>,
     w: u32,
     h: u32,
     out_w: u32,
     out_h: u32,
+    filter: Resample,
 ) -> Result<Vec<u8>, EmbedError> {
     let fail = |e: &dyn std::fmt::Display| EmbedError::Image(format!("resize failed: {e}"));
     let src = Image::from_vec_u8(w, h, rgb, PixelType::U8x3).map_err(|e| fail(&e))?;
     let mut dst = Image::new(out_w, out_h, PixelType::U8x3);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
+    let filter = match filter {
+        Resample::Bicubic => FilterType::CatmullRom,
+        Resample::Bilinear => FilterType::Bilinear,
+    };
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
     Resizer::new()
         .resize(&src, &mut dst, &options)
         .map_err(|e| fail(&e))?;

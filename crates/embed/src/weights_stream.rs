@@ -11,19 +11,42 @@
 //! only the tensors the model asks for are built; every other byte is read into the hash
 //! and dropped, whatever its dtype. Weights stored as F16, BF16 or F64 are widened to f32
 //! as they are read, so a half-precision checkpoint never sits in memory twice.
+//!
+//! A tensor the model asks to keep on disk (SigLIP's 256k-row token embedding, see
+//! `rows.rs`) is hashed like the others but not built: the loader hands back where it is in
+//! the file, and the open file itself.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 
 use crate::error::EmbedError;
+use crate::rows::{DiskRows, OpenFile};
 
-/// Tensors by name, and the BLAKE3 hasher fed with every file in order.
+/// How the model wants a tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// Built in memory as the `dtype` given to [`load`].
+    Load,
+    /// Left in the file (a 2-D tensor whose rows are read when needed).
+    OnDisk,
+}
+
+/// Tensors by name, those left on disk, and the BLAKE3 hasher fed with every file in order.
 pub(crate) struct StreamedWeights {
     pub(crate) tensors: HashMap<String, Tensor>,
+    pub(crate) on_disk: HashMap<String, DiskRows>,
     pub(crate) hasher: blake3::Hasher,
+}
+
+impl StreamedWeights {
+    /// Whether `name` was found, in memory or on disk.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.tensors.contains_key(name) || self.on_disk.contains_key(name)
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -69,22 +92,27 @@ fn weight_dtype(path: &Path, name: &str, s: &str) -> Result<DType, EmbedError> {
 pub(crate) fn load(
     paths: &[&Path],
     mut hasher: blake3::Hasher,
-    needed: &HashSet<String>,
+    needed: &HashMap<String, Want>,
     dtype: DType,
 ) -> Result<StreamedWeights, EmbedError> {
-    let mut tensors = HashMap::with_capacity(needed.len());
+    let mut out = StreamedWeights {
+        tensors: HashMap::with_capacity(needed.len()),
+        on_disk: HashMap::new(),
+        hasher: blake3::Hasher::new(),
+    };
     for path in paths {
-        load_file(path, &mut hasher, needed, dtype, &mut tensors)?;
+        load_file(path, &mut hasher, needed, dtype, &mut out)?;
     }
-    Ok(StreamedWeights { tensors, hasher })
+    out.hasher = hasher;
+    Ok(out)
 }
 
 fn load_file(
     path: &Path,
     hasher: &mut blake3::Hasher,
-    needed: &HashSet<String>,
+    needed: &HashMap<String, Want>,
     dtype: DType,
-    tensors: &mut HashMap<String, Tensor>,
+    out: &mut StreamedWeights,
 ) -> Result<(), EmbedError> {
     let io = |source: std::io::Error| match source.kind() {
         // A short file is a damaged model, not an I/O problem.
@@ -98,7 +126,8 @@ fn load_file(
         },
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let file_len = file.metadata().map_err(io)?.len();
+    let meta = file.metadata().map_err(io)?;
+    let file_len = meta.len();
     hasher.update(&file_len.to_le_bytes());
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
 
@@ -134,6 +163,8 @@ fn load_file(
 
     let data_start = 8 + header_len;
     let mut pos = 0u64; // relative to the data section
+    // (name, absolute offset, stored dtype, rows, cols) of the tensors left on disk.
+    let mut left_on_disk = Vec::new();
     for (name, entry) in entries {
         let (start, end) = entry.data_offsets;
         // Checked: offsets come from the file and may be anything.
@@ -146,12 +177,12 @@ fn load_file(
         }
         // A gap (not written by common exporters) is hashed to keep the id exact.
         hash_through(&mut reader, hasher, start - pos).map_err(io)?;
-        if !needed.contains(&name) {
+        let Some(&want) = needed.get(&name) else {
             hash_through(&mut reader, hasher, end - start).map_err(io)?;
             pos = end;
             continue;
-        }
-        if tensors.contains_key(&name) {
+        };
+        if out.contains(&name) {
             return Err(invalid(
                 path,
                 format!("tensor {name} is stored in more than one weights file"),
@@ -168,6 +199,18 @@ fn load_file(
                 format!("tensor {name}: shape and byte size disagree"),
             ));
         };
+        if want == Want::OnDisk {
+            let [rows, cols] = entry.shape[..] else {
+                return Err(invalid(
+                    path,
+                    format!("tensor {name} has shape {:?}, not 2-D", entry.shape),
+                ));
+            };
+            hash_through(&mut reader, hasher, end - start).map_err(io)?;
+            left_on_disk.push((name, data_start + start, stored, rows, cols));
+            pos = end;
+            continue;
+        }
         let mut bytes = vec![0u8; expected];
         reader.read_exact(&mut bytes).map_err(io)?;
         hasher.update(&bytes);
@@ -183,12 +226,25 @@ fn load_file(
         } else {
             tensor.to_dtype(dtype).map_err(weights_error)?
         };
-        tensors.insert(name, tensor);
+        out.tensors.insert(name, tensor);
         pos = end;
     }
     let mut rest = Vec::new();
     reader.read_to_end(&mut rest).map_err(io)?;
     hasher.update(&rest);
+    if !left_on_disk.is_empty() {
+        // The very file whose bytes were hashed, so later reads see what the id names.
+        let file = Arc::new(OpenFile::new(
+            path.to_path_buf(),
+            reader.into_inner(),
+            file_len,
+            meta.modified().ok(),
+        ));
+        for (name, offset, stored, rows, cols) in left_on_disk {
+            let rows = DiskRows::new(Arc::clone(&file), offset, stored, rows, cols);
+            out.on_disk.insert(name, rows);
+        }
+    }
     Ok(())
 }
 
@@ -240,8 +296,11 @@ mod tests {
         v.iter().flat_map(|x| x.to_le_bytes()).collect()
     }
 
-    fn needed(names: &[&str]) -> HashSet<String> {
-        names.iter().map(|s| (*s).to_owned()).collect()
+    fn needed(names: &[&str]) -> HashMap<String, Want> {
+        names
+            .iter()
+            .map(|s| ((*s).to_owned(), Want::Load))
+            .collect()
     }
 
     #[test]
@@ -378,5 +437,94 @@ mod tests {
         .err()
         .expect("duplicate");
         assert!(err.to_string().contains("more than one"), "{err}");
+    }
+
+    #[test]
+    fn tensors_left_on_disk_are_hashed_and_their_rows_read_exactly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // 3 rows of 2: f32, and the same values stored as f16 and bf16.
+        let values = [0.5f32, -1.25, 3.0e-3, 65504.0, 1.0, -2.0];
+        let f16: Vec<u8> = values
+            .iter()
+            .flat_map(|x| half::f16::from_f32(*x).to_le_bytes())
+            .collect();
+        let bf16: Vec<u8> = values
+            .iter()
+            .flat_map(|x| half::bf16::from_f32(*x).to_le_bytes())
+            .collect();
+        let path = write(
+            dir.path(),
+            "a.safetensors",
+            &[
+                ("w", "F32", &[2], f32s(&[7.0, 8.0])),
+                ("e32", "F32", &[3, 2], f32s(&values)),
+                ("e16", "F16", &[3, 2], f16),
+                ("eb16", "BF16", &[3, 2], bf16),
+            ],
+        );
+        let needed: HashMap<String, Want> = [
+            ("w", Want::Load),
+            ("e32", Want::OnDisk),
+            ("e16", Want::OnDisk),
+            ("eb16", Want::OnDisk),
+        ]
+        .into_iter()
+        .map(|(n, w)| (n.to_owned(), w))
+        .collect();
+        let got = load(&[&path], blake3::Hasher::new(), &needed, DType::F32).expect("load");
+        assert_eq!(got.tensors.len(), 1, "only `w` is built");
+        assert!(got.contains("e32") && got.contains("w") && !got.contains("x"));
+        // The id still covers every byte of the file.
+        let mut whole = blake3::Hasher::new();
+        let bytes = std::fs::read(&path).expect("read");
+        whole.update(&(bytes.len() as u64).to_le_bytes());
+        whole.update(&bytes);
+        assert_eq!(got.hasher.finalize(), whole.finalize());
+
+        let e32 = &got.on_disk["e32"];
+        assert_eq!(e32.dims(), (3, 2));
+        // Repeated and unordered ids, as a padded text has them.
+        let rows = e32.gather(&[2, 0, 2, 2]).expect("rows");
+        assert_eq!(rows, [1.0, -2.0, 0.5, -1.25, 1.0, -2.0, 1.0, -2.0]);
+        let widened =
+            |f: fn(f32) -> f32| -> Vec<f32> { values[2..4].iter().map(|&v| f(v)).collect() };
+        assert_eq!(
+            got.on_disk["e16"].gather(&[1]).expect("f16 rows"),
+            widened(|v| half::f16::from_f32(v).to_f32())
+        );
+        assert_eq!(
+            got.on_disk["eb16"].gather(&[1]).expect("bf16 rows"),
+            widened(|v| half::bf16::from_f32(v).to_f32())
+        );
+        let err = e32.gather(&[3]).expect_err("row 3 of 3");
+        assert!(err.to_string().contains("outside"), "{err}");
+
+        // A file rewritten in place after loading is refused, not read as a mix of models.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        file.set_modified(std::time::SystemTime::UNIX_EPOCH)
+            .expect("touch");
+        let err = e32.gather(&[0]).expect_err("changed file");
+        assert!(
+            err.to_string().contains("changed") && err.to_string().contains("a.safetensors"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_tensor_left_on_disk_must_be_a_matrix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            dir.path(),
+            "a.safetensors",
+            &[("e", "F32", &[2], f32s(&[1.0, 2.0]))],
+        );
+        let needed = [("e".to_owned(), Want::OnDisk)].into_iter().collect();
+        let err = load(&[&path], blake3::Hasher::new(), &needed, DType::F32)
+            .err()
+            .expect("1-D");
+        assert!(err.to_string().contains("not 2-D"), "{err}");
     }
 }

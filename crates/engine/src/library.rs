@@ -23,6 +23,9 @@ use crate::tracker::{RunStats, Tracker};
 use crate::writer::Writer;
 use crate::{Event, LibraryError, Result};
 
+/// Read-only catalog connections queries share.
+const READERS: usize = 4;
+
 /// Files queued between the scanner and the decode pool: enough to keep the pool busy,
 /// few enough that a huge folder does not sit in memory.
 const DECODE_QUEUE: usize = 256;
@@ -142,7 +145,10 @@ impl Shared {
 /// and resumes at the next [`Library::resume`].
 pub struct Library {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) reader: Mutex<Catalog>,
+    /// Read-only connections for queries: several, so a slow query (a large filter, a
+    /// status count) does not hold up the searches typed meanwhile.
+    readers: Vec<Mutex<Catalog>>,
+    next_reader: std::sync::atomic::AtomicUsize,
     pub(crate) text_cache: TextCache,
     /// Where models run and how their vectors are stored, for a model switched to later.
     device: DeviceChoice,
@@ -180,6 +186,15 @@ impl Library {
             .map_err(|e| LibraryError::io(&paths.root, "cannot create the data folder", e))?;
         let lock = LibraryLock::acquire(&paths.root)?;
         remove_stale_temp_files(&paths.vectors_dir());
+        // A crash between a thumbnail's write and its rename leaves a hidden temp file in
+        // one of the cache's fan-out folders.
+        if let Ok(fans) = std::fs::read_dir(paths.thumbnails()) {
+            for fan in fans.flatten() {
+                if fan.file_type().is_ok_and(|t| t.is_dir()) {
+                    remove_stale_temp_files(&fan.path());
+                }
+            }
+        }
         let catalog = Catalog::open(&paths.catalog())?;
 
         // A switch in progress leaves photos searchable by the current model while the
@@ -281,7 +296,10 @@ impl Library {
         )?);
 
         Ok(Self {
-            reader: Mutex::new(Catalog::open_read_only(&paths.catalog())?),
+            readers: (0..READERS)
+                .map(|_| Catalog::open_read_only(&paths.catalog()).map(Mutex::new))
+                .collect::<std::result::Result<_, _>>()?,
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             shared,
             text_cache: TextCache::default(),
             device: config.device,
@@ -593,9 +611,16 @@ impl Library {
         self.shared.embedded_total.load(Ordering::Relaxed)
     }
 
+    /// A read-only catalog connection: a free one if there is, else the next in turn.
     pub(crate) fn reader(&self) -> Result<std::sync::MutexGuard<'_, Catalog>> {
+        for conn in &self.readers {
+            if let Ok(guard) = conn.try_lock() {
+                return Ok(guard);
+            }
+        }
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         // A poisoned lock only means a query panicked; the connection itself is fine.
-        Ok(self.reader.lock().unwrap_or_else(|e| e.into_inner()))
+        Ok(self.readers[i].lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The model that answers queries.

@@ -98,7 +98,9 @@ pub struct Hit {
     /// Capture time (seconds since the epoch; EXIF, as written by the camera), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub taken: Option<i64>,
-    /// Other paths with exactly the same content.
+    /// The other files of this picture: paths with exactly the same content, then the
+    /// other files of the same shot when a camera saved a raw file beside a JPEG or HEIF
+    /// (`IMG_1234.CR3` + `IMG_1234.JPG` in one folder: one result, both files listed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<PathBuf>,
 }

@@ -69,7 +69,14 @@ impl Scanner {
             });
             return Ok(());
         }
-        let on_disk = walk(root, &self.shared);
+        // A walk cut short by quitting has not seen every file: what it missed is not gone.
+        let Some(Walk {
+            files: on_disk,
+            unreadable,
+        }) = walk(root, &self.shared)
+        else {
+            return Ok(());
+        };
         let mut known: HashMap<PathBuf, glimpse_catalog::PhotoRow> = self
             .catalog
             .photos_under(root)?
@@ -130,9 +137,12 @@ impl Scanner {
         // files go by mtime, and among equal times (a copied folder) by name, since camera
         // names count up.
         jobs.sort_unstable_by(|(a, fa), (b, fb)| b.cmp(a).then_with(|| fb.path.cmp(&fa.path)));
+        // Photos under a subfolder that could not be read are kept: a permission change or
+        // a flaky share must not empty part of the library.
         let removed: Vec<_> = known
             .iter()
             .filter(|(path, _)| !on_disk.contains_key(*path))
+            .filter(|(path, _)| !unreadable.iter().any(|dir| path.starts_with(dir)))
             .map(|(_, row)| row.id)
             .collect();
         let scanned = on_disk.len() as u64;
@@ -160,13 +170,26 @@ impl Scanner {
     }
 }
 
-/// Every candidate image file under `root`, with its size and mtime. Hidden files and
-/// folders are skipped, and so are symbolic links: a link may point outside the folders the
-/// user chose, and following directory links can loop.
-fn walk(root: &Path, shared: &Shared) -> HashMap<PathBuf, Seen> {
+/// What a walk of a folder found.
+struct Walk {
+    /// Every candidate image file, with its size and mtime.
+    files: HashMap<PathBuf, Seen>,
+    /// Folders (or files) that could not be read: what is known under them is unknown now.
+    unreadable: Vec<PathBuf>,
+}
+
+/// Every candidate image file under `root`, with its size and mtime; `None` when the library
+/// began shutting down before the walk was complete. Hidden files and folders are skipped, and
+/// so are symbolic links: a link may point outside the folders the user chose, and following
+/// directory links can loop.
+fn walk(root: &Path, shared: &Shared) -> Option<Walk> {
     let mut out = HashMap::new();
+    let mut unreadable = Vec::new();
     if std::fs::symlink_metadata(root).is_err() {
-        return out;
+        return Some(Walk {
+            files: out,
+            unreadable,
+        });
     }
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
@@ -174,7 +197,7 @@ fn walk(root: &Path, shared: &Shared) -> HashMap<PathBuf, Seen> {
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
     for entry in walker {
         if shared.is_shutting_down() {
-            break;
+            return None;
         }
         let entry = match entry {
             Ok(e) => e,
@@ -185,13 +208,17 @@ fn walk(root: &Path, shared: &Shared) -> HashMap<PathBuf, Seen> {
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| root.to_path_buf());
                 tracing::warn!(path = %path.display(), error = %e, "cannot read");
+                unreadable.push(path);
                 continue;
             }
         };
         if !entry.file_type().is_file() || !glimpse_media::is_candidate(entry.path()) {
             continue;
         }
-        let Ok(meta) = entry.metadata() else { continue };
+        let Ok(meta) = entry.metadata() else {
+            unreadable.push(entry.into_path());
+            continue;
+        };
         out.insert(
             entry.into_path(),
             Seen {
@@ -200,7 +227,10 @@ fn walk(root: &Path, shared: &Shared) -> HashMap<PathBuf, Seen> {
             },
         );
     }
-    out
+    Some(Walk {
+        files: out,
+        unreadable,
+    })
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

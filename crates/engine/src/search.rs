@@ -277,11 +277,28 @@ impl Library {
             }
         }
 
+        // Folder and file names that carry the query's words: their photos join the
+        // candidates (scored exactly) and are lifted.
+        let named = self.named(&query.terms, allowed.as_ref())?;
+        let missing: Vec<ContentId> = named
+            .keys()
+            .filter(|id| !cosines.contains_key(id))
+            .copied()
+            .collect();
+        for chunk in missing.chunks(4096) {
+            for (id, v) in self.reader()?.vectors_of(&model.id, chunk)? {
+                cosines.insert(id, terms.iter().map(|t| dot(&t.vector, &v)).collect());
+            }
+        }
+
         // Scores.
         let mut scored: Vec<(ContentId, Scored)> = cosines
             .iter()
             .filter(|(id, _)| !exclude.contains(id))
-            .map(|(&id, cos)| (id, score(&terms, cos, &line, delta)))
+            .map(|(&id, cos)| {
+                let share = named.get(&id).copied().unwrap_or(0.0);
+                (id, score(&terms, cos, share, &line, delta))
+            })
             .collect();
         let good_total = scored.iter().filter(|(_, s)| s.good).count();
         let capped = capped || good_total > MAX_GOOD;
@@ -328,7 +345,7 @@ impl Library {
         match query.sort {
             Sort::Relevance if positives.is_empty() => {
                 // Filters alone: newest first is the only order that means something.
-                hits.sort_by(|a, b| b.1.cmp(&a.1));
+                hits.sort_by_key(|h| std::cmp::Reverse(h.1));
             }
             Sort::Relevance => {}
             Sort::Newest | Sort::Oldest => {
@@ -346,11 +363,11 @@ impl Library {
             }
         }
         let total = hits.len();
-        let page = hits
+        let page = self.group_shots(hits, &exclude, query.offset + query.limit)?;
+        let page = page
             .into_iter()
             .skip(query.offset)
             .take(query.limit)
-            .map(|(h, _)| h)
             .collect();
         Ok(QueryResults {
             hits: page,
@@ -359,6 +376,77 @@ impl Library {
             total,
             folders,
         })
+    }
+
+    /// For each content whose folder or file name carries words of the positive text terms:
+    /// the best share of one term's words it carries.
+    fn named(
+        &self,
+        terms: &[Term],
+        allowed: Option<&HashSet<ContentId>>,
+    ) -> Result<HashMap<ContentId, f32>> {
+        let mut out: HashMap<ContentId, f32> = HashMap::new();
+        for term in terms.iter().filter(|t| !t.negative) {
+            let TermKind::Text(text) = &term.kind else {
+                continue;
+            };
+            let words = name_words(text);
+            if words.is_empty() {
+                continue;
+            }
+            for (content, path_words) in self.reader()?.photos_named(&words)? {
+                if allowed.is_some_and(|set| !set.contains(&content)) {
+                    continue;
+                }
+                let share = named_share(&words, &path_words);
+                let best = out.entry(content).or_insert(0.0);
+                *best = best.max(share);
+            }
+        }
+        out.retain(|_, share| *share > 0.0);
+        Ok(out)
+    }
+
+    /// The first `want` results with a camera's raw file and the JPEG or HEIF it saved beside
+    /// it (`IMG_1234.CR3` + `IMG_1234.JPG`) folded into one result, at the place of the
+    /// better-ranked one, both files listed; the other file of an example's own shot is left
+    /// out. Only as far as the page needs: one path-index range query per result.
+    fn group_shots(
+        &self,
+        hits: Vec<(Hit, i64)>,
+        exclude: &HashSet<ContentId>,
+        want: usize,
+    ) -> Result<Vec<Hit>> {
+        let reader = self.reader()?;
+        let mut shown_in_shot = HashSet::new();
+        let mut out = Vec::with_capacity(want.min(hits.len()));
+        for (mut hit, _) in hits {
+            if out.len() == want {
+                break;
+            }
+            if shown_in_shot.contains(&hit.content) {
+                continue;
+            }
+            let shot = reader.indexed_shot_of(&hit.path)?;
+            let raw_shot =
+                shot.len() > 1 && shot.iter().any(|(_, _, p)| glimpse_media::is_raw_path(p));
+            if raw_shot {
+                if shot
+                    .iter()
+                    .any(|(c, _, _)| *c != hit.content && exclude.contains(c))
+                {
+                    continue;
+                }
+                for (content, _, path) in shot {
+                    if content != hit.content {
+                        shown_in_shot.insert(content);
+                        hit.duplicates.push(path);
+                    }
+                }
+            }
+            out.push(hit);
+        }
+        Ok(out)
     }
 
     /// Vectors of the query's terms and example photos, in the search model's space.
@@ -478,7 +566,8 @@ impl Library {
     }
 }
 
-/// The format names the catalog stores for a `type:`.
+/// The format names (glimpse-media's display names, compared without case) the catalog
+/// stores for a `type:`.
 fn formats_of(t: FileType) -> &'static [&'static str] {
     match t {
         FileType::Jpeg => &["jpeg"],
@@ -487,9 +576,9 @@ fn formats_of(t: FileType) -> &'static [&'static str] {
         FileType::Gif => &["gif"],
         FileType::Tiff => &["tiff"],
         FileType::Bmp => &["bmp"],
-        FileType::Heic => &["heic", "heif"],
+        FileType::Heic => &["heif", "heic"],
         FileType::Avif => &["avif"],
-        FileType::Jxl => &["jxl", "jpeg-xl"],
+        FileType::Jxl => &["jpeg xl"],
         FileType::Raw => &[
             "raw", "dng", "cr2", "cr3", "nef", "arw", "raf", "orf", "rw2", "pef",
         ],
@@ -514,8 +603,49 @@ fn primary_bias(terms: &[Embedded], line: &MatchLine) -> f32 {
 /// steer it.
 const TEXT_STEER: f32 = 2.0;
 
+/// Logits a photo gains when its folder or file name carries every word of a query term
+/// ("Paris" finds the Paris folder even where the model sees only streets); a part of the
+/// words lifts in proportion but never makes a photo a good match by itself, so the good set
+/// of one class never takes in another class's named folder (tests/tests/query.rs).
+const NAME_LIFT: f32 = 4.0;
+
+/// Words too common in queries to say anything about a folder or file name.
+const STOPWORDS: [&str; 24] = [
+    "a", "an", "the", "of", "in", "on", "at", "and", "or", "with", "to", "for", "by", "from", "my",
+    "our", "photo", "photos", "picture", "pictures", "image", "images", "shot", "some",
+];
+
+/// The words of a query text that may name a folder or file: lowercase, letters and digits,
+/// three characters or more, not a stopword.
+fn name_words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() >= 3 && !STOPWORDS.contains(&w.as_str()))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The share of `words` that start one of the words of a photo's path.
+fn named_share(words: &[String], path_words: &str) -> f32 {
+    if words.is_empty() {
+        return 0.0;
+    }
+    let tokens: Vec<String> = path_words
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let hit = words
+        .iter()
+        .filter(|w| tokens.iter().any(|t| t.starts_with(w.as_str())))
+        .count();
+    hit as f32 / words.len() as f32
+}
+
 /// One candidate's key and verdict from its cosines to the terms.
-fn score(terms: &[Embedded], cos: &[f32], line: &MatchLine, delta: f32) -> Scored {
+fn score(terms: &[Embedded], cos: &[f32], named: f32, line: &MatchLine, delta: f32) -> Scored {
     let mixed = terms.iter().any(|t| !t.negative && t.kind == Kind::Text)
         && terms.iter().any(|t| !t.negative && t.kind == Kind::Image);
     let mut weight = 0.0;
@@ -545,8 +675,10 @@ fn score(terms: &[Embedded], cos: &[f32], line: &MatchLine, delta: f32) -> Score
         };
     }
     let mean = sum / weight;
+    let lift = NAME_LIFT * named;
+    let full = if named >= 1.0 { lift } else { 0.0 };
     Scored {
-        key: mean - penalty,
-        good: mean >= delta && !excluded,
+        key: mean + lift - penalty,
+        good: mean + full >= delta && !excluded,
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
-use crate::format::{jpeg_is_complete, sniff_unsupported};
+use crate::format::{jpeg_is_complete, sniff_unsupported, unsupported_by_extension};
 use crate::metadata::read_metadata;
 use crate::{
     Format, MAX_DECODE_ALLOC_BYTES, MAX_DECODE_EDGE_PX, MAX_DECODE_PIXELS, MediaError, Metadata,
@@ -138,16 +138,18 @@ pub fn decode_scaled(path: &Path, bytes: &[u8], need: MinSize) -> Result<Decoded
         });
     }
     let Some(format) = sniff(bytes) else {
-        return Err(match sniff_unsupported(bytes) {
-            Some(name) => MediaError::Unsupported {
-                path: path.to_owned(),
-                format: name.to_owned(),
-                detail: String::new(),
+        return Err(
+            match sniff_unsupported(bytes).or_else(|| unsupported_by_extension(path)) {
+                Some(name) => MediaError::Unsupported {
+                    path: path.to_owned(),
+                    format: name.to_owned(),
+                    detail: String::new(),
+                },
+                None => MediaError::NotAnImage {
+                    path: path.to_owned(),
+                },
             },
-            None => MediaError::NotAnImage {
-                path: path.to_owned(),
-            },
-        });
+        );
     };
     match catch_unwind(AssertUnwindSafe(|| decode_as(path, bytes, format, need))) {
         Ok(result) => result,
@@ -163,7 +165,7 @@ pub fn decode_scaled(path: &Path, bytes: &[u8], need: MinSize) -> Result<Decoded
     }
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -177,6 +179,59 @@ fn decode_as(
     format: Format,
     need: MinSize,
 ) -> Result<Decoded, MediaError> {
+    match format {
+        Format::Heif | Format::Avif => crate::heif::decode(path, bytes, format),
+        Format::JpegXl => crate::jxl::decode(path, bytes),
+        raw if raw.is_raw() => crate::raw::decode(path, bytes, raw, need),
+        _ => decode_with_image_crate(path, bytes, format, need, true),
+    }
+}
+
+/// Refuses an image over [`MAX_DECODE_PIXELS`] or [`MAX_DECODE_EDGE_PX`] (and a header
+/// claiming no pixels) before anything is decoded.
+pub(crate) fn check_dimensions(
+    path: &Path,
+    format: Format,
+    width: u32,
+    height: u32,
+) -> Result<(), MediaError> {
+    if width == 0 || height == 0 {
+        return Err(MediaError::Corrupt {
+            path: path.to_owned(),
+            format,
+            message: format!("header says {width}×{height} pixels"),
+        });
+    }
+    if u64::from(width) * u64::from(height) > MAX_DECODE_PIXELS
+        || width.max(height) > MAX_DECODE_EDGE_PX
+    {
+        return Err(MediaError::TooLarge {
+            path: path.to_owned(),
+            width,
+            height,
+            max_pixels: MAX_DECODE_PIXELS,
+        });
+    }
+    Ok(())
+}
+
+/// The formats the `image` crate decodes (and the JPEG previews inside raw files). With
+/// `apply_exif_orientation` false the pixels stay as stored and the metadata's
+/// orientation is 1: a raw file's preview takes the raw's orientation instead.
+pub(crate) fn decode_with_image_crate(
+    path: &Path,
+    bytes: &[u8],
+    format: Format,
+    need: MinSize,
+    apply_exif_orientation: bool,
+) -> Result<Decoded, MediaError> {
+    let Some(image_format) = format.to_image_format() else {
+        return Err(MediaError::Unsupported {
+            path: path.to_owned(),
+            format: format.name().to_owned(),
+            detail: "no decoder for this format".to_owned(),
+        });
+    };
     let corrupt = |message: String| MediaError::Corrupt {
         path: path.to_owned(),
         format,
@@ -190,7 +245,7 @@ fn decode_as(
 
     // First pass: only the allocation cap, so that an over-wide header is reported by our
     // own checks below with its real dimensions rather than as an anonymous limit error.
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(alloc_limits());
     let mut decoder = reader
         .into_decoder()
@@ -203,14 +258,7 @@ fn decode_as(
         height,
         max_pixels: MAX_DECODE_PIXELS,
     };
-    if width == 0 || height == 0 {
-        return Err(corrupt(format!("header says {width}×{height} pixels")));
-    }
-    if u64::from(width) * u64::from(height) > MAX_DECODE_PIXELS
-        || width.max(height) > MAX_DECODE_EDGE_PX
-    {
-        return Err(too_large());
-    }
+    check_dimensions(path, format, width, height)?;
 
     // Second guard, for headers that lie and for decoders' own buffers: the output buffer
     // is reserved out of the allocation cap and the decoder gets what is left.
@@ -225,7 +273,11 @@ fn decode_as(
         .map_err(|e| map_image_error(path, format, e, (width, height)))?;
 
     // A broken EXIF block must not cost the photo: fall back to "upright".
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let orientation = if apply_exif_orientation {
+        decoder.orientation().unwrap_or(Orientation::NoTransforms)
+    } else {
+        Orientation::NoTransforms
+    };
     let scaled = match need.jpeg_scale_denominator(width, height) {
         Some(denominator) if format == Format::Jpeg => {
             decode_jpeg_scaled(path, bytes, (width, height), denominator)
@@ -266,7 +318,7 @@ fn decode_as(
 }
 
 /// Whether `orientation` turns a `w`×`h` image into an `h`×`w` one.
-fn swaps_axes(orientation: Orientation) -> bool {
+pub(crate) fn swaps_axes(orientation: Orientation) -> bool {
     matches!(
         orientation,
         Orientation::Rotate90

@@ -42,8 +42,9 @@ pub enum MediaError {
         path: PathBuf,
     },
 
-    /// The content is an image in a format or variant we cannot decode (HEIC, AVIF, JPEG XL,
-    /// an exotic TIFF compression, …). Per-file.
+    /// The content is an image in a format or variant we cannot decode (PSD, JPEG 2000, a
+    /// raw format other than the nine supported, an exotic TIFF compression, a HEIF codec
+    /// libheif was built without, …). Per-file.
     #[error("{}: {}", path.display(), self.reason())]
     Unsupported {
         /// The file.

@@ -20,20 +20,59 @@ pub enum Format {
     Bmp,
     /// TIFF (and BigTIFF); the first page.
     Tiff,
+    /// HEIF with HEVC (HEIC, what iPhones save): the primary image, with its rotation and
+    /// mirroring applied, through the system libheif.
+    Heif,
+    /// AVIF (8, 10 or 12 bits, with or without alpha), through the system libheif.
+    Avif,
+    /// JPEG XL, with its orientation applied; the first frame of an animation.
+    JpegXl,
+    /// Adobe Digital Negative.
+    Dng,
+    /// Canon raw (EOS, 2004–2018).
+    Cr2,
+    /// Canon raw (ISO base media container, 2018 on).
+    Cr3,
+    /// Nikon raw.
+    Nef,
+    /// Sony raw.
+    Arw,
+    /// Fujifilm raw.
+    Raf,
+    /// Olympus / OM System raw.
+    Orf,
+    /// Panasonic raw.
+    Rw2,
+    /// Pentax / Ricoh raw.
+    Pef,
 }
 
 impl Format {
     /// Every supported format, in declaration order.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 18] = [
         Format::Jpeg,
         Format::Png,
         Format::WebP,
         Format::Gif,
         Format::Bmp,
         Format::Tiff,
+        Format::Heif,
+        Format::Avif,
+        Format::JpegXl,
+        Format::Dng,
+        Format::Cr2,
+        Format::Cr3,
+        Format::Nef,
+        Format::Arw,
+        Format::Raf,
+        Format::Orf,
+        Format::Rw2,
+        Format::Pef,
     ];
 
-    /// The display name: `"JPEG"`, `"PNG"`, `"WebP"`, `"GIF"`, `"BMP"`, `"TIFF"`.
+    /// The display name: `"JPEG"`, `"PNG"`, `"WebP"`, `"GIF"`, `"BMP"`, `"TIFF"`, `"HEIF"`,
+    /// `"AVIF"`, `"JPEG XL"`, and for camera raw files the usual abbreviation (`"DNG"`,
+    /// `"CR2"`, `"CR3"`, `"NEF"`, `"ARW"`, `"RAF"`, `"ORF"`, `"RW2"`, `"PEF"`).
     pub fn name(self) -> &'static str {
         match self {
             Format::Jpeg => "JPEG",
@@ -42,20 +81,25 @@ impl Format {
             Format::Gif => "GIF",
             Format::Bmp => "BMP",
             Format::Tiff => "TIFF",
+            Format::Heif => "HEIF",
+            Format::Avif => "AVIF",
+            Format::JpegXl => "JPEG XL",
+            Format::Dng => "DNG",
+            Format::Cr2 => "CR2",
+            Format::Cr3 => "CR3",
+            Format::Nef => "NEF",
+            Format::Arw => "ARW",
+            Format::Raf => "RAF",
+            Format::Orf => "ORF",
+            Format::Rw2 => "RW2",
+            Format::Pef => "PEF",
         }
     }
 
     /// The canonical lower-case extension without a dot: `"jpg"`, `"png"`, `"webp"`,
-    /// `"gif"`, `"bmp"`, `"tiff"`.
+    /// `"gif"`, `"bmp"`, `"tiff"`, `"heic"`, `"avif"`, `"jxl"`, `"dng"`, `"cr2"`, ….
     pub fn extension(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpg",
-            Format::Png => "png",
-            Format::WebP => "webp",
-            Format::Gif => "gif",
-            Format::Bmp => "bmp",
-            Format::Tiff => "tiff",
-        }
+        self.extensions()[0]
     }
 
     /// Every extension (lower case, no dot) that [`is_candidate`] accepts for this format.
@@ -66,11 +110,24 @@ impl Format {
             Format::WebP => &["webp"],
             Format::Gif => &["gif"],
             Format::Bmp => &["bmp"],
-            Format::Tiff => &["tif", "tiff"],
+            Format::Tiff => &["tiff", "tif"],
+            Format::Heif => &["heic", "heif", "hif"],
+            Format::Avif => &["avif"],
+            Format::JpegXl => &["jxl"],
+            Format::Dng => &["dng"],
+            Format::Cr2 => &["cr2"],
+            Format::Cr3 => &["cr3"],
+            Format::Nef => &["nef"],
+            Format::Arw => &["arw"],
+            Format::Raf => &["raf"],
+            Format::Orf => &["orf"],
+            Format::Rw2 => &["rw2"],
+            Format::Pef => &["pef"],
         }
     }
 
-    /// The MIME type, e.g. `"image/jpeg"`.
+    /// The MIME type, e.g. `"image/jpeg"`; camera raw files get their registered or
+    /// customary `image/x-…` type.
     pub fn mime_type(self) -> &'static str {
         match self {
             Format::Jpeg => "image/jpeg",
@@ -79,19 +136,124 @@ impl Format {
             Format::Gif => "image/gif",
             Format::Bmp => "image/bmp",
             Format::Tiff => "image/tiff",
+            Format::Heif => "image/heic",
+            Format::Avif => "image/avif",
+            Format::JpegXl => "image/jxl",
+            Format::Dng => "image/x-adobe-dng",
+            Format::Cr2 => "image/x-canon-cr2",
+            Format::Cr3 => "image/x-canon-cr3",
+            Format::Nef => "image/x-nikon-nef",
+            Format::Arw => "image/x-sony-arw",
+            Format::Raf => "image/x-fuji-raf",
+            Format::Orf => "image/x-olympus-orf",
+            Format::Rw2 => "image/x-panasonic-rw2",
+            Format::Pef => "image/x-pentax-pef",
         }
     }
 
-    pub(crate) fn to_image_format(self) -> image::ImageFormat {
+    /// Whether this is a camera raw format (DNG, CR2, CR3, NEF, ARW, RAF, ORF, RW2, PEF):
+    /// indexed from the preview the camera embedded, and grouped with a JPEG or HEIF of the
+    /// same shot saved beside it.
+    pub fn is_raw(self) -> bool {
+        matches!(
+            self,
+            Format::Dng
+                | Format::Cr2
+                | Format::Cr3
+                | Format::Nef
+                | Format::Arw
+                | Format::Raf
+                | Format::Orf
+                | Format::Rw2
+                | Format::Pef
+        )
+    }
+
+    /// The `image` crate's format, for the formats it decodes.
+    pub(crate) fn to_image_format(self) -> Option<image::ImageFormat> {
         match self {
-            Format::Jpeg => image::ImageFormat::Jpeg,
-            Format::Png => image::ImageFormat::Png,
-            Format::WebP => image::ImageFormat::WebP,
-            Format::Gif => image::ImageFormat::Gif,
-            Format::Bmp => image::ImageFormat::Bmp,
-            Format::Tiff => image::ImageFormat::Tiff,
+            Format::Jpeg => Some(image::ImageFormat::Jpeg),
+            Format::Png => Some(image::ImageFormat::Png),
+            Format::WebP => Some(image::ImageFormat::WebP),
+            Format::Gif => Some(image::ImageFormat::Gif),
+            Format::Bmp => Some(image::ImageFormat::Bmp),
+            Format::Tiff => Some(image::ImageFormat::Tiff),
+            _ => None,
         }
     }
+}
+
+/// Whether a file name's extension (any case) is that of a camera raw format
+/// ([`Format::is_raw`]); the engine uses it to pair a raw with the JPEG beside it without
+/// reading either.
+///
+/// ```
+/// use std::path::Path;
+/// assert!(glimpse_media::is_raw_path(Path::new("/photos/IMG_1234.CR3")));
+/// assert!(!glimpse_media::is_raw_path(Path::new("/photos/IMG_1234.JPG")));
+/// ```
+pub fn is_raw_path(path: &Path) -> bool {
+    extension_format(path).is_some_and(Format::is_raw)
+}
+
+/// The format whose [`Format::extensions`] hold `path`'s extension (any case).
+fn extension_format(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?;
+    Format::ALL.into_iter().find(|f| {
+        f.extensions()
+            .iter()
+            .any(|candidate| candidate.eq_ignore_ascii_case(ext))
+    })
+}
+
+/// Extensions of image formats Glimpse does not decode. The scanner still takes these
+/// files, so that they are listed as failed with a reason ("unsupported image format:
+/// PSD") instead of being skipped without a word. Lower case, no dot, with the name shown.
+pub const UNSUPPORTED_IMAGE_EXTENSIONS: &[(&str, &str)] = &[
+    ("jp2", "JPEG 2000"),
+    ("j2k", "JPEG 2000"),
+    ("jpf", "JPEG 2000"),
+    ("jpx", "JPEG 2000"),
+    ("psd", "Photoshop PSD"),
+    ("psb", "Photoshop PSB"),
+    ("exr", "OpenEXR"),
+    ("hdr", "Radiance HDR"),
+    ("qoi", "QOI"),
+    ("tga", "TGA"),
+    ("ico", "ICO"),
+    ("svg", "SVG"),
+    ("xcf", "GIMP XCF"),
+    ("heics", "HEIF image sequence"),
+    ("avifs", "AVIF image sequence"),
+    ("jxr", "JPEG XR"),
+    ("wdp", "JPEG XR"),
+    ("crw", "Canon CRW raw"),
+    ("nrw", "Nikon NRW raw"),
+    ("srw", "Samsung SRW raw"),
+    ("sr2", "Sony SR2 raw"),
+    ("srf", "Sony SRF raw"),
+    ("mrw", "Minolta MRW raw"),
+    ("x3f", "Sigma X3F raw"),
+    ("3fr", "Hasselblad 3FR raw"),
+    ("fff", "Hasselblad FFF raw"),
+    ("iiq", "Phase One IIQ raw"),
+    ("erf", "Epson ERF raw"),
+    ("kdc", "Kodak KDC raw"),
+    ("dcr", "Kodak DCR raw"),
+    ("mos", "Leaf MOS raw"),
+    ("mef", "Mamiya MEF raw"),
+    ("rwl", "Leica RWL raw"),
+    ("raw", "camera raw"),
+];
+
+/// The name of the image format an extension of [`UNSUPPORTED_IMAGE_EXTENSIONS`] stands
+/// for.
+pub(crate) fn unsupported_by_extension(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?;
+    UNSUPPORTED_IMAGE_EXTENSIONS
+        .iter()
+        .find(|(candidate, _)| candidate.eq_ignore_ascii_case(ext))
+        .map(|(_, name)| *name)
 }
 
 impl fmt::Display for Format {
@@ -120,15 +282,56 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
         Some(Format::Gif)
     } else if is_bmp(bytes) {
         Some(Format::Bmp)
+    } else if bytes.starts_with(b"FUJIFILMCCD-RAW") {
+        Some(Format::Raf)
+    } else if bytes.starts_with(b"IIRO") || bytes.starts_with(b"IIRS") || bytes.starts_with(b"MMOR")
+    {
+        Some(Format::Orf)
+    } else if bytes.starts_with(b"IIU\0") {
+        Some(Format::Rw2)
     } else if bytes.starts_with(b"II*\0")
         || bytes.starts_with(b"MM\0*")
         || bytes.starts_with(b"II+\0")
         || bytes.starts_with(b"MM\0+")
     {
-        Some(Format::Tiff)
+        Some(crate::tiff::camera_raw_kind(bytes).unwrap_or(Format::Tiff))
+    } else if bytes.starts_with(&[0xFF, 0x0A]) || bytes.starts_with(b"\0\0\0\x0CJXL \r\n\x87\n") {
+        Some(Format::JpegXl)
     } else {
-        None
+        sniff_isobmff(bytes)
     }
+}
+
+/// HEIF, AVIF and CR3 are ISO base media files told apart by their `ftyp` brands. The major
+/// brand decides when it is specific; a generic `mif1`/`msf1` major brand defers to the
+/// compatible brands (an AVIF often says `mif1` first and `avif` later).
+fn sniff_isobmff(bytes: &[u8]) -> Option<Format> {
+    if bytes.len() < 16 || &bytes[4..8] != b"ftyp" {
+        return None;
+    }
+    let size = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let end = size.clamp(16, 4096).min(bytes.len());
+    let major = &bytes[8..12];
+    let compatible = bytes[16..end].chunks_exact(4);
+    let classify = |brand: &[u8]| match brand {
+        b"avif" | b"avis" => Some(Format::Avif),
+        b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => Some(Format::Heif),
+        b"crx " => Some(Format::Cr3),
+        _ => None,
+    };
+    if let Some(format) = classify(major) {
+        return Some(format);
+    }
+    if matches!(major, b"mif1" | b"msf1") {
+        // An image file of some codec: the compatible brands say which; plain HEIF if none.
+        return Some(
+            compatible
+                .filter_map(classify)
+                .next()
+                .unwrap_or(Format::Heif),
+        );
+    }
+    compatible.filter_map(classify).next()
 }
 
 /// "BM" alone is too weak a signature (any text starting with "BM" would match), so also
@@ -145,19 +348,13 @@ fn is_bmp(bytes: &[u8]) -> bool {
 /// "unsupported image format: HEIC" instead of "not an image".
 pub(crate) fn sniff_unsupported(bytes: &[u8]) -> Option<&'static str> {
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        let brand = &bytes[8..12];
-        return match brand {
-            b"avif" | b"avis" => Some("AVIF"),
-            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1" => {
-                Some("HEIC/HEIF")
-            }
-            b"crx " => Some("Canon CR3 raw"),
+        return match &bytes[8..12] {
+            b"qt  " => Some("QuickTime"),
+            b"isom" | b"mp41" | b"mp42" | b"M4V " => Some("MP4"),
             _ => None,
         };
     }
-    if bytes.starts_with(&[0xFF, 0x0A]) || bytes.starts_with(b"\0\0\0\x0CJXL \r\n\x87\n") {
-        Some("JPEG XL")
-    } else if bytes.starts_with(b"\0\0\0\x0CjP  \r\n\x87\n")
+    if bytes.starts_with(b"\0\0\0\x0CjP  \r\n\x87\n")
         || bytes.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
     {
         Some("JPEG 2000")
@@ -167,6 +364,8 @@ pub(crate) fn sniff_unsupported(bytes: &[u8]) -> Option<&'static str> {
         Some("OpenEXR")
     } else if bytes.starts_with(b"qoif") {
         Some("QOI")
+    } else if bytes.starts_with(b"gimp xcf") {
+        Some("GIMP XCF")
     } else {
         None
     }
@@ -177,7 +376,9 @@ pub(crate) fn sniff_unsupported(bytes: &[u8]) -> Option<&'static str> {
 /// [`crate::decode`]) and never the parent folders (whether to descend into hidden folders
 /// is the scanner's decision).
 ///
-/// Accepts the extensions of [`Format::extensions`] in any case. Rejects hidden files
+/// Accepts the extensions of [`Format::extensions`] and of
+/// [`UNSUPPORTED_IMAGE_EXTENSIONS`] in any case (the latter are listed as failed with a
+/// reason rather than skipped without a word). Rejects hidden files
 /// (`.name`, which also covers macOS `._name` resource forks and our own temporary files
 /// from [`crate::write_atomic`]) and editor/office temporary files (`~$name`, `name~`).
 ///
@@ -210,7 +411,9 @@ fn is_supported_extension(ext: &str) -> bool {
         f.extensions()
             .iter()
             .any(|candidate| candidate.eq_ignore_ascii_case(ext))
-    })
+    }) || UNSUPPORTED_IMAGE_EXTENSIONS
+        .iter()
+        .any(|(candidate, _)| candidate.eq_ignore_ascii_case(ext))
 }
 
 /// Whether a JPEG stream reaches its end-of-image marker.
@@ -223,8 +426,14 @@ fn is_supported_extension(ext: &str) -> bool {
 /// restart marker), and the stream is complete when EOI (0xFFD9) is found. Trailing bytes
 /// after EOI are allowed.
 pub(crate) fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    jpeg_end(bytes).is_some()
+}
+
+/// The length of the JPEG stream at the start of `bytes`, through its end-of-image marker;
+/// `None` when it does not reach one (see [`jpeg_is_complete`]).
+pub(crate) fn jpeg_end(bytes: &[u8]) -> Option<usize> {
     if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return false;
+        return None;
     }
     let mut i = 2;
     loop {
@@ -235,22 +444,18 @@ pub(crate) fn jpeg_is_complete(bytes: &[u8]) -> bool {
         while i < bytes.len() && bytes[i] == 0xFF {
             i += 1;
         }
-        let Some(&marker) = bytes.get(i) else {
-            return false;
-        };
+        let &marker = bytes.get(i)?;
         i += 1;
         match marker {
-            0xD9 => return true,
+            0xD9 => return Some(i),
             // Standalone markers without a length: RSTn, TEM, and a stray 0x00.
             0xD0..=0xD7 | 0x01 | 0x00 => continue,
             _ => {}
         }
-        let (Some(&hi), Some(&lo)) = (bytes.get(i), bytes.get(i + 1)) else {
-            return false;
-        };
+        let (&hi, &lo) = (bytes.get(i)?, bytes.get(i + 1)?);
         let len = usize::from(u16::from_be_bytes([hi, lo]));
         if len < 2 || i + len > bytes.len() {
-            return false;
+            return None;
         }
         i += len;
         if marker == 0xDA {
@@ -259,9 +464,7 @@ pub(crate) fn jpeg_is_complete(bytes: &[u8]) -> bool {
                 while i < bytes.len() && bytes[i] != 0xFF {
                     i += 1;
                 }
-                let Some(&next) = bytes.get(i + 1) else {
-                    return false;
-                };
+                let &next = bytes.get(i + 1)?;
                 if next == 0x00 || (0xD0..=0xD7).contains(&next) || next == 0xFF {
                     i += 1;
                     continue;

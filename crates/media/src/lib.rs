@@ -5,7 +5,10 @@
 //! ([`is_candidate`]), reading a file with a size cap ([`read_file`]), decoding with
 //! EXIF orientation applied and hard limits checked *before* decoding ([`decode`]; large
 //! JPEGs at 1/2–1/8 scale in the DCT domain when only a smaller image is needed:
-//! [`decode_scaled`], [`MinSize`]), EXIF
+//! [`decode_scaled`], [`MinSize`]) — JPEG, PNG, WebP, GIF, BMP and TIFF with the `image`
+//! crate, HEIF/HEIC and AVIF with the system libheif, JPEG XL with jxl-oxide, and camera
+//! raw files (see [`Format::is_raw`]) from their largest embedded JPEG preview or, without
+//! one, developed by rawler — EXIF
 //! date and camera ([`Metadata`]), a content hash for rename/duplicate detection
 //! ([`content_hash`]), flattening to 8-bit RGB on white ([`to_rgb8_on_white`]), and the
 //! thumbnail ([`thumbnail`], [`encode_thumbnail_jpeg`], [`write_atomic`]).
@@ -47,15 +50,20 @@ mod error;
 mod format;
 mod fs;
 mod hash;
+mod heif;
+mod jxl;
 mod metadata;
+mod raw;
 mod thumbnail;
+mod tiff;
 
 pub use decode::{Decoded, MinSize, SCALED_DECODE_MARGIN, decode, decode_scaled};
 pub use error::MediaError;
-pub use format::{Format, is_candidate, sniff};
+pub use format::{Format, UNSUPPORTED_IMAGE_EXTENSIONS, is_candidate, is_raw_path, sniff};
 pub use fs::{read_file, write_atomic, write_atomic_with_hook};
 pub use hash::{ContentHash, content_hash};
 pub use metadata::Metadata;
+pub use raw::RAW_PREVIEW_MIN_LONG_EDGE;
 pub use thumbnail::{encode_thumbnail_jpeg, thumbnail, to_rgb8_on_white};
 
 /// The most pixels (width × height, from the header) [`decode`] will decode: about 179 MP,

@@ -35,6 +35,73 @@ impl Default for Metadata {
 /// Reads EXIF from any container kamadak-exif knows (JPEG APP1, TIFF, PNG eXIf, WebP EXIF).
 /// `orientation` comes from the image decoder, which is what was actually applied.
 pub(crate) fn read_metadata(bytes: &[u8], orientation: u16) -> Metadata {
+    parse_guarded(orientation, |reader| {
+        reader.read_from_container(&mut Cursor::new(bytes))
+    })
+}
+
+/// Reads a bare EXIF block (a TIFF header and its directories), as HEIF, AVIF and JPEG XL
+/// files carry it in their `Exif` item or box.
+pub(crate) fn read_exif_block(tiff: &[u8], orientation: u16) -> Metadata {
+    parse_guarded(orientation, |reader| reader.read_raw(tiff.to_vec()))
+}
+
+/// Reads a TIFF-structured file's EXIF (a camera raw file's first directories), taking
+/// the orientation from its Orientation tag (1 when absent or out of range).
+pub(crate) fn read_tiff_metadata(tiff: &[u8]) -> Metadata {
+    let mut orientation = 1;
+    let mut metadata = parse_guarded_with(
+        1,
+        |reader| reader.read_raw(tiff.to_vec()),
+        |exif| {
+            if let Some(value) = exif
+                .get_field(Tag::Orientation, In::PRIMARY)
+                .and_then(|f| f.value.get_uint(0))
+                .and_then(|v| u16::try_from(v).ok())
+                .filter(|v| (1..=8).contains(v))
+            {
+                orientation = value;
+            }
+        },
+    );
+    metadata.orientation = orientation;
+    metadata
+}
+
+/// What a camera raw file's own metadata says, as the raw decoder read it: maker, model,
+/// `DateTimeOriginal` (`"YYYY:MM:DD HH:MM:SS"`) and its offset.
+pub(crate) fn from_parts(
+    make: Option<&str>,
+    model: Option<&str>,
+    date_time_original: Option<&str>,
+    offset: Option<&str>,
+    orientation: u16,
+) -> Metadata {
+    let clean = |text: Option<&str>| {
+        let text = text?.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+        (!text.is_empty()).then(|| text.to_owned())
+    };
+    Metadata {
+        taken_at: date_time_original
+            .and_then(|date| parse_timestamp(date.as_bytes(), offset.map(str::as_bytes))),
+        camera_make: clean(make),
+        camera_model: clean(model),
+        orientation,
+    }
+}
+
+fn parse_guarded(
+    orientation: u16,
+    read: impl FnOnce(&exif::Reader) -> Result<exif::Exif, exif::Error> + std::panic::UnwindSafe,
+) -> Metadata {
+    parse_guarded_with(orientation, read, |_| {})
+}
+
+fn parse_guarded_with(
+    orientation: u16,
+    read: impl FnOnce(&exif::Reader) -> Result<exif::Exif, exif::Error> + std::panic::UnwindSafe,
+    mut also: impl FnMut(&exif::Exif),
+) -> Metadata {
     let mut metadata = Metadata {
         orientation,
         ..Metadata::default()
@@ -43,9 +110,7 @@ pub(crate) fn read_metadata(bytes: &[u8], orientation: u16) -> Metadata {
     let parsed = std::panic::catch_unwind(|| {
         let mut reader = exif::Reader::new();
         reader.continue_on_error(true);
-        reader
-            .read_from_container(&mut Cursor::new(bytes))
-            .or_else(|e| e.distill_partial_result(|_| {}))
+        read(&reader).or_else(|e| e.distill_partial_result(|_| {}))
     });
     let exif = match parsed {
         Ok(Ok(exif)) => exif,
@@ -62,6 +127,7 @@ pub(crate) fn read_metadata(bytes: &[u8], orientation: u16) -> Metadata {
     metadata.camera_model = ascii_field(&exif, Tag::Model);
     metadata.taken_at = timestamp(&exif, Tag::DateTimeOriginal, Tag::OffsetTimeOriginal)
         .or_else(|| timestamp(&exif, Tag::DateTimeDigitized, Tag::OffsetTimeDigitized));
+    also(&exif);
     metadata
 }
 
@@ -81,8 +147,12 @@ fn ascii_field(exif: &exif::Exif, tag: Tag) -> Option<String> {
 }
 
 fn timestamp(exif: &exif::Exif, date_tag: Tag, offset_tag: Tag) -> Option<i64> {
-    let mut dt = exif::DateTime::from_ascii(ascii_bytes(exif, date_tag)?).ok()?;
-    if let Some(offset) = ascii_bytes(exif, offset_tag) {
+    parse_timestamp(ascii_bytes(exif, date_tag)?, ascii_bytes(exif, offset_tag))
+}
+
+fn parse_timestamp(date: &[u8], offset: Option<&[u8]>) -> Option<i64> {
+    let mut dt = exif::DateTime::from_ascii(date).ok()?;
+    if let Some(offset) = offset {
         // A malformed offset leaves the time naive rather than dropping it.
         let _ = dt.parse_offset(offset);
     }

@@ -269,6 +269,9 @@ fn is_candidate_filters_extensions_and_hidden_or_temp_files() {
         "h.tif",
         "i.TIFF",
         "/deep/folder/.hidden-folder/j.jpg",
+        "photo.heic",
+        "IMG_1234.CR3",
+        "scan.psd",
     ] {
         assert!(is_candidate(Path::new(yes)), "{yes} should be a candidate");
     }
@@ -277,7 +280,6 @@ fn is_candidate_filters_extensions_and_hidden_or_temp_files() {
         "IMG_0001",
         "clip.mp4",
         "photo.jpg.part",
-        "photo.heic",
         ".hidden.jpg",
         "._IMG_0001.JPG",
         "~$draft.png",
@@ -330,11 +332,26 @@ fn zero_bytes_random_bytes_and_text_are_refused_with_readable_reasons() {
 
 #[test]
 fn known_but_unsupported_formats_say_what_they_are() {
+    let mut psd = b"8BPS".to_vec();
+    psd.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0, 0, 3]);
+    let err = expect_err("scan.jpg", &psd);
+    assert!(matches!(err, MediaError::Unsupported { .. }), "{err:?}");
+    assert_eq!(err.reason(), "unsupported image format: Photoshop PSD");
+
+    // A HEIC named .jpg is a HEIC (by its bytes); a header alone is a damaged one.
     let mut heic = vec![0, 0, 0, 0x18];
     heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
     let err = expect_err("iphone.jpg", &heic);
-    assert!(matches!(err, MediaError::Unsupported { .. }), "{err:?}");
-    assert_eq!(err.reason(), "unsupported image format: HEIC/HEIF");
+    assert!(
+        matches!(
+            err,
+            MediaError::Corrupt {
+                format: Format::Heif,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -716,7 +716,7 @@ fn recall_at_10_against_exact_search() {
 /// documents how the defaults were chosen. Run with
 /// `cargo test -p glimpse-vectors --test vectors recall_sweep -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "a measurement, not a check: it documents how the defaults were chosen (minutes)"]
 fn recall_sweep() {
     let RecallFixture {
         items,

@@ -1891,3 +1891,118 @@ async fn switching_models_keeps_search_working_and_ends_on_the_new_model() -> Re
     let outcome = switch_flow(&app.client, &shapes, hf_home.path(), &mut hub).await;
     finish(app, outcome, "switch").await
 }
+
+/// A folder of phone and camera files in the real app: every readable one gets a thumbnail
+/// the webview can load, the raw + JPEG pair is one tile, the preview of a raw file shows
+/// its embedded preview, and the two files Glimpse cannot read are listed with a reason.
+/// Screenshots `formats` (the grid) and `formats-raw-preview`.
+async fn formats_flow(client: &Client, photos: &Path) -> Result<()> {
+    find(client, "[data-testid=search-input]").await?;
+    add_folder_through_ui(client, photos).await?;
+    let status = wait_indexed(client, 10).await?;
+    ensure!(
+        status["indexed"] == 8 && status["failed"] == 2,
+        "8 of 10 files indexed: {status}"
+    );
+    let failures = status["failures"].to_string();
+    ensure!(
+        failures.contains("unsupported image format: Photoshop PSD")
+            && failures.contains("stripped.CR3"),
+        "the unreadable files are listed with a reason: {failures}"
+    );
+
+    let hits = invoke(client, "search", json!({"query": "a photo", "limit": 20})).await?;
+    let hits = hits.as_array().context("hits")?.clone();
+    ensure!(
+        hits.len() == 7,
+        "7 results (the raw + JPEG pair is one): {hits:?}"
+    );
+    for hit in &hits {
+        let content = hit["contentId"].as_i64().context("contentId")?;
+        let width = load_image(client, &format!("thumb://localhost/{content}")).await?;
+        ensure!(
+            width.is_some_and(|w| w > 0),
+            "{}: the thumbnail loads in the webview",
+            hit["name"]
+        );
+    }
+    let pair = hits
+        .iter()
+        .find(|h| {
+            h["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("IMG_1234"))
+        })
+        .context("the pair is a result")?;
+    ensure!(
+        pair["others"].as_array().is_some_and(|o| o.len() == 1),
+        "the pair's other file is named: {pair}"
+    );
+
+    let input = find(client, "[data-testid=search-input]").await?;
+    input.send_keys("a photo").await?;
+    wait_until(UI_TIMEOUT, "seven tiles", || async {
+        Ok((tile_paths(client).await?.len() == 7).then_some(()))
+    })
+    .await?;
+    screenshot(client, "formats").await?;
+
+    // The preview of a raw file shows the picture (its embedded preview), not a grey box.
+    let raf = client
+        .find(css(
+            "[data-testid=tile][data-path$='.RAF'], [data-testid=tile][data-path$='.DNG']",
+        ))
+        .await
+        .context("a raw tile")?;
+    raf.click().await?;
+    client
+        .active_element()
+        .await?
+        .send_keys(&Key::Enter.to_string())
+        .await?;
+    find(client, "[data-testid=preview]").await?;
+    let shown = wait_until(UI_TIMEOUT, "the preview image", || async {
+        let width = client
+            .execute(
+                "const i = document.querySelector('.preview-img'); return i && i.complete ? i.naturalWidth : 0;",
+                vec![],
+            )
+            .await?
+            .as_u64()
+            .unwrap_or(0);
+        Ok((width > 0).then_some(width))
+    })
+    .await?;
+    eprintln!("e2e: raw preview image {shown} px wide");
+    screenshot(client, "formats-raw-preview").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_and_camera_formats_show_thumbnails_and_previews() -> Result<()> {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let root = repo_root();
+    let model = root.join("tests/fixtures/shapes-clip");
+    let formats = root.join("tests/fixtures/formats");
+    let photos = tempfile::tempdir()?;
+    for (from, to) in [
+        ("chelsea.heic", "IMG_0001.HEIC"),
+        ("coffee-10bit.avif", "phone.avif"),
+        ("chelsea-lossy.jxl", "export.jxl"),
+        ("with-preview.dng", "IMG_1234.DNG"),
+        ("with-preview.jpg", "IMG_1234.JPG"),
+        ("sensor-only.dng", "sensor.dng"),
+        ("exiftool-FujiFilm.raf", "DSCF0001.RAF"),
+        ("exiftool-Panasonic.rw2", "P1000001.RW2"),
+        ("exiftool-CanonRaw.cr3", "stripped.CR3"),
+    ] {
+        std::fs::copy(formats.join(from), photos.path().join(to))?;
+    }
+    std::fs::write(
+        photos.path().join("layers.psd"),
+        b"8BPS\0\x01\0\0\0\0\0\0\0\x03",
+    )?;
+    let app = start_app(&[("GLIMPSE_MODEL_DIR", model.as_os_str())]).await?;
+    let outcome = formats_flow(&app.client, photos.path()).await;
+    finish(app, outcome, "formats").await
+}

@@ -163,7 +163,17 @@ export function installDevBackend(params: URLSearchParams): void {
   const hit = (id: number, score: number, good = score >= 0.25): Hit => {
     const word = WORDS[id % WORDS.length] ?? "photo";
     const name = `IMG_${String(id).padStart(5, "0")}_${word}.jpg`;
-    return { photoId: id, contentId: id, path: `${folderOf(id)}/${name}`, name, score, good, taken: takenOf(id), duplicates: id % 37 === 0 ? 2 : 0 };
+    return {
+      photoId: id,
+      contentId: id,
+      path: `${folderOf(id)}/${name}`,
+      name,
+      score,
+      good,
+      taken: takenOf(id),
+      duplicates: id % 37 === 0 ? 2 : 0,
+      others: id % 37 === 0 ? [`copy-of-${name}`, `${name.replace(/\.[^.]+$/, "")}.CR3`] : [],
+    };
   };
 
   const status = (): Status => ({

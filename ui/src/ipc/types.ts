@@ -16,8 +16,10 @@ export interface Hit {
   good: boolean;
   /** EXIF capture time, seconds since the epoch, when known. */
   taken: number | null;
-  /** How many other identical files exist. */
+  /** How many other files show this picture: identical copies, and the raw/JPEG files of the same shot. */
   duplicates: number;
+  /** Those other files' names, copies first. */
+  others: string[];
 }
 
 /** Which results a query returns: the good matches only, or the whole ranking (good first). */

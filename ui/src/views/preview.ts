@@ -1,6 +1,6 @@
 // The preview lightbox: a larger image, the photo's details, and actions. Keys: ←/→
 // previous/next, Enter opens in the default app, Esc (or Space) closes.
-import { baseName, formatBytes, formatDimensions, formatScore, formatTakenAt, plural } from "../format";
+import { baseName, formatBytes, formatDimensions, formatScore, formatTakenAt } from "../format";
 import * as ipc from "../ipc";
 import type { Hit, PhotoDetails } from "../ipc";
 import { button, h, icon, iconLabel, isTyping } from "./dom";
@@ -210,7 +210,7 @@ export class Preview {
       ["Taken", details?.takenAt != null ? formatTakenAt(details.takenAt) : ""],
       ["Camera", details?.camera ?? ""],
       ["Match", formatScore(hit.score)],
-      ["Copies", hit.duplicates > 0 ? `${plural(hit.duplicates, "other identical file", "other identical files")}` : ""],
+      ["Also", hit.others.length > 0 ? hit.others.join(", ") : ""],
     ];
     this.details.replaceChildren(
       ...rows
