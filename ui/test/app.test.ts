@@ -176,10 +176,10 @@ describe("main window", () => {
   });
 
   test("first run: the download button starts the download and the bar follows glimpse://model", async () => {
-    const missing = readyStatus([], { model: { state: "missing", defaultRepo: "openai/clip-vit-base-patch32" } });
+    const missing = readyStatus([], { model: { state: "missing", defaultRepo: "google/siglip2-base-patch16-224", downloadBytes: 1_535_168_000 } });
     const calls = await mountMain({ downloadModel: () => null }, missing);
     expect(one("empty-state").dataset.state).toBe("no-model");
-    expect(one("empty-state").textContent).toContain("openai/clip-vit-base-patch32");
+    expect(one("empty-state").textContent).toContain("once (about 1.5 GB) from Hugging Face (google/siglip2-base-patch16-224)");
     one<HTMLButtonElement>("model-download").click();
     await settle();
     expect(calls.filter((c) => c.cmd === "downloadModel").map((c) => c.args)).toEqual([{ repo: null }]);

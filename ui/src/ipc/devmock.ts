@@ -61,7 +61,7 @@ export function installDevBackend(params: URLSearchParams): void {
         ];
   let model: ModelState =
     params.get("model") === "missing"
-      ? { state: "missing", defaultRepo: "openai/clip-vit-base-patch32" }
+      ? { state: "missing", defaultRepo: "google/siglip2-base-patch16-224", downloadBytes: 1_535_168_000 }
       : { state: "ready", id: "clip-vit-base-patch32", source: "hub:openai/clip-vit-base-patch32" };
   const total = folders.reduce((n, f) => n + f.photos, 0);
   const progress: Progress = { done: Math.floor(total * 0.9), total, current: null, rate: 23.4, paused: false };
@@ -135,7 +135,7 @@ export function installDevBackend(params: URLSearchParams): void {
       storedVectors: vectors.get(m.name) ?? 0,
       inUse: m.name === inUse,
       switchingTo: modelSwitch?.model === m.name,
-      default: m.name === "clip-b32",
+      default: m.name === "siglip2-b16-224",
       downloaded: downloaded.has(m.name),
     })),
     stored: [...vectors].map(([name, n]) => ({

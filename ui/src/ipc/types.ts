@@ -125,7 +125,7 @@ export interface Failure {
 /** State of the model that answers searches. */
 export type ModelState =
   | { state: "ready"; id: string; source: string }
-  | { state: "missing"; defaultRepo: string }
+  | { state: "missing"; defaultRepo: string; downloadBytes: number | null }
   | { state: "downloading"; file: string; done: number; total: number | null }
   | { state: "error"; message: string };
 

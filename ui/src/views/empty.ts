@@ -51,7 +51,7 @@ export interface EmptyActions {
 const EXAMPLES = ["dog on a beach at sunset", "birthday cake with candles", "snowy mountains", "receipts and documents"];
 
 /** The default model (used for the explanation until the shell says otherwise). */
-export const DEFAULT_MODEL_REPO = "openai/clip-vit-base-patch32";
+export const DEFAULT_MODEL_REPO = "google/siglip2-base-patch16-224";
 
 interface Pane {
   element: HTMLElement;
@@ -121,7 +121,7 @@ class ModelPane implements Pane {
         "Your photos and searches never leave it.",
     });
     this.source = h("p", { class: "empty-note" });
-    this.download = button(iconLabel("download", "Download the model (≈600 MB)"), () => actions.downloadModel(), {
+    this.download = button(iconLabel("download", "Download the model"), () => actions.downloadModel(), {
       variant: "primary",
       testid: "model-download",
     });
@@ -151,8 +151,10 @@ class ModelPane implements Pane {
   update(lib: LibraryState): void {
     const model: ModelState | null = lib.model;
     const repo = model?.state === "missing" ? model.defaultRepo : DEFAULT_MODEL_REPO;
+    const bytes = model?.state === "missing" ? model.downloadBytes : null;
+    const size = bytes !== null && bytes > 0 ? ` (about ${formatBytes(bytes)})` : "";
     this.source.textContent =
-      `The model is downloaded once (about 600 MB) from Hugging Face (${repo}). ` +
+      `The model is downloaded once${size} from Hugging Face (${repo}). ` +
       "If you already have it, choose its folder instead.";
     const downloading = model?.state === "downloading";
     this.download.disabled = downloading;

@@ -323,7 +323,7 @@ export class SettingsPanel {
   /** The settings the form describes (the model fields as loaded: models switch at once). */
   read(): Settings {
     const base = this.loaded ?? {
-      modelSource: "clip-b32",
+      modelSource: "siglip2-b16-224",
       nextModelSource: null,
       cpuThreads: 0,
       thumbnailDir: null,
