@@ -3,9 +3,10 @@
 //! `capabilities/` can be invoked by the UI.
 
 const COMMANDS: &[&str] = &[
-    "search",
+    "query",
+    "suggest",
+    "timeline",
     "prefetchQuery",
-    "similar",
     "addFolder",
     "removeFolder",
     "folders",

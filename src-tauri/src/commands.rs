@@ -12,15 +12,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use glimpse_embed::source::{DownloadProgress, ModelSource, SourceError};
-use glimpse_engine::{Library, LibraryError, SimilarTo};
+use glimpse_engine::{Library, LibraryError};
 use glimpse_models::ModelRef;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_opener::OpenerExt;
 
-use crate::dto::{
-    FolderDto, HitDto, ModelState, PhotoDetailsDto, ProgressDto, Settings, StatusDto,
-};
+use crate::dto::{FolderDto, ModelState, PhotoDetailsDto, ProgressDto, Settings, StatusDto};
 use crate::error::IpcError;
 use crate::events::{MAX_RATE_HZ, names};
 use crate::open::{self, ModelChoice};
@@ -29,10 +27,6 @@ use crate::{model, settings, thumbcache, tray, windows};
 
 /// What every command returns.
 pub type CmdResult<T> = Result<T, IpcError>;
-
-/// Most results one query may ask for: more would not fit a screen many times over and
-/// only make the query slower.
-const MAX_LIMIT: u32 = 1000;
 
 /// Runs `f` on the blocking pool with the library (waiting while it opens).
 async fn with_library<T: Send + 'static>(
@@ -59,50 +53,21 @@ fn folder_path(path: &str) -> CmdResult<PathBuf> {
     Ok(path)
 }
 
-fn clamp_limit(limit: u32) -> usize {
-    limit.min(MAX_LIMIT) as usize
-}
-
-/// Photos matching a text query, best first (an empty query gives `[]`).
-#[tauri::command]
-pub async fn search(
-    state: State<'_, Arc<AppState>>,
-    query: String,
-    limit: u32,
-) -> CmdResult<Vec<HitDto>> {
-    let query = query.trim().to_string();
-    if query.is_empty() || limit == 0 {
-        return Ok(Vec::new());
-    }
-    with_library(&state, move |lib| lib.search(&query, clamp_limit(limit)))
-        .await
-        .map(|hits| hits.into_iter().map(HitDto::from).collect())
-}
-
-/// Encodes a query while it is being typed, ahead of its debounced `search`, which then
-/// finds the vector ready; a keystroke's prefetch that a newer one overtakes while waiting
-/// is skipped. Failures come back here but the UI ignores them: the search reports them.
+/// Encodes the text being typed, ahead of its debounced `query`, which then finds the
+/// vector ready: the positive words of the query grammar (what the engine encodes for
+/// them), not the filters. A text that does not parse yet (a quote still open) is skipped:
+/// `query` reports it. A keystroke's prefetch that a newer one overtakes while waiting is
+/// skipped too. The UI ignores failures here: the query reports them.
 #[tauri::command]
 pub async fn prefetchQuery(state: State<'_, Arc<AppState>>, query: String) -> CmdResult<()> {
-    let query = query.trim().to_string();
-    if query.is_empty() {
+    let Ok(parsed) = glimpse_engine::grammar::ParsedQuery::parse(&query) else {
+        return Ok(());
+    };
+    let text = parsed.positive_text();
+    if text.trim().is_empty() {
         return Ok(());
     }
-    with_library(&state, move |lib| lib.prefetch_text(&query).map(drop)).await
-}
-
-/// Photos that look like a photo of the library, best first (the photo itself left out).
-#[tauri::command]
-pub async fn similar(
-    state: State<'_, Arc<AppState>>,
-    photo_id: i64,
-    limit: u32,
-) -> CmdResult<Vec<HitDto>> {
-    with_library(&state, move |lib| {
-        lib.similar(&SimilarTo::Photo(photo_id), clamp_limit(limit))
-    })
-    .await
-    .map(|hits| hits.into_iter().map(HitDto::from).collect())
+    with_library(&state, move |lib| lib.prefetch_text(&text).map(drop)).await
 }
 
 /// Adds a folder and starts indexing it; returns the folder that covers it.
@@ -478,19 +443,31 @@ fn move_thumbnails(app: &AppHandle, state: &Arc<AppState>, new: Settings) -> Cmd
     Ok(())
 }
 
-/// Copies what the Settings form changes (threads, thumbnail folder, launch at login) onto
-/// `target`. The model fields are not among them: models change through `switchModel`
-/// (and, on first run, `downloadModel` / `useModelDir`), which act at once.
+/// Copies what the Settings form changes (threads, thumbnail folder, launch at login, match
+/// sensitivity) onto `target`. The model fields are not among them: models change through
+/// `switchModel` (and, on first run, `downloadModel` / `useModelDir`), which act at once.
 fn apply_user_fields(target: &mut Settings, from: &Settings) {
     target.cpu_threads = from.cpu_threads;
     target.thumbnail_dir = from.thumbnail_dir.clone();
     target.launch_at_login = from.launch_at_login;
+    target.sensitivity = settings::clamp_sensitivity(from.sensitivity);
+}
+
+/// Puts the settings' match sensitivity into effect on the open library (the next query
+/// uses it).
+pub(crate) fn apply_sensitivity(state: &AppState) {
+    if let Some(lib) = state.library_now() {
+        lib.set_sensitivity(f32::from(settings::clamp_sensitivity(
+            state.settings().sensitivity,
+        )));
+    }
 }
 
 /// Saves the settings: a changed thumbnail folder moves the cache first (resolving once it
-/// is moved); launch at login writes or removes the autostart entry; the thread count
-/// applies at the next start. `modelSource` and `nextModelSource` are kept as they are (a
-/// form loaded before a switch ended must not undo it); returns the settings as stored.
+/// is moved); launch at login writes or removes the autostart entry; the match sensitivity
+/// applies to the next query; the thread count applies at the next start. `modelSource`
+/// and `nextModelSource` are kept as they are (a form loaded before a switch ended must not
+/// undo it); returns the settings as stored.
 #[tauri::command]
 pub async fn setSettings(
     app: AppHandle,
@@ -533,7 +510,10 @@ pub async fn setSettings(
     }
 
     match state.update_settings(|s| apply_user_fields(s, &settings)) {
-        Ok(saved) => Ok(saved),
+        Ok(saved) => {
+            apply_sensitivity(&state);
+            Ok(saved)
+        }
         Err(e) => {
             let _ = apply_launch_at_login(&app, was_launching);
             Err(IpcError::new("io", e.to_string()))
@@ -568,11 +548,6 @@ mod tests {
         assert!(folder_path("/home/me/photos").is_ok());
     }
 
-    #[test]
-    fn limits_are_capped() {
-        assert_eq!(clamp_limit(5), 5);
-        assert_eq!(clamp_limit(u32::MAX), MAX_LIMIT as usize);
-    }
 }
 
 #[cfg(test)]
@@ -610,5 +585,25 @@ mod contract_tests {
                 "allow-{name} is in src-tauri/capabilities/default.json"
             );
         }
+    }
+
+    /// The UI pages queries with the shell's limit: a larger page would be cut short and
+    /// read as the end of the results, a smaller one would ask more often than needed.
+    #[test]
+    fn the_ui_and_the_shell_page_queries_alike() {
+        let ui = include_str!("../../ui/src/ipc/commands.ts");
+        let docs = include_str!("../../docs/IPC.md");
+        let ui_limit: u32 = ui
+            .split("export const QUERY_PAGE_LIMIT = ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .map(|n| n.replace('_', ""))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("QUERY_PAGE_LIMIT in ui/src/ipc/commands.ts");
+        assert_eq!(ui_limit, crate::query::PAGE_LIMIT);
+        assert!(
+            docs.contains(&format!("`PAGE_LIMIT = {}`", crate::query::PAGE_LIMIT)),
+            "docs/IPC.md states the limit"
+        );
     }
 }

@@ -429,6 +429,9 @@ pub struct Settings {
     pub thumbnail_dir: Option<String>,
     /// Start with the session (an XDG autostart entry on Linux).
     pub launch_at_login: bool,
+    /// Where good matches end, in steps from the model's calibrated line: −2 (looser, more
+    /// good matches) to +2 (stricter). Applied at once and at every start.
+    pub sensitivity: i8,
 }
 
 impl Default for Settings {
@@ -439,6 +442,7 @@ impl Default for Settings {
             cpu_threads: 0,
             thumbnail_dir: None,
             launch_at_login: false,
+            sensitivity: 0,
         }
     }
 }

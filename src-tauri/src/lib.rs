@@ -23,6 +23,7 @@ pub mod launch;
 pub mod logging;
 pub mod model;
 pub mod open;
+pub mod query;
 pub mod settings;
 pub mod shortcut;
 pub mod state;
@@ -75,9 +76,10 @@ pub fn run() -> Result<(), String> {
         .manage(state.clone())
         .register_asynchronous_uri_scheme_protocol(thumb::SCHEME, thumb::handle)
         .invoke_handler(tauri::generate_handler![
-            commands::search,
+            query::query,
+            query::suggest,
+            query::timeline,
             commands::prefetchQuery,
-            commands::similar,
             commands::addFolder,
             commands::removeFolder,
             commands::folders,

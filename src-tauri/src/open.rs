@@ -180,6 +180,10 @@ fn open(state: &AppState, choice: ModelChoice) -> Opened {
     let next_files = next.as_ref().map(|n| n.files.clone());
     match Library::open(config(state, files.clone(), next_files)) {
         Ok(lib) => {
+            // The engine starts on the calibrated line; the user's choice is in the settings.
+            lib.set_sensitivity(f32::from(crate::settings::clamp_sensitivity(
+                state.settings().sensitivity,
+            )));
             let model_state = match lib.embedder_id() {
                 Some(id) => ModelState::Ready { id, source },
                 None => fallback,

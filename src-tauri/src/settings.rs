@@ -79,6 +79,16 @@ pub fn save(path: &Path, settings: &Settings) -> Result<(), SettingsError> {
     std::fs::rename(&tmp, path).map_err(|e| io("write", e))
 }
 
+/// The match sensitivity's steps either side of the model's calibrated line: Settings'
+/// five positions, Looser (−2) to Stricter (+2). One step is one logit
+/// (`Library::set_sensitivity`), the same for every model.
+pub const MAX_SENSITIVITY: i8 = 2;
+
+/// A stored sensitivity brought into range (a hand-edited file may say anything).
+pub fn clamp_sensitivity(steps: i8) -> i8 {
+    steps.clamp(-MAX_SENSITIVITY, MAX_SENSITIVITY)
+}
+
 /// Reads a model setting: a catalogue name (`clip-b32`), a hub repo
 /// (`hub:org/name[@revision]`, or without `hub:`) or `dir:<folder>`. Settings written before
 /// the catalogue (`hub:openai/clip-vit-base-patch32`) name the catalogue model of that repo.
@@ -227,6 +237,17 @@ mod tests {
         };
         save(&path, &s).expect("saved");
         assert_eq!(load(&path).expect("loads"), s);
+    }
+
+    #[test]
+    fn sensitivity_defaults_to_the_calibrated_line_and_stays_in_range() {
+        let s: Settings = serde_json::from_str(r#"{"cpuThreads": 0}"#).expect("an older file");
+        assert_eq!(s.sensitivity, 0);
+        let s: Settings = serde_json::from_str(r#"{"sensitivity": -2}"#).expect("parses");
+        assert_eq!(s.sensitivity, -2);
+        assert_eq!(clamp_sensitivity(9), 2);
+        assert_eq!(clamp_sensitivity(-9), -2);
+        assert_eq!(clamp_sensitivity(1), 1);
     }
 
     #[test]

@@ -14,6 +14,8 @@ export const NEAR_END_ROWS = 6;
 export const TILE_MIN_PX = 96;
 export const TILE_MAX_PX = 320;
 export const TILE_DEFAULT_PX = 168;
+/** Height of the band between the good matches and the less likely ones, CSS px. */
+export const DIVIDER_PX = 52;
 /** Detached tiles kept for reuse. */
 const POOL_MAX = 256;
 /**
@@ -36,6 +38,15 @@ export interface GridLayout {
   readonly rows: number;
   /** Height of the scrollable canvas. */
   readonly totalHeight: number;
+  /**
+   * Index of the first tile after the divider (the good matches end there and the less
+   * likely ones start on a new row), or `null` without a divider.
+   */
+  readonly split: number | null;
+  /** Rows before the divider (all rows without one). */
+  readonly rowsBefore: number;
+  /** Height of the divider band, CSS px (0 without one). */
+  readonly divider: number;
 }
 
 /** Rows and indices to render; `endRow` and `end` are exclusive. */
@@ -46,22 +57,80 @@ export interface VisibleRange {
   readonly end: number;
 }
 
-/** Columns fit `tileSize` into the width; tiles then grow a little so the rows are flush. */
+/**
+ * Columns fit `tileSize` into the width; tiles then grow a little so the rows are flush.
+ * With `split`, tiles from that index on start a new row below a divider band of
+ * `dividerPx` (the band sits after the last row of the first part, even when nothing
+ * follows it yet).
+ */
 export function computeLayout(
   width: number,
   tileSize: number,
   count: number,
   gap = GAP_PX,
   padding = PADDING_PX,
+  split: number | null = null,
+  dividerPx = DIVIDER_PX,
 ): GridLayout {
   const avail = Math.max(0, width - 2 * padding);
   const size = Math.max(1, tileSize);
   const columns = Math.max(1, Math.floor((avail + gap) / (size + gap)));
   const cell = avail > 0 ? Math.max(1, Math.floor((avail - gap * (columns - 1)) / columns)) : size;
   const rowHeight = cell + gap;
-  const rows = Math.ceil(Math.max(0, count) / columns);
-  const totalHeight = rows === 0 ? 0 : 2 * padding + rows * rowHeight - gap;
-  return { count: Math.max(0, count), columns, cell, gap, padding, rowHeight, rows, totalHeight };
+  const n = Math.max(0, count);
+  if (split === null) {
+    const rows = Math.ceil(n / columns);
+    const totalHeight = rows === 0 ? 0 : 2 * padding + rows * rowHeight - gap;
+    return { count: n, columns, cell, gap, padding, rowHeight, rows, totalHeight, split: null, rowsBefore: rows, divider: 0 };
+  }
+  const at = Math.min(Math.max(0, split), n);
+  const rowsBefore = Math.ceil(at / columns);
+  const rowsAfter = Math.ceil((n - at) / columns);
+  const rows = rowsBefore + rowsAfter;
+  const totalHeight = 2 * padding + rows * rowHeight + dividerPx - (rowsAfter > 0 ? gap : 0);
+  return { count: n, columns, cell, gap, padding, rowHeight, rows, totalHeight, split: at, rowsBefore, divider: dividerPx };
+}
+
+/** The row a tile is in. */
+export function rowOf(layout: GridLayout, index: number): number {
+  const { split, columns, rowsBefore } = layout;
+  if (split === null || index < split) return Math.floor(index / columns);
+  return rowsBefore + Math.floor((index - split) / columns);
+}
+
+/** The index of the first tile of a row. */
+export function rowStart(layout: GridLayout, row: number): number {
+  const { split, columns, rowsBefore } = layout;
+  if (split === null || row < rowsBefore) return row * columns;
+  return split + (row - rowsBefore) * columns;
+}
+
+/** How many tiles a row holds (the last row of each part may be short). */
+function rowLength(layout: GridLayout, row: number): number {
+  const end = layout.split !== null && row < layout.rowsBefore ? layout.split : layout.count;
+  return Math.max(0, Math.min(layout.columns, end - rowStart(layout, row)));
+}
+
+/** Top of a row inside the canvas. */
+export function rowTop(layout: GridLayout, row: number): number {
+  const below = layout.split !== null && row >= layout.rowsBefore ? layout.divider : 0;
+  return layout.padding + row * layout.rowHeight + below;
+}
+
+/** Top of the divider band inside the canvas (`null` without one). */
+export function dividerTop(layout: GridLayout): number | null {
+  return layout.split === null ? null : layout.padding + layout.rowsBefore * layout.rowHeight;
+}
+
+/** The row at layout offset `y` (the divider band counts as the row after it). */
+function rowAt(layout: GridLayout, y: number): number {
+  const inside = Math.max(0, y - layout.padding);
+  const before = layout.rowsBefore * layout.rowHeight;
+  let row: number;
+  if (layout.split === null || inside < before) row = Math.floor(inside / layout.rowHeight);
+  else if (inside < before + layout.divider) row = layout.rowsBefore;
+  else row = layout.rowsBefore + Math.floor((inside - before - layout.divider) / layout.rowHeight);
+  return Math.min(layout.rows - 1, row);
 }
 
 /** The rows that intersect the viewport at `scrollTop`, widened by `overscan` rows. */
@@ -72,25 +141,23 @@ export function visibleRange(
   overscan = OVERSCAN_ROWS,
 ): VisibleRange {
   if (layout.rows === 0 || viewportHeight <= 0) return { firstRow: 0, endRow: 0, start: 0, end: 0 };
-  const top = Math.max(0, scrollTop - layout.padding);
-  const bottom = Math.max(0, scrollTop + viewportHeight - layout.padding);
-  const firstVisible = Math.min(layout.rows - 1, Math.floor(top / layout.rowHeight));
-  const lastVisible = Math.min(layout.rows - 1, Math.floor(Math.max(0, bottom - 1) / layout.rowHeight));
+  const firstVisible = rowAt(layout, Math.max(0, scrollTop));
+  const lastVisible = rowAt(layout, Math.max(0, scrollTop + viewportHeight - 1));
   const firstRow = Math.max(0, firstVisible - overscan);
   const endRow = Math.min(layout.rows, lastVisible + 1 + overscan);
   return {
     firstRow,
     endRow,
-    start: firstRow * layout.columns,
-    end: Math.min(layout.count, endRow * layout.columns),
+    start: rowStart(layout, firstRow),
+    end: endRow >= layout.rows ? layout.count : Math.min(layout.count, rowStart(layout, endRow)),
   };
 }
 
 /** Top-left corner of a tile inside the canvas. */
 export function tileOffset(layout: GridLayout, index: number): { x: number; y: number } {
-  const row = Math.floor(index / layout.columns);
-  const col = index % layout.columns;
-  return { x: layout.padding + col * (layout.cell + layout.gap), y: layout.padding + row * layout.rowHeight };
+  const row = rowOf(layout, index);
+  const col = index - rowStart(layout, row);
+  return { x: layout.padding + col * (layout.cell + layout.gap), y: rowTop(layout, row) };
 }
 
 /** Height of the scrollable canvas for a layout's full height. */
@@ -139,30 +206,32 @@ export function isNavKey(key: string): key is NavKey {
  * selection (`index < 0`) any key selects the first tile. `-1` when there is nothing.
  */
 export function moveIndex(layout: GridLayout, index: number, key: NavKey, pageRows = 1): number {
-  const { count, columns } = layout;
+  const { count } = layout;
   if (count === 0) return -1;
   if (index < 0 || index >= count) return key === "End" ? count - 1 : 0;
-  const lastRow = Math.floor((count - 1) / columns);
-  const row = Math.floor(index / columns);
-  const page = Math.max(1, pageRows) * columns;
+  const lastRow = rowOf(layout, count - 1);
+  const row = rowOf(layout, index);
+  const col = index - rowStart(layout, row);
+  // The same column in another row, or that row's last tile when it is shorter.
+  const inRow = (r: number): number => rowStart(layout, r) + Math.min(col, rowLength(layout, r) - 1);
+  const page = Math.max(1, pageRows);
   switch (key) {
     case "ArrowLeft":
       return Math.max(0, index - 1);
     case "ArrowRight":
       return Math.min(count - 1, index + 1);
     case "ArrowUp":
-      return index - columns >= 0 ? index - columns : index;
+      return row > 0 ? inRow(row - 1) : index;
     case "ArrowDown":
-      if (index + columns < count) return index + columns;
-      return row < lastRow ? count - 1 : index;
+      return row < lastRow ? inRow(row + 1) : index;
     case "Home":
       return 0;
     case "End":
       return count - 1;
     case "PageUp":
-      return index - page >= 0 ? index - page : index % columns;
+      return inRow(Math.max(0, row - page));
     case "PageDown":
-      return Math.min(count - 1, index + page);
+      return row + page > lastRow ? count - 1 : inRow(row + page);
   }
 }
 
@@ -199,6 +268,11 @@ export interface GridOptions {
    * web page's own drag is cancelled, since other apps cannot take a web drag as a file).
    */
   onDragOut?: (index: number) => void;
+  /**
+   * Shown between the tiles before and after the split (`setItems`): the line between
+   * the good matches and the less likely ones. The grid places it; its owner fills it.
+   */
+  divider?: HTMLElement;
 }
 
 interface Tile {
@@ -221,6 +295,7 @@ export class VirtualGrid {
   private readonly canvas: HTMLElement;
   private readonly options: GridOptions;
   private items: readonly Hit[] = [];
+  private split: number | null = null;
   private readonly tiles = new Map<number, Tile>();
   private readonly pool: Tile[] = [];
   private readonly versions = new Map<number, number>();
@@ -251,6 +326,10 @@ export class VirtualGrid {
     this.canvas = document.createElement("div");
     this.canvas.className = "grid-canvas";
     this.element.append(this.canvas);
+    if (options.divider) {
+      options.divider.hidden = true;
+      this.canvas.append(options.divider);
+    }
     this.layout = computeLayout(0, this.tileSize, 0);
 
     this.element.addEventListener("scroll", this.onScroll, { passive: true });
@@ -285,10 +364,12 @@ export class VirtualGrid {
   /**
    * Replaces the results. `reset` (a new query) scrolls to the top and clears the
    * selection; otherwise (more results, a refresh) the selected photo stays selected.
+   * `split`: the index before which the divider sits (`null`: no divider).
    */
-  setItems(items: readonly Hit[], reset: boolean): void {
+  setItems(items: readonly Hit[], reset: boolean, split: number | null = null): void {
     const selectedId = this.selected >= 0 ? this.items[this.selected]?.photoId : undefined;
     this.items = items;
+    this.split = split === null ? null : Math.min(split, items.length);
     this.relayout();
     if (reset) {
       this.selected = -1;
@@ -397,9 +478,21 @@ export class VirtualGrid {
     } else {
       this.element.removeAttribute("aria-activedescendant");
     }
+    this.placeDivider();
     if (layout.count > 0 && range.end >= layout.count - layout.columns * NEAR_END_ROWS) {
       this.options.onNearEnd?.();
     }
+  }
+
+  private placeDivider(): void {
+    const divider = this.options.divider;
+    if (!divider) return;
+    const top = dividerTop(this.layout);
+    divider.hidden = top === null;
+    if (top === null) return;
+    const shift = toScrollTop(this.top, this.layout.totalHeight, this.height) - this.top;
+    divider.style.transform = `translateY(${top + shift}px)`;
+    divider.style.height = `${this.layout.divider}px`;
   }
 
   /** Removes listeners and observers. */
@@ -414,7 +507,7 @@ export class VirtualGrid {
   }
 
   private relayout(): void {
-    this.layout = computeLayout(this.width, this.tileSize, this.items.length);
+    this.layout = computeLayout(this.width, this.tileSize, this.items.length, GAP_PX, PADDING_PX, this.split);
     this.canvas.style.height = `${canvasHeight(this.layout.totalHeight)}px`;
     this.element.style.setProperty("--tile-size", `${this.layout.cell}px`);
     this.element.classList.toggle("is-small", this.layout.cell < 128);
@@ -441,7 +534,8 @@ export class VirtualGrid {
   };
 
   private readonly onKeyDown = (event: KeyboardEvent): void => {
-    if (event.defaultPrevented || event.altKey) return;
+    // Keys for a control inside the grid (the divider's button) are that control's.
+    if (event.defaultPrevented || event.altKey || event.target !== this.element) return;
     const mod = event.ctrlKey || event.metaKey;
     if (isNavKey(event.key) && !mod) {
       event.preventDefault();
@@ -533,6 +627,7 @@ export class VirtualGrid {
     const el = tile.el;
     el.dataset.path = hit.path;
     el.dataset.photoId = String(hit.photoId);
+    el.dataset.good = String(hit.good);
     el.title = hit.path;
     const score = scoreFormat.format(hit.score);
     el.setAttribute("aria-label", `${hit.name}, score ${score}`);

@@ -16,6 +16,7 @@ import {
   resetShell,
   settle,
   type,
+  queryHandler,
   type Call,
   type Handler,
 } from "./helpers";
@@ -38,7 +39,12 @@ async function mountMain(handlers: Record<string, Handler> = {}, status: Status 
   vi.stubGlobal("ResizeObserver", fixedSizeResizeObserver(1000, 700));
   const calls = mockShell({
     status: () => status,
-    search: (args) => (String(args.query).includes("nothing") ? [] : makeHits(50, String(args.query))),
+    query: queryHandler((text, args) => {
+      const examples = (args.examples as number[] | undefined) ?? [];
+      if (text === "" && examples.length > 0) return makeHits(7, "sim", 500);
+      return text.includes("nothing") ? [] : makeHits(50, text);
+    }),
+    timeline: () => [],
     photoDetails: (args) => ({
       id: args.photoId, path: `/photos/p-${String(args.photoId)}.jpg`, name: `p-${String(args.photoId)}.jpg`, size: 2_400_000,
       contentId: 1, width: 4032, height: 3024, format: "JPEG", takenAt: 1_700_000_000, camera: "Pixel 7", failure: null,
@@ -74,7 +80,7 @@ describe("main window", () => {
     expect(tiles[0]?.dataset.photoId).toBe("1");
     expect(one("grid").hidden).toBe(false);
     expect(one("empty-state").hidden).toBe(true);
-    expect(one("result-count").textContent).toBe("50 photos for “dog”");
+    expect(one("result-count").textContent).toBe("50 good matches for “dog”");
     key(one("search-input"), "Escape");
     expect(one<HTMLInputElement>("search-input").value).toBe("");
     expect(byTestId("tile")).toEqual([]);
@@ -84,9 +90,9 @@ describe("main window", () => {
   test("no results and no folders have their own empty states", async () => {
     vi.useFakeTimers();
     await mountMain();
-    await search("nothing at all");
-    expect(one("empty-state").dataset.state).toBe("no-results");
-    expect(one("empty-state").textContent).toContain("No photos match “nothing at all”");
+    await search("in:nothing");
+    expect(one("empty-state").dataset.state, "filters alone that select nothing").toBe("no-results");
+    expect(one("empty-state").textContent).toContain("No photos match “in:nothing”");
     app?.destroy();
     resetShell();
     await mountMain({}, readyStatus([]));
@@ -150,7 +156,7 @@ describe("main window", () => {
 
   test("Find similar shows the similar results with a chip; × goes back", async () => {
     vi.useFakeTimers();
-    const calls = await mountMain({ similar: () => makeHits(7, "sim", 500) });
+    const calls = await mountMain();
     await search("beach");
     one("grid").focus();
     key(one("grid"), "ArrowRight");
@@ -158,7 +164,8 @@ describe("main window", () => {
     await settle(10);
     one<HTMLButtonElement>("find-similar").click();
     await settle(10);
-    expect(calls.filter((c) => c.cmd === "similar").map((c) => c.args.photoId)).toEqual([1]);
+    const similar = calls.filter((c) => c.cmd === "query" && (c.args.examples as number[]).length > 0 && c.args.scope === "good");
+    expect(similar.map((c) => [c.args.text, c.args.examples])).toEqual([["", [1]]]);
     expect(one("similar-chip").hidden).toBe(false);
     expect(one("similar-chip").textContent).toContain("Similar to beach-1.jpg");
     expect(byTestId("tile")[0]?.dataset.photoId).toBe("500");
@@ -169,10 +176,10 @@ describe("main window", () => {
   });
 
   test("first run: the download button starts the download and the bar follows glimpse://model", async () => {
-    const missing = readyStatus([], { model: { state: "missing", defaultRepo: "openai/clip-vit-base-patch32" } });
+    const missing = readyStatus([], { model: { state: "missing", defaultRepo: "google/siglip2-base-patch16-224", downloadBytes: 1_535_168_000 } });
     const calls = await mountMain({ downloadModel: () => null }, missing);
     expect(one("empty-state").dataset.state).toBe("no-model");
-    expect(one("empty-state").textContent).toContain("openai/clip-vit-base-patch32");
+    expect(one("empty-state").textContent).toContain("once (about 1.5 GB) from Hugging Face (google/siglip2-base-patch16-224)");
     one<HTMLButtonElement>("model-download").click();
     await settle();
     expect(calls.filter((c) => c.cmd === "downloadModel").map((c) => c.args)).toEqual([{ repo: null }]);
@@ -199,7 +206,7 @@ describe("main window", () => {
 
 describe("quick search window", () => {
   async function mountQuickView(handlers: Record<string, Handler> = {}): Promise<Call[]> {
-    const calls = mockShell({ search: () => makeHits(5, "q"), openPhoto: () => null, hideQuickSearch: () => null, ...handlers });
+    const calls = mockShell({ query: queryHandler(() => makeHits(5, "q")), openPhoto: () => null, hideQuickSearch: () => null, ...handlers });
     const root = document.createElement("div");
     document.body.append(root);
     quick = mountQuick(root);
@@ -222,7 +229,7 @@ describe("quick search window", () => {
     expect(byTestId("quick-item")[1]?.getAttribute("aria-selected")).toBe("true");
     key(input, "Enter");
     await settle(10);
-    const acted = calls.filter((c) => c.cmd !== "search" && c.cmd !== "prefetchQuery");
+    const acted = calls.filter((c) => c.cmd !== "query" && c.cmd !== "prefetchQuery");
     expect(acted.map((c) => [c.cmd, c.args])).toEqual([
       ["openPhoto", { photoId: 2 }],
       ["hideQuickSearch", {}],

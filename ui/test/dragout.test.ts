@@ -16,6 +16,7 @@ import {
   type,
   type Call,
   type Handler,
+  queryHandler,
 } from "./helpers";
 
 let app: AppHandle | null = null;
@@ -35,7 +36,8 @@ async function mountWithResults(handlers: Record<string, Handler> = {}): Promise
   vi.stubGlobal("ResizeObserver", fixedSizeResizeObserver(1000, 700));
   const calls = mockShell({
     status: () => readyStatus(),
-    search: (args) => makeHits(20, String(args.query)),
+    query: queryHandler((text) => makeHits(20, text)),
+    timeline: () => [],
     startDrag: () => null,
     addFolder: (args) => folder(String(args.path), 0, 0, 0, 0),
     ...handlers,

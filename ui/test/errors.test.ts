@@ -63,7 +63,7 @@ describe("error banner", () => {
 
   test("a failing search shows its message once, even if it fails again", async () => {
     vi.useFakeTimers();
-    await mount({ search: () => Promise.reject({ code: "vectors", message: "The search index is damaged; it will be rebuilt." }) });
+    await mount({ query: () => Promise.reject({ code: "vectors", message: "The search index is damaged; it will be rebuilt." }) });
     const input = one<HTMLInputElement>("search-input");
     type(input, "dog");
     await vi.advanceTimersByTimeAsync(200);
@@ -80,13 +80,14 @@ describe("error banner", () => {
 
   test("no_model is explained by the first-run screen, not a toast", async () => {
     vi.useFakeTimers();
-    const status = readyStatus([], { model: { state: "missing", defaultRepo: "openai/clip-vit-base-patch32" } });
-    await mount({ status: () => status, search: () => Promise.reject({ code: "no_model", message: "The model is missing." }) });
+    const status = readyStatus([], { model: { state: "missing", defaultRepo: "google/siglip2-base-patch16-224", downloadBytes: 1_535_168_000 } });
+    await mount({ status: () => status, query: () => Promise.reject({ code: "no_model", message: "The model is missing." }) });
     type(one<HTMLInputElement>("search-input"), "dog");
     await vi.advanceTimersByTimeAsync(200);
     expect(byTestId("error-banner")).toEqual([]);
     expect(one("empty-state").dataset.state).toBe("no-model");
-    expect(one("model-download").textContent).toContain("Download the model (≈600 MB)");
+    expect(one("model-download").textContent).toContain("Download the model");
+    expect(one("empty-state").textContent).toContain("downloaded once (about 1.5 GB)");
   });
 
   test("if the first status fails, the main area says why and offers to try again", async () => {

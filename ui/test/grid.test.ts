@@ -3,6 +3,8 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import {
   computeLayout,
   canvasHeight,
+  DIVIDER_PX,
+  dividerTop,
   GAP_PX,
   MAX_CANVAS_PX,
   moveIndex,
@@ -17,6 +19,64 @@ import {
   type GridLayout,
 } from "../src/grid";
 import { byTestId, key, makeHits } from "./helpers";
+
+describe("the divider between good matches and the rest", () => {
+  // 5 columns; 7 good matches (rows 0–1, the second short), then 11 less likely (rows 2–4).
+  const layout = computeLayout(1000, 160, 18, GAP_PX, PADDING_PX, 7);
+  const row = layout.cell + GAP_PX;
+
+  test("the rest starts on a new row below the divider band", () => {
+    expect([layout.rowsBefore, layout.rows]).toEqual([2, 5]);
+    expect(dividerTop(layout)).toBe(PADDING_PX + 2 * row);
+    expect(tileOffset(layout, 6)).toEqual({ x: PADDING_PX + (layout.cell + GAP_PX), y: PADDING_PX + row });
+    expect(tileOffset(layout, 7), "first of the rest: column 0, below the band").toEqual({
+      x: PADDING_PX,
+      y: PADDING_PX + 2 * row + DIVIDER_PX,
+    });
+    expect(tileOffset(layout, 12).y).toBe(PADDING_PX + 3 * row + DIVIDER_PX);
+    expect(layout.totalHeight).toBe(2 * PADDING_PX + 5 * row + DIVIDER_PX - GAP_PX);
+    // The band alone at the end (the rest not loaded yet) still has its room.
+    const waiting = computeLayout(1000, 160, 7, GAP_PX, PADDING_PX, 7);
+    expect(waiting.totalHeight).toBe(2 * PADDING_PX + 2 * row + DIVIDER_PX);
+    expect(dividerTop(computeLayout(1000, 160, 7)), "no split, no divider").toBeNull();
+  });
+
+  test("the visible range and the keyboard cross the divider", () => {
+    // Scrolled so that the band is at the top: the rest is visible, the good rows above are overscan.
+    const range = visibleRange(layout, PADDING_PX + 2 * row, row, 0);
+    expect([range.start, range.end]).toEqual([7, 12]);
+    expect(visibleRange(layout, 0, 10_000).end).toBe(18);
+    // ↓ from the short last good row goes to the same column of the first rest row.
+    expect(moveIndex(layout, 6, "ArrowDown")).toBe(8);
+    expect(moveIndex(layout, 1, "ArrowDown"), "into the short row: its last tile").toBe(6);
+    expect(moveIndex(layout, 9, "ArrowUp"), "up into the short row: its last tile").toBe(6);
+    expect(moveIndex(layout, 8, "ArrowUp")).toBe(6);
+    expect(moveIndex(layout, 7, "ArrowUp")).toBe(5);
+    expect(moveIndex(layout, 2, "PageDown", 2)).toBe(9);
+    expect(moveIndex(layout, 16, "PageUp", 3)).toBe(4);
+    expect(moveIndex(layout, 6, "ArrowRight")).toBe(7);
+  });
+
+  test("the grid places the divider element and keeps its keys for its own controls", () => {
+    const divider = document.createElement("div");
+    const button = document.createElement("button");
+    divider.append(button);
+    const opened: number[] = [];
+    const grid = new VirtualGrid({ label: "Results", tileSize: 160, thumbUrl: () => "", onOpen: (i) => opened.push(i), divider });
+    document.body.append(grid.element);
+    grid.setViewport(1000, 700);
+    grid.setItems(makeHits(18), true, 7);
+    expect(divider.hidden).toBe(false);
+    expect(divider.style.transform).toBe(`translateY(${PADDING_PX + 2 * row}px)`);
+    grid.select(0);
+    key(button, "Enter");
+    expect(opened, "Enter on the divider's button is not the grid's").toEqual([]);
+    grid.setItems(makeHits(18), false, null);
+    expect(divider.hidden).toBe(true);
+    grid.destroy();
+    grid.element.remove();
+  });
+});
 
 describe("layout math", () => {
   test("columns fit the tile size into the width and tiles stretch to fill it", () => {

@@ -1,6 +1,7 @@
 // Test doubles shared by the suites: a mocked shell (Tauri's own mockIPC), hits, deferreds.
 import { clearMocks, mockConvertFileSrc, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { Folder, Hit, Status } from "../src/ipc";
+import type { Folder, Hit, ParsedQuery, QueryResults, Status } from "../src/ipc";
+import { tokenize } from "../src/querytext";
 
 /** A promise resolved or rejected from the outside. */
 export interface Deferred<T> {
@@ -19,8 +20,8 @@ export function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-/** `n` hits whose names start with `prefix`, ids from `firstId`. */
-export function makeHits(n: number, prefix = "photo", firstId = 1): Hit[] {
+/** `n` hits whose names start with `prefix`, ids from `firstId`; the first `good` are good matches (all by default). */
+export function makeHits(n: number, prefix = "photo", firstId = 1, good = n): Hit[] {
   return Array.from({ length: n }, (_, i) => {
     const id = firstId + i;
     return {
@@ -29,12 +30,50 @@ export function makeHits(n: number, prefix = "photo", firstId = 1): Hit[] {
       path: `/photos/${prefix}-${id}.jpg`,
       name: `${prefix}-${id}.jpg`,
       score: 0.5 - i / (2 * Math.max(1, n)),
-      good: true,
+      good: i < good,
       taken: null,
       duplicates: 0,
       others: [],
     };
   });
+}
+
+/** What the shell understands of `text`: its words as one term, negatives, and no filters. */
+export function understood(text: string): ParsedQuery {
+  const terms: ParsedQuery["terms"] = [];
+  const words: string[] = [];
+  for (const t of tokenize(text)) {
+    if (t.key !== null) continue;
+    if (t.negative) terms.push({ kind: { kind: "text", value: t.value }, weight: 1, negative: true });
+    else words.push(t.value);
+  }
+  if (words.length > 0) terms.unshift({ kind: { kind: "text", value: words.join(" ") }, weight: 1, negative: false });
+  return {
+    terms,
+    filters: { folders: [], after: null, before: null, types: [], cameras: [], orientation: null, names: [] },
+    sort: "relevance",
+  };
+}
+
+/** One page of `ranking` (good matches first) as the shell's `query` answers it for `args`. */
+export function pageOf(ranking: readonly Hit[], args: Record<string, unknown>): QueryResults {
+  const good = ranking.filter((h) => h.good);
+  const scoped = args.scope === "all" ? ranking : good;
+  const offset = Number(args.offset ?? 0);
+  const limit = Number(args.limit ?? 400);
+  return {
+    hits: scoped.slice(offset, offset + limit),
+    good: Math.min(good.length, 1000),
+    goodCapped: good.length > 1000,
+    total: scoped.length,
+    folders: [],
+    understood: understood(String(args.text ?? "")),
+  };
+}
+
+/** A fake `query` command: `rank` gives the whole ranking for the request, paged like the shell. */
+export function queryHandler(rank: (text: string, args: Record<string, unknown>) => readonly Hit[]): Handler {
+  return (args) => pageOf(rank(String(args.text ?? ""), args), args);
 }
 
 export function folder(path: string, photos: number, indexed: number, pending: number, failed: number, id = 1): Folder {

@@ -18,6 +18,7 @@ import {
   settle,
   type Call,
   type Handler,
+  queryHandler,
 } from "./helpers";
 
 let panel: SettingsPanel | null = null;
@@ -104,6 +105,7 @@ const stored: Settings = {
   cpuThreads: 0,
   thumbnailDir: null,
   launchAtLogin: false,
+  sensitivity: 0,
 };
 
 async function openPanel(handlers: Record<string, Handler> = {}): Promise<{ calls: Call[]; infos: string[] }> {
@@ -290,7 +292,7 @@ describe("the switch bar", () => {
 
   async function mountMain(handlers: Record<string, Handler>, status: Status): Promise<Call[]> {
     vi.stubGlobal("ResizeObserver", fixedSizeResizeObserver(1000, 700));
-    const calls = mockShell({ status: () => status, search: (args) => makeHits(5, String(args.query)), ...handlers });
+    const calls = mockShell({ status: () => status, query: queryHandler((text) => makeHits(5, text)), timeline: () => [], ...handlers });
     const root = document.createElement("div");
     document.body.append(root);
     app = mountApp(root);
@@ -334,7 +336,7 @@ describe("the switch bar", () => {
     one<HTMLInputElement>("search-input").value = "a red circle";
     one<HTMLInputElement>("search-input").dispatchEvent(new Event("input", { bubbles: true }));
     await vi.advanceTimersByTimeAsync(200);
-    const searches = (): number => calls.filter((c) => c.cmd === "search").length;
+    const searches = (): number => calls.filter((c) => c.cmd === "query").length;
     const before = searches();
     await emit("glimpse://model", { state: "ready", id: "google/siglip2-base-patch16-224@def+pp1", source: "google/siglip2-base-patch16-224" });
     await emit("glimpse://model-switch", null);

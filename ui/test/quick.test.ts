@@ -2,7 +2,19 @@
 // shortcut or the tray; the page only asks the shell to hide it or open a photo).
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { mountQuick, type QuickHandle } from "../src/views/quick";
-import { byTestId, key, makeHits, mockShell, one, resetShell, settle, type, type Call, type Handler } from "./helpers";
+import {
+  byTestId,
+  key,
+  makeHits,
+  mockShell,
+  one,
+  queryHandler,
+  resetShell,
+  settle,
+  type,
+  type Call,
+  type Handler,
+} from "./helpers";
 
 let quick: QuickHandle | null = null;
 
@@ -15,7 +27,7 @@ afterEach(() => {
 });
 
 function mountQuickView(handlers: Record<string, Handler> = {}): Call[] {
-  const calls = mockShell({ search: () => makeHits(3, "q"), openPhoto: () => null, hideQuickSearch: () => null, ...handlers });
+  const calls = mockShell({ query: queryHandler(() => makeHits(3, "q")), openPhoto: () => null, hideQuickSearch: () => null, ...handlers });
   const root = document.createElement("div");
   document.body.append(root);
   quick = mountQuick(root);
@@ -30,7 +42,7 @@ async function searchFor(text: string): Promise<void> {
 const selected = (): number => byTestId("quick-item").findIndex((el) => el.getAttribute("aria-selected") === "true");
 // What the window did besides searching (typing also prefetches each text).
 const acted = (calls: Call[]): unknown[] =>
-  calls.filter((c) => c.cmd !== "search" && c.cmd !== "prefetchQuery").map((c) => [c.cmd, c.args]);
+  calls.filter((c) => c.cmd !== "query" && c.cmd !== "prefetchQuery").map((c) => [c.cmd, c.args]);
 
 describe("quick search keyboard", () => {
   test("↑/↓ stop at the first and last result and keep the caret in the box", async () => {
@@ -62,12 +74,12 @@ describe("quick search keyboard", () => {
 
   test("Enter without results does nothing", async () => {
     vi.useFakeTimers();
-    const calls = mountQuickView({ search: () => [] });
+    const calls = mountQuickView({ query: queryHandler(() => []) });
     await searchFor("nothing like this");
     key(one("quick-input"), "Enter");
     await settle(10);
     expect(acted(calls)).toEqual([]);
-    expect(document.body.textContent).toContain("No photos match “nothing like this”");
+    expect(document.body.textContent).toContain("No good matches for “nothing like this”");
   });
 
   test("a photo that cannot be opened says why and the window stays", async () => {

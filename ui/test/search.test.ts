@@ -1,11 +1,11 @@
 // Search as you type, through the real IPC wrappers and Tauri's mockIPC.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import * as ipc from "../src/ipc";
-import type { Hit } from "../src/ipc";
+import type { Hit, QueryResults } from "../src/ipc";
 import { PAGE_SIZE, SearchController, type SearchState } from "../src/search";
-import { deferred, makeHits, mockShell, resetShell, settle, type Deferred } from "./helpers";
+import { deferred, makeHits, mockShell, pageOf, queryHandler, resetShell, settle, type Deferred } from "./helpers";
 
-const backend = { search: ipc.search, similar: ipc.similar };
+const backend = { query: ipc.query };
 const DEBOUNCE = 90;
 
 function controller(options = {}): { c: SearchController; states: SearchState[] } {
@@ -15,6 +15,13 @@ function controller(options = {}): { c: SearchController; states: SearchState[] 
 }
 
 const ids = (hits: readonly Hit[]): number[] => hits.map((h) => h.photoId);
+const first = (text: string, examples: number[] = []): Record<string, unknown> => ({
+  text,
+  examples,
+  offset: 0,
+  limit: PAGE_SIZE,
+  scope: "good",
+});
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -26,8 +33,8 @@ afterEach(() => {
 });
 
 describe("debouncing", () => {
-  test("a burst of keystrokes sends one search, for the last text, after the quiet time", async () => {
-    const calls = mockShell({ search: () => [] });
+  test("a burst of keystrokes sends one query, for the last text, after the quiet time", async () => {
+    const calls = mockShell({ query: queryHandler(() => []) });
     const { c } = controller();
     c.setQuery("d");
     await vi.advanceTimersByTimeAsync(DEBOUNCE - 30);
@@ -37,23 +44,19 @@ describe("debouncing", () => {
     await vi.advanceTimersByTimeAsync(DEBOUNCE - 1);
     expect(calls, "nothing may be sent while the user is still typing").toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(calls, "exactly one query, for the final text").toEqual([
-      { cmd: "search", args: { query: "dog", limit: PAGE_SIZE } },
+    expect(calls, "exactly one query, for the final text, its good matches first").toEqual([
+      { cmd: "query", args: first("dog") },
     ]);
   });
 
-  test("each new text is prefetched at once; the search still waits for the pause", async () => {
+  test("each new text is prefetched at once; the query still waits for the pause", async () => {
     const calls = mockShell({
-      search: () => makeHits(1),
+      query: queryHandler(() => makeHits(1)),
       prefetchQuery: (args) =>
         args.query === "do" ? Promise.reject({ code: "no_model", message: "No model." }) : null,
     });
     const states: SearchState[] = [];
-    const c = new SearchController(
-      { ...backend, prefetch: ipc.prefetchQuery },
-      (s) => states.push(s),
-      { debounceMs: DEBOUNCE },
-    );
+    const c = new SearchController({ ...backend, prefetch: ipc.prefetchQuery }, (s) => states.push(s), { debounceMs: DEBOUNCE });
     c.setQuery("d");
     await vi.advanceTimersByTimeAsync(DEBOUNCE - 30);
     c.setQuery("do");
@@ -61,22 +64,22 @@ describe("debouncing", () => {
     c.setQuery("dog");
     c.setQuery("dog ");
     await vi.advanceTimersByTimeAsync(1);
-    expect(calls, "one prefetch per new text, none for a trailing space, no search yet").toEqual([
+    expect(calls, "one prefetch per new text, none for a trailing space, no query yet").toEqual([
       { cmd: "prefetchQuery", args: { query: "d" } },
       { cmd: "prefetchQuery", args: { query: "do" } },
       { cmd: "prefetchQuery", args: { query: "dog" } },
     ]);
     await vi.advanceTimersByTimeAsync(DEBOUNCE);
-    expect(calls.slice(3)).toEqual([{ cmd: "search", args: { query: "dog", limit: PAGE_SIZE } }]);
+    expect(calls.slice(3)).toEqual([{ cmd: "query", args: first("dog") }]);
     await settle();
-    expect(c.state.error, "a failed prefetch is not shown: the search reports for itself").toBeNull();
+    expect(c.state.error, "a failed prefetch is not shown: the query reports for itself").toBeNull();
     expect(ids(c.state.hits)).toHaveLength(1);
     c.setQuery("");
     expect(calls, "clearing prefetches nothing").toHaveLength(4);
   });
 
   test("trailing spaces do not send the same query again", async () => {
-    const calls = mockShell({ search: () => makeHits(2) });
+    const calls = mockShell({ query: queryHandler(() => makeHits(2)) });
     const { c } = controller();
     c.setQuery("dog");
     await vi.advanceTimersByTimeAsync(DEBOUNCE);
@@ -85,17 +88,25 @@ describe("debouncing", () => {
     expect(calls.length, "whitespace alone is not a new query").toBe(1);
     expect(c.state.pending, "nothing is left pending").toBe(false);
   });
+
+  test("the controller's page is the shell's limit", () => {
+    expect(PAGE_SIZE).toBe(ipc.QUERY_PAGE_LIMIT);
+  });
 });
 
 describe("stale responses", () => {
-  let answers: Map<string, Deferred<Hit[]>>;
+  let answers: Map<string, { d: Deferred<QueryResults>; args: Record<string, unknown> }>;
+  const answer = (text: string, hits: Hit[]): void => {
+    const a = answers.get(text);
+    a?.d.resolve(pageOf(hits, a.args));
+  };
 
   beforeEach(() => {
     answers = new Map();
     mockShell({
-      search: (args) => {
-        const d = deferred<Hit[]>();
-        answers.set(String(args.query), d);
+      query: (args) => {
+        const d = deferred<QueryResults>();
+        answers.set(String(args.text), { d, args });
         return d.promise;
       },
     });
@@ -112,10 +123,10 @@ describe("stale responses", () => {
   test("an older answer arriving after a newer one is dropped", async () => {
     const { c } = controller();
     await sendBoth(c);
-    answers.get("cats")?.resolve(makeHits(3, "cats", 100));
+    answer("cats", makeHits(3, "cats", 100));
     await settle();
     expect(ids(c.state.hits)).toEqual([100, 101, 102]);
-    answers.get("cat")?.resolve(makeHits(5, "cat", 1));
+    answer("cat", makeHits(5, "cat", 1));
     await settle();
     expect(ids(c.state.hits), "the late 'cat' answer must not overwrite 'cats'").toEqual([100, 101, 102]);
     expect(c.state.shownQuery).toBe("cats");
@@ -125,11 +136,11 @@ describe("stale responses", () => {
   test("answers in order are shown as they come, the newest last", async () => {
     const { c } = controller();
     await sendBoth(c);
-    answers.get("cat")?.resolve(makeHits(2, "cat", 1));
+    answer("cat", makeHits(2, "cat", 1));
     await settle();
     expect(ids(c.state.hits), "an intermediate answer may show while typing").toEqual([1, 2]);
     expect(c.state.pending, "'cats' is still on its way").toBe(true);
-    answers.get("cats")?.resolve(makeHits(1, "cats", 100));
+    answer("cats", makeHits(1, "cats", 100));
     await settle();
     expect(ids(c.state.hits)).toEqual([100]);
     expect(c.state.pending).toBe(false);
@@ -139,7 +150,7 @@ describe("stale responses", () => {
     const { c, states } = controller();
     c.setQuery("cat");
     await vi.advanceTimersByTimeAsync(DEBOUNCE);
-    answers.get("cat")?.resolve(makeHits(4, "cat", 1));
+    answer("cat", makeHits(4, "cat", 1));
     await settle();
     const shown = states.length;
     c.setQuery("cats");
@@ -154,14 +165,14 @@ describe("stale responses", () => {
     const { c } = controller();
     c.setQuery("cat");
     await vi.advanceTimersByTimeAsync(DEBOUNCE);
-    answers.get("cat")?.resolve(makeHits(2));
+    answer("cat", makeHits(2));
     await settle();
     c.setQuery("cats");
     await vi.advanceTimersByTimeAsync(DEBOUNCE);
     c.setQuery("");
     expect(c.state.hits, "an empty query shows nothing, without waiting").toEqual([]);
     expect(c.state.pending).toBe(false);
-    answers.get("cats")?.resolve(makeHits(3, "cats", 100));
+    answer("cats", makeHits(3, "cats", 100));
     await settle();
     expect(c.state.hits, "the answer to a query typed before clearing is dropped").toEqual([]);
   });
@@ -178,7 +189,8 @@ describe("errors", () => {
   test("a rejected {code, message} surfaces the message and keeps the previous results", async () => {
     let fail = false;
     mockShell({
-      search: () => (fail ? Promise.reject({ code: "catalog", message: "The photo catalog is locked by another program." }) : makeHits(2)),
+      query: (args) =>
+        fail ? Promise.reject({ code: "catalog", message: "The photo catalog is locked by another program." }) : pageOf(makeHits(2), args),
     });
     const { c } = controller();
     c.setQuery("dog");
@@ -193,51 +205,128 @@ describe("errors", () => {
     expect(c.state.pending).toBe(false);
   });
 
+  test("a malformed query is the error `query`, with the shell's sentence", async () => {
+    mockShell({
+      query: () => Promise.reject({ code: "query", message: "“colour:red”: unknown filter “colour:”" }),
+    });
+    const { c } = controller();
+    c.setQuery("a red circle colour:red");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(c.state.error?.code).toBe("query");
+    expect(c.state.error?.message).toBe("“colour:red”: unknown filter “colour:”.");
+  });
+
   test("a plain string rejection (Tauri's own errors) becomes a sentence", async () => {
     mockShell({});
     const { c } = controller();
     c.setQuery("dog");
     await vi.advanceTimersByTimeAsync(DEBOUNCE);
-    expect(c.state.error?.message).toBe("Command search not found.");
+    expect(c.state.error?.message).toBe("Command query not found.");
     expect(c.state.error?.code).toBe("unknown");
   });
 });
 
-describe("paging and similar", () => {
-  test("loadMore asks again with a larger limit and keeps the list (same generation)", async () => {
-    const calls = mockShell({ search: (args) => makeHits(Math.min(Number(args.limit), 1000)) });
-    const { c } = controller({ pageSize: 100, growth: 4 });
+describe("good matches, then the less likely ones", () => {
+  test("good matches are paged with scope good, then the rest from where they end with scope all", async () => {
+    // 250 good matches among 700.
+    const ranking = makeHits(700, "tree", 1, 250);
+    const calls = mockShell({ query: queryHandler(() => ranking) });
+    const { c } = controller({ pageSize: 100 });
     c.setQuery("tree");
     await vi.advanceTimersByTimeAsync(DEBOUNCE);
     const generation = c.state.generation;
-    expect(c.state.complete, "a full page means more may exist").toBe(false);
+    expect(c.state.good).toBe(250);
+    expect(c.state.goodShown).toBe(100);
+    expect(c.state.goodComplete).toBe(false);
     c.loadMore();
     await settle();
-    expect(calls.map((x) => x.args.limit)).toEqual([100, 400]);
-    expect(c.state.hits.length).toBe(400);
+    c.loadMore();
+    await settle();
+    expect(c.state.goodShown).toBe(250);
+    expect(c.state.goodComplete).toBe(true);
+    expect(c.state.rest, "the rest waits until asked for").toBe("hidden");
+    // Scrolling to the divider shows the rest.
+    c.loadMore();
+    await settle();
+    expect(c.state.rest).toBe("shown");
+    c.loadMore();
+    await settle();
+    const pages = calls.map((x) => [x.args.scope, x.args.offset, x.args.limit]);
+    expect(pages).toEqual([
+      ["good", 0, 100],
+      ["good", 100, 100],
+      ["good", 200, 100],
+      ["all", 250, 100],
+      ["all", 350, 100],
+    ]);
+    expect(c.state.hits.length).toBe(450);
+    expect(c.state.hits.slice(0, 250).every((h) => h.good)).toBe(true);
+    expect(c.state.hits.slice(250).every((h) => !h.good)).toBe(true);
+    expect(new Set(ids(c.state.hits)).size, "no photo twice").toBe(450);
     expect(c.state.generation, "more results are not a new list").toBe(generation);
-    c.loadMore();
-    await settle();
-    c.loadMore();
-    await settle();
-    expect(c.state.hits.length).toBe(1000);
-    expect(c.state.complete, "fewer than asked for: everything is here").toBe(true);
-    c.loadMore();
-    await settle();
-    expect(calls.length, "a complete list is not asked for again").toBe(3);
   });
 
-  test("findSimilar runs at once; typing leaves similar mode", async () => {
-    const calls = mockShell({ similar: () => makeHits(3, "sim", 50), search: () => makeHits(1) });
+  test("with no good match nothing more loads until the closest are asked for", async () => {
+    const calls = mockShell({ query: queryHandler(() => makeHits(30, "passport", 1, 0)) });
+    const { c } = controller();
+    c.setQuery("passport");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(c.state.good).toBe(0);
+    expect(c.state.hits).toEqual([]);
+    c.loadMore();
+    await settle();
+    expect(calls.length, "the closest are a choice, not a scroll").toBe(1);
+    c.showLessLikely();
+    expect(c.state.rest).toBe("loading");
+    await settle();
+    expect(calls[1]?.args).toMatchObject({ scope: "all", offset: 0 });
+    expect(c.state.rest).toBe("shown");
+    expect(c.state.hits.length).toBe(30);
+    expect(c.state.restComplete).toBe(true);
+  });
+
+  test("filters alone have no rest: every photo they select is a result", async () => {
+    mockShell({ query: queryHandler(() => makeHits(20, "p")) });
+    const { c } = controller();
+    c.setQuery("in:Paris");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(c.state.hits.length).toBe(20);
+    expect(c.hasMeaning()).toBe(false);
+    expect(c.state.complete).toBe(true);
+  });
+
+  test("findSimilar runs at once as a query of one example; typing leaves similar mode", async () => {
+    const calls = mockShell({
+      query: queryHandler((text) => (text === "" ? makeHits(3, "sim", 50) : makeHits(1))),
+    });
     const { c } = controller();
     c.findSimilar(7, "beach.jpg");
     await settle();
-    expect(calls).toEqual([{ cmd: "similar", args: { photoId: 7, limit: PAGE_SIZE } }]);
+    expect(calls).toEqual([{ cmd: "query", args: first("", [7]) }]);
     expect(c.state.mode).toEqual({ kind: "similar", photoId: 7, name: "beach.jpg" });
     expect(ids(c.state.hits)).toEqual([50, 51, 52]);
     c.setQuery("sea");
     expect(c.state.mode.kind).toBe("text");
     await vi.advanceTimersByTimeAsync(DEBOUNCE);
     expect(ids(c.state.hits)).toEqual([1]);
+  });
+
+  test("example photos join the text at once and leave it when removed", async () => {
+    const calls = mockShell({ query: queryHandler(() => makeHits(2)) });
+    const { c } = controller();
+    c.setQuery("sea");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    c.addExample({ photoId: 9, contentId: 19, name: "wave.jpg" });
+    await settle();
+    c.addExample({ photoId: 9, contentId: 19, name: "wave.jpg" });
+    await settle();
+    expect(calls.map((x) => x.args.examples)).toEqual([[], [9]]);
+    expect(c.state.shownExamples).toEqual([9]);
+    c.setQuery("");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(calls.at(-1)?.args, "an example alone is a query").toMatchObject({ text: "", examples: [9] });
+    c.removeExample(9);
+    expect(c.state.examples).toEqual([]);
+    expect(c.state.hits, "nothing left to look for").toEqual([]);
   });
 });

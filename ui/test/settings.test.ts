@@ -19,15 +19,29 @@ const stored: Settings = {
   cpuThreads: 0,
   thumbnailDir: null,
   launchAtLogin: false,
+  sensitivity: 0,
 };
+
+let sensitivityChanges = 0;
 
 async function openPanel(handlers: Record<string, Handler> = {}): Promise<{ calls: Call[]; infos: string[] }> {
   const infos: string[] = [];
+  sensitivityChanges = 0;
   const calls = mockShell({ getSettings: () => stored, setSettings: (args) => args.settings, ...handlers });
-  panel = new SettingsPanel({ onError: () => {}, onInfo: (m) => infos.push(m) });
+  panel = new SettingsPanel({
+    onError: () => {},
+    onInfo: (m) => infos.push(m),
+    onSensitivity: () => sensitivityChanges++,
+  });
   document.body.append(panel.element);
   await panel.open();
   return { calls, infos };
+}
+
+function slide(value: number): void {
+  const slider = one<HTMLInputElement>("sensitivity");
+  slider.value = String(value);
+  slider.dispatchEvent(new Event("input", { bubbles: true }));
 }
 
 function save(): void {
@@ -68,5 +82,37 @@ describe("settings", () => {
     expect(one("settings-message").hidden).toBe(false);
     expect(one("settings-message").textContent).toBe("/home/me/a-file: this is a file, not a folder.");
     expect(one("settings-save").textContent).toBe("Save");
+  });
+
+  test("match sensitivity: five positions, Looser to Stricter, saved and applied at once", async () => {
+    const { calls } = await openPanel({ getSettings: () => ({ ...stored, sensitivity: 1 }) });
+    const slider = one<HTMLInputElement>("sensitivity");
+    expect([slider.min, slider.max, slider.step]).toEqual(["-2", "2", "1"]);
+    expect(slider.value, "the stored position").toBe("1");
+    expect(slider.getAttribute("aria-valuetext")).toBe("A little stricter");
+    expect(one("settings").textContent).toContain("Where good matches end");
+    // Editing another field and then moving the slider applies only the slider.
+    one<HTMLInputElement>("settings-thumbnail-dir").value = "/mnt/elsewhere";
+    slide(-2);
+    await settle(10);
+    const sent = calls.filter((c) => c.cmd === "setSettings").map((c) => c.args.settings as Settings);
+    expect(sent).toEqual([{ ...stored, sensitivity: -2 }]);
+    expect(one("sensitivity-value").textContent).toBe("Looser");
+    expect(slider.getAttribute("aria-valuetext")).toBe("Looser");
+    expect(sensitivityChanges, "the app searches again").toBe(1);
+    expect(panel?.isOpen, "no Save needed").toBe(true);
+    slide(2);
+    await settle(10);
+    expect((calls.filter((c) => c.cmd === "setSettings").at(-1)?.args.settings as Settings).sensitivity).toBe(2);
+    expect(one("sensitivity-value").textContent).toBe("Stricter");
+  });
+
+  test("a refused sensitivity goes back to the stored position and says why", async () => {
+    await openPanel({ setSettings: () => Promise.reject({ code: "io", message: "settings.json: write: disk full" }) });
+    slide(1);
+    await settle(10);
+    expect(one<HTMLInputElement>("sensitivity").value).toBe("0");
+    expect(one("settings-message").textContent).toBe("Settings.json: write: disk full.");
+    expect(sensitivityChanges).toBe(0);
   });
 });

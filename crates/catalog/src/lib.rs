@@ -25,6 +25,7 @@
 //! ```
 
 mod contents;
+mod facets;
 mod folders;
 mod paths;
 mod photos;
@@ -36,6 +37,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use contents::{ContentFacts, ContentRow};
+pub use facets::ValueCount;
 pub use folders::{Folder, FolderCounts};
 pub use photos::{Failure, NewPhoto, PhotoRow, PhotoState, Status};
 pub use schema::SCHEMA_VERSION;

@@ -429,6 +429,77 @@ fn search_filters_select_exactly_the_photos_they_name() {
     );
 }
 
+/// The autocomplete's values: every folder name below the library's folders (with the
+/// photos under it, subfolders included) and every camera, filtered by what is typed.
+#[test]
+fn folder_names_and_cameras_list_distinct_values_with_counts() {
+    use glimpse_catalog::ValueCount;
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let lib = cat.add_folder(Path::new("/home/me/Pictures")).expect("folder");
+    let phone = cat.add_folder(Path::new("/media/Phone")).expect("folder");
+    // (folder, path, make, model, indexed)
+    let rows = [
+        (lib, "/home/me/Pictures/a.jpg", Some("Canon"), Some("Canon EOS R"), true),
+        (lib, "/home/me/Pictures/Paris/b.jpg", Some("Canon"), Some("Canon EOS R"), true),
+        (lib, "/home/me/Pictures/Paris/day 2/c.jpg", Some("Apple"), Some("iPhone 12"), true),
+        (lib, "/home/me/Pictures/Rome/d.jpg", None, Some("Pixel 7"), true),
+        (lib, "/home/me/Pictures/Rome/e.jpg", None, None, false),
+        (phone, "/media/Phone/paris/f.jpg", Some("Apple"), Some("iPhone 12"), true),
+    ];
+    for (i, (folder, path, make, model, indexed)) in rows.iter().enumerate() {
+        let id = photo(&cat, *folder, path);
+        if !indexed {
+            continue;
+        }
+        let content = cat
+            .upsert_content(
+                &[i as u8 + 1; 32],
+                &ContentFacts {
+                    camera_make: make.map(str::to_owned),
+                    camera_model: model.map(str::to_owned),
+                    ..facts()
+                },
+            )
+            .expect("content");
+        cat.set_indexed(id, content, 1, 1).expect("indexed");
+    }
+    let vc = |value: &str, count: u64| ValueCount {
+        value: value.into(),
+        count,
+    };
+    let names = cat.folder_names("", 20).expect("names");
+    assert_eq!(
+        names,
+        [
+            vc("Pictures", 4),
+            // Both Paris folders are one name (`in:paris` selects both), any case.
+            vc("Paris", 3),
+            vc("day 2", 1),
+            vc("Phone", 1),
+            // The unindexed photo counts for nothing.
+            vc("Rome", 1),
+        ],
+        "folders and subfolders, most photos first"
+    );
+    assert_eq!(
+        cat.folder_names("R", 20).expect("names"),
+        [vc("Rome", 1), vc("Pictures", 4), vc("Paris", 3)],
+        "names starting with the text come first, then names containing it"
+    );
+    assert_eq!(cat.folder_names("day", 1).expect("names"), [vc("day 2", 1)]);
+    assert_eq!(cat.folder_names("nowhere", 20).expect("names"), []);
+
+    assert_eq!(
+        cat.cameras("", 20).expect("cameras"),
+        [vc("Apple iPhone 12", 2), vc("Canon EOS R", 2), vc("Pixel 7", 1)],
+        "a model that starts with its make is not repeated"
+    );
+    assert_eq!(
+        cat.cameras("iphone", 20).expect("cameras"),
+        [vc("Apple iPhone 12", 2)]
+    );
+}
+
 /// A shot is the indexed files of one folder with one name and a single extension each:
 /// not an edit with a second dot, not a file in a subfolder, not a longer name, not a file
 /// still pending; `%`/`_` in names are plain characters.

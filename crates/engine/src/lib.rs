@@ -27,6 +27,7 @@ mod decode;
 mod embedding;
 mod error;
 mod events;
+mod facets;
 pub mod grammar;
 mod library;
 mod live;
@@ -45,6 +46,7 @@ pub use check::CheckReport;
 pub use config::LibraryConfig;
 pub use error::{LibraryError, Result};
 pub use events::Event;
+pub use facets::{Facet, MAX_SUGGESTIONS, MonthCount, Suggestion};
 
 /// Where [`Library::subscribe`] delivers events.
 pub type EventReceiver = crossbeam_channel::Receiver<Event>;

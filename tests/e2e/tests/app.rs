@@ -52,6 +52,17 @@ async fn invoke(client: &Client, command: &str, args: Value) -> Result<Value> {
     }
 }
 
+/// The whole ranking for `text` (good matches first), as the `query` command pages it.
+async fn ranking(client: &Client, text: &str, limit: u32) -> Result<Value> {
+    let found = invoke(
+        client,
+        "query",
+        json!({"text": text, "examples": [], "offset": 0, "limit": limit, "scope": "all"}),
+    )
+    .await?;
+    Ok(found["hits"].clone())
+}
+
 async fn tile_paths(client: &Client) -> Result<Vec<String>> {
     let mut paths = Vec::new();
     for tile in client.find_all(css("[data-testid=tile]")).await? {
@@ -233,11 +244,7 @@ async fn drive(client: &Client, shapes: &Path) -> Result<()> {
     screenshot(client, "results").await?;
 
     // The thumb scheme, from inside the webview, on a content id the UI is showing.
-    let hits = invoke(
-        client,
-        "search",
-        json!({"query": "a red circle", "limit": 1}),
-    )
+    let hits = ranking(client, "a red circle", 1)
     .await?;
     let content_id = hits[0]["contentId"]
         .as_i64()
@@ -315,11 +322,7 @@ async fn drive(client: &Client, shapes: &Path) -> Result<()> {
         },
     )
     .await?;
-    let hits = invoke(
-        client,
-        "search",
-        json!({"query": "a red circle", "limit": 10}),
-    )
+    let hits = ranking(client, "a red circle", 10)
     .await?;
     ensure!(
         hits.as_array().is_some_and(|h| h.is_empty()),
@@ -380,7 +383,7 @@ async fn first_run(client: &Client) -> Result<()> {
     );
     // The UI offers the download; nothing went online to find that out.
     find(client, "[data-testid=model-download]").await?;
-    let err = invoke(client, "search", json!({"query": "a dog", "limit": 5}))
+    let err = ranking(client, "a dog", 5)
         .await
         .expect_err("search without a model must fail");
     ensure!(
@@ -526,6 +529,396 @@ async fn add_search_preview_similar_quick_and_remove_in_the_real_app() -> Result
     let app = start_app(&[("GLIMPSE_MODEL_DIR", model.as_os_str())]).await?;
     let outcome = drive(&app.client, &shapes).await;
     finish(app, outcome, "library").await
+}
+
+/// A query the shapes model finds nothing good for (it knows coloured shapes, not animals):
+/// checked against the engine first, so the "no good matches" state is the model's answer.
+const NOTHING_GOOD: &str = "NOTHING_GOOD_PLACEHOLDER";
+
+/// Days from 1970-01-01 to the first of each month of 2023.
+const MONTHS_2023: [i64; 12] = [
+    19_358, 19_389, 19_417, 19_448, 19_478, 19_509, 19_539, 19_570, 19_601, 19_631, 19_662, 19_692,
+];
+
+/// The month (1–12, of 2023) a shape's copy is dated in: its number spread over the year.
+fn shape_month(name: &str) -> Option<u32> {
+    let number: u32 = name.rsplit('-').next()?.split('.').next()?.parse().ok()?;
+    Some(number % 12 + 1)
+}
+
+/// Copies the shapes into `root/shapes/<shape>s/`, each file dated (modification time) in
+/// the middle of its month of 2023, so the timeline and date filters have something to show.
+fn dated_shapes(root: &Path) -> Result<std::path::PathBuf> {
+    let shapes = root.join("shapes");
+    for entry in std::fs::read_dir(repo_root().join("tests/fixtures/shapes"))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .context("a file name")?
+            .to_string_lossy()
+            .into_owned();
+        let (Some(month), Some(shape)) = (shape_month(&name), name.split('-').nth(1)) else {
+            continue;
+        };
+        let dir = shapes.join(format!("{shape}s"));
+        std::fs::create_dir_all(&dir)?;
+        let to = dir.join(&name);
+        std::fs::copy(&path, &to)?;
+        let day = MONTHS_2023[month as usize - 1] + 14;
+        let when = std::time::UNIX_EPOCH + Duration::from_secs(day as u64 * 86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(&to)?
+            .set_modified(when)?;
+    }
+    Ok(shapes)
+}
+
+/// Replaces the search box's text the way a person does: empty it, type.
+async fn set_query(client: &Client, text: &str) -> Result<()> {
+    let input = find(client, "[data-testid=search-input]").await?;
+    client
+        .execute(
+            "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![serde_json::to_value(&input)?],
+        )
+        .await?;
+    input.send_keys(text).await?;
+    Ok(())
+}
+
+/// Waits for the status line to describe `text`'s results and returns it with the good count.
+async fn wait_results_for(client: &Client, text: &str) -> Result<(String, u64)> {
+    let want = format!("for \u{201c}{text}\u{201d}");
+    wait_until(UI_TIMEOUT, &format!("the results of {text:?}"), || {
+        let want = want.clone();
+        async move {
+            let line = client.find(css("[data-testid=result-count]")).await?;
+            let shown = line.text().await?;
+            let good = line.attr("data-good").await?.unwrap_or_default();
+            let spinner = client
+                .execute(
+                    "return !document.querySelector('.searchbar .spinner').hidden;",
+                    vec![],
+                )
+                .await?;
+            Ok((shown.contains(&want) && spinner == false)
+                .then(|| (shown, good.parse().unwrap_or(0))))
+        }
+    })
+    .await
+}
+
+/// The divider's top and each drawn tile's top, goodness and path, from the grid's layout.
+const GRID_LAYOUT: &str = r#"
+    const px = (el, re) => Number((re.exec(el.style.transform) || [])[1]);
+    const d = document.querySelector("[data-testid=divider]");
+    return {
+        divider: d && !d.hidden ? px(d, /translateY\(([-\d.]+)px\)/) : null,
+        tiles: Array.from(document.querySelectorAll("[data-testid=tile]")).map((t) => ({
+            top: px(t, /translate\([^,]+, ([-\d.]+)px\)/),
+            good: t.dataset.good === "true",
+            path: t.dataset.path,
+        })),
+    };
+"#;
+
+/// The paths of the good matches the shell lists for `text`.
+async fn good_paths(client: &Client, text: &str) -> Result<Vec<String>> {
+    let found = invoke(
+        client,
+        "query",
+        json!({"text": text, "examples": [], "offset": 0, "limit": 400, "scope": "good"}),
+    )
+    .await?;
+    Ok(found["hits"]
+        .as_array()
+        .map(|hits| {
+            hits.iter()
+                .filter_map(|h| h["path"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
+    find(client, "[data-testid=search-input]").await?;
+    add_folder_through_ui(client, shapes).await?;
+    let status = wait_indexed(client, 240).await?;
+    ensure!(status["failed"] == 0, "no shape fails: {}", status["failures"]);
+
+    // Good matches first, with their count; a divider; the less likely ones below it.
+    set_query(client, "a red circle").await?;
+    let (line, good) = wait_results_for(client, "a red circle").await?;
+    let listed = good_paths(client, "a red circle").await?;
+    eprintln!("e2e: {line}: {listed:?}");
+    ensure!(
+        good > 1 && good as usize == listed.len(),
+        "the count is the shell's good matches: {line} vs {}",
+        listed.len()
+    );
+    ensure!(
+        line == format!("{good} good matches for \u{201c}a red circle\u{201d}"),
+        "{line}"
+    );
+    let red = listed
+        .iter()
+        .filter(|p| file_name(p).starts_with("red-circle"))
+        .count();
+    ensure!(
+        red * 10 >= listed.len() * 8,
+        "the good matches are red circles: {listed:?}"
+    );
+    let layout = wait_until(UI_TIMEOUT, "the divider and the less likely ones", || async {
+        let layout = client.execute(GRID_LAYOUT, vec![]).await?;
+        let below = layout["tiles"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["good"] == false));
+        Ok((layout["divider"].is_number() && below).then_some(layout))
+    })
+    .await?;
+    let top = layout["divider"].as_f64().unwrap_or_default();
+    for tile in layout["tiles"].as_array().into_iter().flatten() {
+        let above = tile["top"].as_f64().unwrap_or_default() < top;
+        ensure!(
+            above == (tile["good"] == true),
+            "good matches above the divider, the rest below: {tile} (divider at {top})"
+        );
+    }
+    ensure!(
+        text_of(client, "[data-testid=divider]").await?.contains("Less likely"),
+        "the divider says what follows"
+    );
+    // The picture: the end of the good matches, the divider and the first less likely ones.
+    client
+        .execute(
+            "const g = document.querySelector('[data-testid=grid]'); \
+             g.scrollTop = Math.max(0, arguments[0] - g.clientHeight * 0.5);",
+            vec![json!(top)],
+        )
+        .await?;
+    screenshot(client, "good-matches-divider").await?;
+
+    // A malformed query: the message under the box names the token.
+    set_query(client, "a red circle colour:red").await?;
+    let error = find(client, "[data-testid=query-error]").await?;
+    let message = error.text().await?;
+    ensure!(
+        message.contains("colour:red"),
+        "the error names the token: {message}"
+    );
+    ensure!(error.attr("role").await?.as_deref() == Some("alert"));
+
+    // A query with nothing good says so and offers the closest.
+    let none = good_paths(client, NOTHING_GOOD).await?;
+    ensure!(none.is_empty(), "{NOTHING_GOOD:?} has no good match: {none:?}");
+    set_query(client, NOTHING_GOOD).await?;
+    find(client, "[data-testid=empty-state][data-state=no-good]").await?;
+    let title = text_of(client, "[data-testid=no-good-title]").await?;
+    ensure!(
+        title == format!("No good matches for \u{201c}{NOTHING_GOOD}\u{201d}"),
+        "{title}"
+    );
+    ensure!(
+        !find(client, "[data-testid=search-input]")
+            .await?
+            .attr("aria-invalid")
+            .await?
+            .is_some(),
+        "no error is left under the box"
+    );
+    screenshot(client, "no-good-matches").await?;
+    find(client, "[data-testid=show-closest]")
+        .await?
+        .click()
+        .await?;
+    wait_until(UI_TIMEOUT, "the closest photos", || async {
+        let line = text_of(client, "[data-testid=result-count]").await?;
+        let tiles = client.find_all(css("[data-testid=tile]")).await?.len();
+        Ok((tiles > 0 && line.contains("showing the closest")).then_some(()))
+    })
+    .await?;
+
+    // Chips for a date range and a type; `in:` completed from the library's folders.
+    let suggested = invoke(client, "suggest", json!({"key": "in", "prefix": "s"})).await?;
+    ensure!(
+        suggested[0] == json!({"value": "shapes", "count": 240}),
+        "the library's folder first, with its photos: {suggested}"
+    );
+    set_query(
+        client,
+        "a red circle after:2023-02 before:2023-07 type:jpeg in:s",
+    )
+    .await?;
+    let options = wait_until(UI_TIMEOUT, "folder suggestions", || async {
+        let mut values = Vec::new();
+        for o in client.find_all(css("[data-testid=suggestion]")).await? {
+            if o.is_displayed().await? {
+                values.push(o.attr("data-value").await?.unwrap_or_default());
+            }
+        }
+        Ok((!values.is_empty()).then_some(values))
+    })
+    .await?;
+    ensure!(
+        options.first().map(String::as_str) == Some("shapes")
+            && options.iter().any(|o| o == "stars"),
+        "in:s offers the folders whose name has an s, those starting with it first: {options:?}"
+    );
+    let chips = client
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=filter-chip]')).map((c) => [c.dataset.kind, c.textContent]);",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        chips == json!([["date", "Feb 2023 \u{2013} Jun 2023"], ["type", "JPEG"]]),
+        "a date chip and a type chip (the folder is still being typed): {chips}"
+    );
+    screenshot(client, "query-chips").await?;
+    find(client, "[data-testid=search-input]")
+        .await?
+        .send_keys(&Key::Enter.to_string())
+        .await?;
+    let text = "a red circle after:2023-02 before:2023-07 type:jpeg in:shapes";
+    let (line, good) = wait_results_for(client, text).await?;
+    ensure!(good > 0, "{line}");
+    for path in good_paths(client, text).await? {
+        let name = file_name(&path);
+        let month = shape_month(name).unwrap_or_default();
+        ensure!(
+            path.starts_with(shapes.to_str().unwrap_or_default())
+                && name.ends_with(".jpg")
+                && (2..=6).contains(&month),
+            "{path} passes in:shapes, type:jpeg and Feb–Jun 2023"
+        );
+    }
+    find(client, "[data-testid=filter-chip][data-kind=date] [data-testid=chip-remove]")
+        .await?
+        .click()
+        .await?;
+    let value = find(client, "[data-testid=search-input]")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(
+        value == "a red circle type:jpeg in:shapes",
+        "removing the date chip removes both dates: {value:?}"
+    );
+
+    // The timeline of the good matches; a month narrows the query to it.
+    set_query(client, "a red circle").await?;
+    wait_results_for(client, "a red circle").await?;
+    let months = invoke(
+        client,
+        "timeline",
+        json!({"text": "a red circle", "examples": []}),
+    )
+    .await?;
+    let months = months.as_array().cloned().unwrap_or_default();
+    ensure!(
+        months.iter().map(|m| m["count"].as_u64().unwrap_or(0)).sum::<u64>() == good,
+        "every good match is in one month: {months:?}"
+    );
+    let bars = wait_until(UI_TIMEOUT, "the timeline", || async {
+        let mut bars = Vec::new();
+        for b in client.find_all(css("[data-testid=timeline-month]")).await? {
+            if b.is_displayed().await? {
+                bars.push(b.attr("data-month").await?.unwrap_or_default());
+            }
+        }
+        Ok((bars.len() == months.len()).then_some(bars))
+    })
+    .await?;
+    ensure!(
+        bars.iter().zip(&months).all(|(b, m)| m["month"] == b.as_str()),
+        "one bar per month with good matches: {bars:?} vs {months:?}"
+    );
+    screenshot(client, "query-timeline").await?;
+    let busiest = months
+        .iter()
+        .max_by_key(|m| m["count"].as_u64())
+        .context("a month")?;
+    let month = busiest["month"].as_str().unwrap_or_default().to_string();
+    find(
+        client,
+        &format!("[data-testid=timeline-month][data-month=\"{month}\"]"),
+    )
+    .await?
+    .click()
+    .await?;
+    let (year, m) = month.split_once('-').context("YYYY-MM")?;
+    let m: u32 = m.parse()?;
+    let next = if m == 12 {
+        format!("{}-01", year.parse::<u32>()? + 1)
+    } else {
+        format!("{year}-{:02}", m + 1)
+    };
+    let narrowed = format!("a red circle after:{month} before:{next}");
+    let (line, in_month) = wait_results_for(client, &narrowed).await?;
+    ensure!(
+        in_month == busiest["count"].as_u64().unwrap_or(0),
+        "the month's good matches: {line} vs {busiest}"
+    );
+    for path in good_paths(client, &narrowed).await? {
+        ensure!(
+            shape_month(file_name(&path)) == Some(m),
+            "{path} is dated in {month}"
+        );
+    }
+
+    // The help lists every key.
+    find(client, "[data-testid=query-help-toggle]")
+        .await?
+        .click()
+        .await?;
+    let help = find(client, "[data-testid=query-help]").await?;
+    let text = help.text().await?;
+    for k in [
+        "in:",
+        "after:",
+        "before:",
+        "type:",
+        "camera:",
+        "orientation:",
+        "name:",
+        "sort:",
+        "-word",
+    ] {
+        ensure!(text.contains(k), "the help lists {k}: {text}");
+    }
+    client
+        .active_element()
+        .await?
+        .send_keys(&Key::Escape.to_string())
+        .await?;
+    wait_until(UI_TIMEOUT, "the help to close", || async {
+        Ok((!help.is_displayed().await?).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
+
+/// Issues 17 and 19 in the app, on the shapes copied into subfolders and dated over 2023:
+/// good matches with their count and the divider before the less likely ones; a malformed
+/// query's message under the box; a query with nothing good; chips for a date range and a
+/// type, `in:` completed from the library's folders; the timeline and a month clicked; the
+/// help.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_box_shows_good_matches_filters_and_the_timeline_in_the_real_app() -> Result<()>
+{
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let model = repo_root().join("tests/fixtures/shapes-clip");
+    let photos = tempfile::tempdir()?;
+    let shapes = dated_shapes(photos.path())?;
+    let app = start_app(&[("GLIMPSE_MODEL_DIR", model.as_os_str())]).await?;
+    let outcome = query_flow(&app.client, &shapes).await;
+    finish(app, outcome, "query").await
 }
 
 async fn download_model(client: &Client, hf_home: &Path) -> Result<()> {
@@ -981,11 +1374,7 @@ async fn settings_flow(app: &App, photos: &Path, home: &Path, elsewhere: &Path) 
         settings["thumbnailDir"] == target_text.as_str(),
         "{settings}"
     );
-    let hits = invoke(
-        client,
-        "search",
-        json!({"query": "a red circle", "limit": 3}),
-    )
+    let hits = ranking(client, "a red circle", 3)
     .await?;
     let content_id = hits[0]["contentId"].as_i64().context("a hit")?;
     let loaded = load_image(client, &format!("thumb://localhost/{content_id}")).await?;
@@ -1300,11 +1689,7 @@ async fn switch_flow(
         "the folder model answers: {}",
         status["model"]
     );
-    let hits = invoke(
-        client,
-        "search",
-        json!({"query": "a red circle", "limit": 10}),
-    )
+    let hits = ranking(client, "a red circle", 10)
     .await?;
     ensure!(
         hits.as_array().is_some_and(|h| h.len() == 10),
@@ -1383,11 +1768,7 @@ async fn switch_flow(
     ensure!(!bar.is_displayed().await?, "the switch bar is gone");
 
     // The trained model answers: mostly red circles, in the grid too (refreshed by itself).
-    let hits = invoke(
-        client,
-        "search",
-        json!({"query": "a red circle", "limit": 10}),
-    )
+    let hits = ranking(client, "a red circle", 10)
     .await?;
     let red = hits.as_array().map_or(0, |h| {
         h.iter()

@@ -106,7 +106,7 @@ const times = [];
 (async () => {
   for (const query of prefixes) {
     const t = performance.now();
-    await window.__TAURI_INTERNALS__.invoke("search", { query, limit: 400 });
+    await window.__TAURI_INTERNALS__.invoke("query", { text: query, examples: [], offset: 0, limit: 400, scope: "all" });
     times.push(performance.now() - t);
   }
 })().then(() => done(times), (e) => done({ error: String(e) }));

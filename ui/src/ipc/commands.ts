@@ -1,7 +1,19 @@
 // Typed wrappers of every command in docs/IPC.md. Each rejects with a `GlimpseError`.
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import { toGlimpseError } from "./error";
-import type { Folder, Hit, ModelList, ModelState, ModelSwitch, PhotoDetails, Settings, Status } from "./types";
+import type {
+  Folder,
+  ModelList,
+  ModelState,
+  ModelSwitch,
+  MonthCount,
+  PhotoDetails,
+  QueryRequest,
+  QueryResults,
+  Settings,
+  Status,
+  Suggestion,
+} from "./types";
 
 /**
  * The names the shell registers its commands under. Tauri calls a command by the name of
@@ -9,9 +21,10 @@ import type { Folder, Hit, ModelList, ModelState, ModelSwitch, PhotoDetails, Set
  * the `#[tauri::command]` functions exactly; they follow docs/IPC.md.
  */
 export const COMMANDS = {
-  search: "search",
+  query: "query",
+  suggest: "suggest",
+  timeline: "timeline",
   prefetchQuery: "prefetchQuery",
-  similar: "similar",
   addFolder: "addFolder",
   removeFolder: "removeFolder",
   folders: "folders",
@@ -44,22 +57,37 @@ async function call<T>(command: CommandName, args?: InvokeArgs): Promise<T> {
   }
 }
 
-/** Photos matching a text query, best first (an empty query gives `[]`). */
-export function search(query: string, limit: number): Promise<Hit[]> {
-  return call("search", { query, limit });
+/**
+ * Most results one `query` returns, and the page the UI asks for: the shell's `PAGE_LIMIT`
+ * (src-tauri/src/query.rs) and docs/IPC.md say the same, and a test holds them equal.
+ */
+export const QUERY_PAGE_LIMIT = 400;
+
+/**
+ * A page of results for the search box's text (the query grammar) and example photos: the
+ * good matches only (`scope: "good"`) or the whole ranking, good ones first (`"all"`). A
+ * malformed text rejects with code `query` and a message naming the token at fault.
+ */
+export function query(request: QueryRequest): Promise<QueryResults> {
+  return call("query", { ...request });
 }
 
 /**
- * Encodes a query being typed so that its search, sent after the debounce, finds it ready.
- * Fire and forget: a failure here is reported by the search that follows.
+ * Encodes the words of a text being typed so that its query, sent after the debounce, finds
+ * them ready. Fire and forget: a failure here is reported by the query that follows.
  */
 export function prefetchQuery(query: string): void {
   call("prefetchQuery", { query }).catch(() => undefined);
 }
 
-/** Photos that look like the given one, best first. */
-export function similar(photoId: number, limit: number): Promise<Hit[]> {
-  return call("similar", { photoId, limit });
+/** Values for the filter being typed: folder names (`in`) or cameras (`camera`) containing `prefix`. */
+export function suggest(key: "in" | "camera", prefix: string): Promise<Suggestion[]> {
+  return call("suggest", { key, prefix });
+}
+
+/** The good matches of a text and its example photos by month, oldest first. */
+export function timeline(text: string, examples: number[]): Promise<MonthCount[]> {
+  return call("timeline", { text, examples });
 }
 
 /** Starts watching and indexing a folder. */

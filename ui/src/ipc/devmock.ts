@@ -3,10 +3,29 @@
 // stale-response handling), indexing progress and a model download. Query parameters:
 // `n=<photos>` (default 5000), `model=missing`, `folders=0`, `switch=1` (a model switch under
 // way: SigLIP 2 re-embedding the library); for screenshots, `q=<query>` types a query,
-// `open=1` then opens the preview and `settings=1` the settings.
+// `open=1` then opens the preview and `settings=1` the settings, `help=1` the search help,
+// `closest=1` shows the closest photos of a query without good matches, `complete=<text>`
+// types a filter to complete (e.g. `complete=in:Pa`). The fake query understands the
+// grammar's keys well enough to show chips, errors, the divider and the timeline: a text
+// containing "passport" or "zzz" has no good matches.
 import { emit } from "@tauri-apps/api/event";
 import { mockConvertFileSrc, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { CatalogueModel, Folder, Hit, ModelList, ModelState, ModelSwitch, Progress, Settings, Status } from "./types";
+import { FILTER_KEYS, tokenize } from "../querytext";
+import type {
+  CatalogueModel,
+  Folder,
+  Hit,
+  ModelList,
+  ModelState,
+  ModelSwitch,
+  MonthCount,
+  ParsedQuery,
+  Progress,
+  QueryResults,
+  Settings,
+  Status,
+  Suggestion,
+} from "./types";
 
 const OPENCLIP = "open_clip docs/openclip_retrieval_results.csv (github.com/mlfoundations/open_clip)";
 const SIGLIP2 = "SigLIP 2 paper, Table 1 (Tschannen et al. 2025, arXiv 2502.14786)";
@@ -42,11 +61,18 @@ export function installDevBackend(params: URLSearchParams): void {
         ];
   let model: ModelState =
     params.get("model") === "missing"
-      ? { state: "missing", defaultRepo: "openai/clip-vit-base-patch32" }
+      ? { state: "missing", defaultRepo: "google/siglip2-base-patch16-224", downloadBytes: 1_535_168_000 }
       : { state: "ready", id: "clip-vit-base-patch32", source: "hub:openai/clip-vit-base-patch32" };
   const total = folders.reduce((n, f) => n + f.photos, 0);
   const progress: Progress = { done: Math.floor(total * 0.9), total, current: null, rate: 23.4, paused: false };
-  let settings: Settings = { modelSource: "clip-b32", nextModelSource: null, cpuThreads: 0, thumbnailDir: null, launchAtLogin: false };
+  let settings: Settings = {
+    modelSource: "clip-b32",
+    nextModelSource: null,
+    cpuThreads: 0,
+    thumbnailDir: null,
+    launchAtLogin: false,
+    sensitivity: 0,
+  };
   // Model switching: which model answers, which one is being switched to, vectors kept.
   let inUse = "clip-b32";
   const vectors = new Map<string, number>([["clip-b32", count]]);
@@ -109,7 +135,7 @@ export function installDevBackend(params: URLSearchParams): void {
       storedVectors: vectors.get(m.name) ?? 0,
       inUse: m.name === inUse,
       switchingTo: modelSwitch?.model === m.name,
-      default: m.name === "clip-b32",
+      default: m.name === "siglip2-b16-224",
       downloaded: downloaded.has(m.name),
     })),
     stored: [...vectors].map(([name, n]) => ({
@@ -129,18 +155,22 @@ export function installDevBackend(params: URLSearchParams): void {
     { path: "/home/me/Pictures/gone.png", reason: "The file disappeared before it could be read." },
   ];
 
-  const hit = (id: number, score: number): Hit => {
+  // Each fake photo's folder, camera and date (2021-01 … 2024-06), from its id.
+  const folderOf = (id: number): string =>
+    id % 10 < 3 ? "/home/me/Pictures/Holidays/Paris" : id % 10 < 7 ? "/home/me/Pictures" : "/home/me/Phone backup/DCIM";
+  const cameraOf = (id: number): string => ["Google Pixel 7", "Apple iPhone 12", "Canon EOS R6", "FUJIFILM X100V"][hash(`c${id}`) % 4] ?? "";
+  const takenOf = (id: number): number => Date.UTC(2021, hash(`t${id}`) % 42, 1 + (hash(`d${id}`) % 27)) / 1000;
+  const hit = (id: number, score: number, good = score >= 0.25): Hit => {
     const word = WORDS[id % WORDS.length] ?? "photo";
-    const folder = id % 10 < 7 ? "/home/me/Pictures" : "/home/me/Phone backup/DCIM";
     const name = `IMG_${String(id).padStart(5, "0")}_${word}.jpg`;
     return {
       photoId: id,
       contentId: id,
-      path: `${folder}/${name}`,
+      path: `${folderOf(id)}/${name}`,
       name,
       score,
-      good: score >= 0.25,
-      taken: null,
+      good,
+      taken: takenOf(id),
       duplicates: id % 37 === 0 ? 2 : 0,
       others: id % 37 === 0 ? [`copy-of-${name}`, `${name.replace(/\.[^.]+$/, "")}.CR3`] : [],
     };
@@ -163,12 +193,102 @@ export function installDevBackend(params: URLSearchParams): void {
   const reject = (code: string, message: string): Promise<never> =>
     new Promise((_, fail) => setTimeout(() => fail({ code, message }), 40));
 
-  const rank = (seed: number, limit: number): Hit[] => {
-    const n = Math.min(limit, count);
-    const hits: Hit[] = [];
-    for (let i = 0; i < n; i++) hits.push(hit(((seed + i * 7919) % count) + 1, 0.42 - (0.3 * i) / Math.max(1, n)));
-    return hits;
+  /** The fake query: the grammar's errors, its filters, good matches first, then the rest. */
+  const runQuery = (a: Record<string, unknown>): { results: QueryResults; all: Hit[] } | { error: string } => {
+    const text = String(a.text ?? "");
+    const examples = Array.isArray(a.examples) ? (a.examples as number[]) : [];
+    const understood: ParsedQuery = {
+      terms: [],
+      filters: { folders: [], after: null, before: null, types: [], cameras: [], orientation: null, names: [] },
+      sort: "relevance",
+    };
+    const words: string[] = [];
+    const period = (v: string): { year: number; month: number | null; day: number | null } | null => {
+      const m = /^(\d{4})(?:-(\d{2}))?$/.exec(v);
+      return m ? { year: Number(m[1]), month: m[2] ? Number(m[2]) : null, day: null } : null;
+    };
+    for (const t of tokenize(text)) {
+      const written = text.slice(t.start, t.end);
+      if (t.unclosed) return { error: `“${written}”: the quote is not closed` };
+      if (t.key === null) {
+        if (t.negative) understood.terms.push({ kind: { kind: "text", value: t.value }, weight: 1, negative: true });
+        else words.push(t.value);
+        continue;
+      }
+      if (!(FILTER_KEYS as readonly string[]).includes(t.key)) {
+        return { error: `“${written}”: unknown filter “${t.key}:” (known: in:, after:, before:, type:, camera:, orientation:, name:, like:, sort:)` };
+      }
+      if (t.value === "") return { error: `“${written}”: say what to filter by after the colon` };
+      const f = understood.filters;
+      if (t.key === "in") f.folders.push(t.value);
+      else if (t.key === "camera") f.cameras.push(t.value.toLowerCase());
+      else if (t.key === "type") f.types.push(t.value.toLowerCase());
+      else if (t.key === "after" || t.key === "before") {
+        const p = period(t.value);
+        if (!p) return { error: `“${written}”: write YYYY or YYYY-MM (the dev shell knows no days)` };
+        f[t.key] = p;
+      } else if (t.key === "sort") understood.sort = t.value as ParsedQuery["sort"];
+    }
+    if (words.length > 0) understood.terms.unshift({ kind: { kind: "text", value: words.join(" ") }, weight: 1, negative: false });
+    const meaning = words.length > 0 || examples.length > 0;
+    const f = understood.filters;
+    const start = (p: { year: number; month: number | null }): number => Date.UTC(p.year, (p.month ?? 1) - 1, 1) / 1000;
+    const passes = (id: number): boolean => {
+      if (f.folders.length > 0 && !f.folders.some((name) => folderOf(id).toLowerCase().includes(name.toLowerCase()))) return false;
+      if (f.cameras.some((c) => !cameraOf(id).toLowerCase().includes(c))) return false;
+      if (f.types.length > 0 && !f.types.includes("jpeg") && !f.types.includes("jpg")) return false;
+      if (f.after && takenOf(id) < start(f.after)) return false;
+      if (f.before && takenOf(id) >= start(f.before)) return false;
+      return true;
+    };
+    const seed = hash(text + examples.join(","));
+    const order: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = ((seed + i * 7919) % count) + 1;
+      if (passes(id)) order.push(id);
+    }
+    // How many are good: none for "passport", fewer when stricter, all of them for filters alone.
+    const nothing = /passport|zzz/.test(text);
+    const base = 6 + (seed % 60) + (examples.length > 0 ? 10 : 0);
+    const good = !meaning ? order.length : nothing ? 0 : Math.max(0, Math.round(base * Math.pow(0.55, settings.sensitivity)));
+    const goodCount = Math.min(good, order.length);
+    const all = order.map((id, i) =>
+      hit(id, i < goodCount ? 0.42 - (0.1 * i) / Math.max(1, goodCount) : 0.3 - (0.25 * i) / order.length, i < goodCount),
+    );
+    if (understood.sort !== "relevance") {
+      const newest = understood.sort === "newest";
+      const byDate = (x: Hit, y: Hit): number => ((x.taken ?? 0) - (y.taken ?? 0)) * (newest ? -1 : 1);
+      all.splice(0, goodCount, ...all.slice(0, goodCount).sort(byDate));
+    }
+    const scoped = a.scope === "all" ? all : all.slice(0, goodCount);
+    const offset = Number(a.offset ?? 0);
+    const limit = Math.min(Number(a.limit ?? 400), 400);
+    return {
+      all,
+      results: {
+        hits: scoped.slice(offset, offset + limit),
+        good: Math.min(goodCount, 1000),
+        goodCapped: goodCount > 1000,
+        total: scoped.length,
+        folders: f.folders.map((name) => `/home/me/Pictures/${name}`),
+        understood,
+      },
+    };
   };
+
+  const FOLDER_NAMES: Suggestion[] = [
+    { value: "Pictures", count: Math.ceil(count * 0.7) },
+    { value: "Holidays", count: Math.ceil(count * 0.3) },
+    { value: "Paris", count: Math.ceil(count * 0.3) },
+    { value: "Phone backup", count: Math.floor(count * 0.3) },
+    { value: "DCIM", count: Math.floor(count * 0.3) },
+  ];
+  const CAMERAS: Suggestion[] = [
+    { value: "Google Pixel 7", count: Math.round(count * 0.26) },
+    { value: "Apple iPhone 12", count: Math.round(count * 0.25) },
+    { value: "Canon EOS R6", count: Math.round(count * 0.25) },
+    { value: "FUJIFILM X100V", count: Math.round(count * 0.24) },
+  ];
 
   mockWindows("main");
   mockConvertFileSrc("linux");
@@ -194,17 +314,30 @@ export function installDevBackend(params: URLSearchParams): void {
           return delay(status(), 50);
         case "folders":
           return delay(folders, 20);
-        case "search": {
-          const query = String(a.query ?? "").trim();
+        case "query": {
           if (model.state !== "ready") return reject("no_model", "The AI model is not installed yet.");
-          if (query === "") return delay([]);
-          if (query.includes("zzz")) return delay([]);
-          return delay(rank(hash(query), Number(a.limit)));
+          const answer = runQuery(a);
+          if ("error" in answer) return reject("query", answer.error);
+          return delay(answer.results);
+        }
+        case "timeline": {
+          const answer = runQuery({ ...a, scope: "good", offset: 0, limit: 1000 });
+          if ("error" in answer) return reject("query", answer.error);
+          const months = new Map<string, number>();
+          for (const h of answer.all.filter((x) => x.good)) {
+            const month = new Date((h.taken ?? 0) * 1000).toISOString().slice(0, 7);
+            months.set(month, (months.get(month) ?? 0) + 1);
+          }
+          const out: MonthCount[] = [...months].sort(([x], [y]) => x.localeCompare(y)).map(([month, n]) => ({ month, count: n }));
+          return delay(out, 40);
+        }
+        case "suggest": {
+          const prefix = String(a.prefix ?? "").toLowerCase();
+          const list = a.key === "camera" ? CAMERAS : FOLDER_NAMES;
+          return delay(list.filter((x) => x.value.toLowerCase().includes(prefix)), 30);
         }
         case "prefetchQuery":
           return delay(null, 10);
-        case "similar":
-          return delay(rank(Number(a.photoId) * 13, Number(a.limit)));
         case "photoDetails": {
           const h = hit(Number(a.photoId), 0);
           return delay({
@@ -251,7 +384,7 @@ export function installDevBackend(params: URLSearchParams): void {
         case "getSettings":
           return delay(settings, 20);
         case "setSettings":
-          settings = a.settings as Settings;
+          settings = { ...(a.settings as Settings), sensitivity: Math.max(-2, Math.min(2, (a.settings as Settings).sensitivity ?? 0)) };
           return delay(settings, 20);
         case "listModels":
           return delay(modelList(), 40);
@@ -335,6 +468,15 @@ export function runDevScript(params: URLSearchParams): void {
         press(find("grid"), "ArrowDown");
       }
       if (params.get("settings") === "1") find<HTMLButtonElement>("settings-open")?.click();
+      if (params.get("help") === "1") find<HTMLButtonElement>("query-help-toggle")?.click();
+      if (params.get("closest") === "1") find<HTMLButtonElement>("show-closest")?.click();
+      const complete = params.get("complete");
+      if (complete && input) {
+        input.focus();
+        input.value = `${input.value} ${complete}`.trim();
+        input.setSelectionRange(input.value.length, input.value.length);
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      }
       if (params.get("drop") === "1") void emit("tauri://drag-enter", { paths: ["/x"], position: { x: 0, y: 0 } });
       if (params.get("confirm") === "1") find<HTMLButtonElement>("folder-remove")?.click();
       if (params.get("bench") === "1") void runDevBench();

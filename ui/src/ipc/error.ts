@@ -16,6 +16,7 @@ export type ErrorCode =
   | "stopped"
   | "invalid"
   | "in_use"
+  | "query"
   | "unknown";
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -32,6 +33,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "stopped",
   "invalid",
   "in_use",
+  "query",
 ]);
 
 // Shown only when the shell sends a code without a message: a sentence is always shown.
@@ -49,6 +51,7 @@ const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   stopped: "Glimpse is shutting down.",
   invalid: "That request was not valid.",
   in_use: "This library is open in another Glimpse.",
+  query: "The search could not be understood.",
   unknown: "Something went wrong.",
 };
 

@@ -2,7 +2,7 @@
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { toGlimpseError } from "./error";
-import type { DropEvent, Failure, ModelState, ModelSwitch, Progress, ThumbnailsReady } from "./types";
+import type { DropEvent, DropPosition, Failure, ModelState, ModelSwitch, Progress, ThumbnailsReady } from "./types";
 
 /** Stops a subscription. */
 export type Unlisten = () => void;
@@ -68,17 +68,23 @@ export function onModelSwitch(callback: (change: ModelSwitch | null) => void): P
  */
 export async function onDragDrop(callback: (event: DropEvent) => void): Promise<Unlisten> {
   try {
+    // The shell reports physical pixels; the page lays out in CSS pixels.
+    const css = (p: { x: number; y: number } | undefined): DropPosition | undefined => {
+      if (!p) return undefined;
+      const scale = window.devicePixelRatio || 1;
+      return { x: p.x / scale, y: p.y / scale };
+    };
     return await getCurrentWebview().onDragDropEvent((event) => {
       const p = event.payload;
       switch (p.type) {
         case "enter":
-          callback({ type: "enter", paths: p.paths });
+          callback({ type: "enter", paths: p.paths, position: css(p.position) });
           break;
         case "over":
-          callback({ type: "over" });
+          callback({ type: "over", position: css(p.position) });
           break;
         case "drop":
-          callback({ type: "drop", paths: p.paths });
+          callback({ type: "drop", paths: p.paths, position: css(p.position) });
           break;
         default:
           callback({ type: "leave" });

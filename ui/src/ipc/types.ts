@@ -22,6 +22,80 @@ export interface Hit {
   others: string[];
 }
 
+/** Which results a query returns: the good matches only, or the whole ranking (good first). */
+export type Scope = "good" | "all";
+
+/** The arguments of `query`. */
+export interface QueryRequest {
+  /** The search box's text, in the query grammar (docs/QUERY.md). */
+  text: string;
+  /** Photo ids added as examples ("Add to query"). */
+  examples: number[];
+  /** Results to skip. */
+  offset: number;
+  /** Results to return, at most `QUERY_PAGE_LIMIT`. */
+  limit: number;
+  scope: Scope;
+}
+
+/** A date of the grammar (`after:2019-06` is `{ year: 2019, month: 6, day: null }`). */
+export interface Period {
+  year: number;
+  month: number | null;
+  day: number | null;
+}
+
+/** One part of a query's meaning: a text (or, from the CLI, an example file), signed and weighted. */
+export interface QueryTerm {
+  kind: { kind: "text"; value: string } | { kind: "like"; value: string };
+  weight: number;
+  /** Written with `-`: pushed away from the results. */
+  negative: boolean;
+}
+
+/** The search box's text as the shell understood it. */
+export interface ParsedQuery {
+  terms: QueryTerm[];
+  filters: {
+    folders: string[];
+    after: Period | null;
+    before: Period | null;
+    types: string[];
+    cameras: string[];
+    orientation: "portrait" | "landscape" | "square" | null;
+    names: string[];
+  };
+  sort: "relevance" | "newest" | "oldest";
+}
+
+/** The answer of `query`. */
+export interface QueryResults {
+  /** The page asked for. */
+  hits: Hit[];
+  /** Good matches in all (at most 1000). */
+  good: number;
+  /** There are more good matches than `good` says. */
+  goodCapped: boolean;
+  /** Results in all for the scope asked, as far as they were ranked. */
+  total: number;
+  /** The folders `in:` stood for. */
+  folders: string[];
+  understood: ParsedQuery;
+}
+
+/** A value offered while a filter is typed, with the photos it selects. */
+export interface Suggestion {
+  value: string;
+  count: number;
+}
+
+/** Good matches in one month. */
+export interface MonthCount {
+  /** `YYYY-MM`. */
+  month: string;
+  count: number;
+}
+
 /** A watched folder and its counts. */
 export interface Folder {
   id: number;
@@ -51,7 +125,7 @@ export interface Failure {
 /** State of the model that answers searches. */
 export type ModelState =
   | { state: "ready"; id: string; source: string }
-  | { state: "missing"; defaultRepo: string }
+  | { state: "missing"; defaultRepo: string; downloadBytes: number | null }
   | { state: "downloading"; file: string; done: number; total: number | null }
   | { state: "error"; message: string };
 
@@ -178,6 +252,8 @@ export interface Settings {
   /** Thumbnail cache folder; null for the default. */
   thumbnailDir: string | null;
   launchAtLogin: boolean;
+  /** Where good matches end: −2 (looser) … +2 (stricter) steps from the model's line; applied at once. */
+  sensitivity: number;
 }
 
 /** Payload of `glimpse://thumbnails-ready`. */
@@ -187,7 +263,13 @@ export interface ThumbnailsReady {
 
 /** A native file drag over the window, reduced to what the UI uses. */
 export type DropEvent =
-  | { type: "enter"; paths: string[] }
-  | { type: "over" }
-  | { type: "drop"; paths: string[] }
+  | { type: "enter"; paths: string[]; position?: DropPosition }
+  | { type: "over"; position?: DropPosition }
+  | { type: "drop"; paths: string[]; position?: DropPosition }
   | { type: "leave" };
+
+/** Where a native drag is over the window, in CSS pixels of the page. */
+export interface DropPosition {
+  x: number;
+  y: number;
+}

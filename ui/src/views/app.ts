@@ -3,15 +3,18 @@
 import { TILE_DEFAULT_PX, TILE_MAX_PX, TILE_MIN_PX, VirtualGrid } from "../grid";
 import { baseName, formatCount, plural } from "../format";
 import * as ipc from "../ipc";
-import type { Hit } from "../ipc";
+import type { DropPosition, Hit } from "../ipc";
 import { isIndexing, Library, type LibraryState } from "../library";
-import { SearchController, type SearchState } from "../search";
+import { nextMonth, withMonth } from "../querytext";
+import { asksForMeaning, SearchController, type Example, type SearchState } from "../search";
 import { button, h, icon, iconLabel, isPrimaryModifier, isTyping } from "./dom";
 import { contentKind, EmptyState } from "./empty";
 import { FoldersPanel } from "./folders";
 import { copyText, Preview } from "./preview";
+import { QueryBar } from "./querybar";
 import { SettingsPanel } from "./settings";
 import { SwitchBar } from "./switchbar";
+import { Timeline } from "./timeline";
 import { Toasts } from "./toasts";
 
 /** How the window was opened. */
@@ -89,7 +92,25 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     title: "Clear (Esc)",
     hidden: true,
   });
-  const searchbar = h("div", { class: "searchbar", attrs: { role: "search" } }, icon("search", "icon search-icon"), chip, input, spinner, clearButton);
+  const queryBar = new QueryBar({
+    input,
+    setText: (text, caret) => setText(text, caret),
+    removeExample: (photoId) => controller.removeExample(photoId),
+    thumbUrl: (contentId) => ipc.thumbUrl(contentId, grid.thumbVersion(contentId)),
+    suggest: (key, prefix) => ipc.suggest(key, prefix),
+  });
+  const searchbar = h(
+    "div",
+    { class: "searchbar", testid: "searchbar", attrs: { role: "search" } },
+    icon("search", "icon search-icon"),
+    chip,
+    input,
+    spinner,
+    clearButton,
+    queryBar.helpButton,
+    queryBar.popup,
+    queryBar.help,
+  );
 
   // ---- toolbar ----------------------------------------------------------------------
   const sidebarToggle = button(icon("sidebar"), () => setSidebar(!sidebarOpen), {
@@ -116,7 +137,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     title: "Settings (Ctrl+,)",
   });
   const toolbar = h(
-    "header",
+    "div",
     { class: "toolbar" },
     sidebarToggle,
     searchbar,
@@ -138,7 +159,26 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     onFolderAdded: (folder) => toasts.info(`Added “${baseName(folder.path)}”. Its photos are being indexed.`),
   });
 
+  // The line between the good matches and the less likely ones, placed by the grid.
+  const dividerNote = h("span", { class: "divider-label", text: "Less likely" });
+  const dividerMore = button("Show less likely matches", () => controller.showLessLikely(), {
+    variant: "quiet",
+    class: "divider-more",
+    testid: "show-less-likely",
+  });
+  const dividerBusy = h("span", { class: "spinner", attrs: { "aria-hidden": "true" }, hidden: true });
+  const divider = h(
+    "div",
+    { class: "divider", testid: "divider", attrs: { role: "separator", "aria-label": "Less likely matches follow" } },
+    h("span", { class: "divider-line" }),
+    dividerNote,
+    dividerBusy,
+    dividerMore,
+    h("span", { class: "divider-line" }),
+  );
+
   const grid = new VirtualGrid({
+    divider,
     label: "Results",
     tileSize: initialTile,
     thumbUrl: (contentId, version) => ipc.thumbUrl(contentId, version),
@@ -151,26 +191,24 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     onTypeAhead: (key) => {
       input.focus();
       input.value += key;
-      controller.setQuery(input.value);
+      queryBar.onInput();
+      controller.setQuery(queryBar.searchText());
     },
     onDragOut: (index) => void dragOut(grid.hits[index]),
   });
 
-  const controller = new SearchController(
-    { search: ipc.search, similar: ipc.similar, prefetch: ipc.prefetchQuery },
-    () => render(),
-  );
+  const controller = new SearchController({ query: ipc.query, prefetch: ipc.prefetchQuery }, () => render());
 
   const empty = new EmptyState({
     addFolder: () => void chooseAndAdd(),
     downloadModel: () => void library.downloadModel(null),
     useModelFolder: () => void chooseModelFolder(),
     tryQuery: (text) => {
-      input.value = text;
       input.focus();
-      controller.setQuery(text);
+      setText(text);
     },
     retry: () => void library.reload(),
+    showClosest: () => controller.showLessLikely(),
   });
 
   const folders = new FoldersPanel({
@@ -188,11 +226,21 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
       controller.findSimilar(hit.photoId, hit.name);
       grid.element.focus();
     },
+    addToQuery: (hit) => {
+      controller.exitSimilar();
+      controller.addExample(exampleOf(hit));
+      input.focus();
+    },
     onError: (error) => toasts.error(error),
     onInfo: (message) => toasts.info(message),
   });
 
-  const settings = new SettingsPanel({ onError: (e) => toasts.error(e), onInfo: (m) => toasts.info(m) });
+  const settings = new SettingsPanel({
+    onError: (e) => toasts.error(e),
+    onInfo: (m) => toasts.info(m),
+    // Where good matches end moved: the same query draws a different line.
+    onSensitivity: () => controller.refresh(),
+  });
 
   const switchActions = {
     finish: () => void ipc.finishModelSwitch().catch((error: unknown) => toasts.error(error)),
@@ -201,9 +249,20 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
   const switchBar = new SwitchBar(switchActions, "model-switch");
 
   const statusLine = h("p", { class: "statusline", testid: "result-count", attrs: { "aria-live": "polite" } });
+  const timeline = new Timeline((month) => {
+    setText(withMonth(input.value, month));
+    input.focus();
+  });
   const busyBar = h("div", { class: "busy-bar", attrs: { "aria-hidden": "true" }, hidden: true });
   const results = h("div", { class: "results" }, grid.element, empty.element);
-  const main = h("main", { class: "content", attrs: { "aria-label": "Photos" } }, h("div", { class: "content-head" }, statusLine), switchBar.element, busyBar, results);
+  const main = h(
+    "main",
+    { class: "content", attrs: { "aria-label": "Photos" } },
+    h("div", { class: "content-head" }, statusLine, timeline.element),
+    switchBar.element,
+    busyBar,
+    results,
+  );
 
   const dropOverlay = h(
     "div",
@@ -231,7 +290,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
   });
 
   const body = h("div", { class: "body" }, folders.element, main);
-  const app = h("div", { class: "app" }, toolbar, body, toasts.element, dropOverlay, preview.element, settings.element, e2eForm);
+  const header = h("header", { class: "top" }, toolbar, queryBar.row);
+  const app = h("div", { class: "app" }, header, body, toasts.element, dropOverlay, preview.element, settings.element, e2eForm);
   root.replaceChildren(app);
 
   // ---- behaviour --------------------------------------------------------------------
@@ -249,8 +309,21 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
 
   function clearSearch(): void {
     input.value = "";
+    queryBar.onProgrammaticChange();
     controller.clear();
     input.focus();
+  }
+
+  /** Puts `text` in the box (a chip removed, a completion, a month) and searches it. */
+  function setText(text: string, caret = text.length): void {
+    input.value = text;
+    try {
+      input.setSelectionRange(caret, caret);
+    } catch {
+      // Some input types refuse selections; the caret then stays where it is.
+    }
+    queryBar.onProgrammaticChange();
+    controller.setQuery(queryBar.searchText());
   }
 
   async function chooseAndAdd(): Promise<void> {
@@ -281,11 +354,11 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
   }
 
   // The photo being dragged out of the window: if the drag comes back over the window, it
-  // is not a folder being dropped in.
-  let draggingOut: string | null = null;
+  // is not a folder being dropped in; dropped on the search box, it becomes an example.
+  let draggingOut: Hit | null = null;
   async function dragOut(hit: Hit | undefined): Promise<void> {
     if (!hit) return;
-    draggingOut = hit.path;
+    draggingOut = hit;
     try {
       await ipc.startDrag(hit.photoId);
     } catch (error) {
@@ -294,10 +367,16 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     }
   }
   const isOwnDrag = (paths: readonly string[] | undefined): boolean =>
-    draggingOut !== null && paths !== undefined && paths.length === 1 && paths[0] === draggingOut;
+    draggingOut !== null && paths !== undefined && paths.length === 1 && paths[0] === draggingOut.path;
+  const overSearchBox = (p: DropPosition | undefined): boolean => {
+    if (!p) return false;
+    const r = searchbar.getBoundingClientRect();
+    return p.x >= r.left && p.x <= r.right && p.y >= r.top && p.y <= r.bottom;
+  };
 
   let shownGeneration = -1;
   let shownHits: readonly Hit[] | null = null;
+  let shownSplit: number | null = null;
   let shownError: unknown = null;
 
   function render(): void {
@@ -305,21 +384,27 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     const lib: LibraryState = library.state;
     const kind = contentKind(lib, s);
 
-    if (s.hits !== shownHits || s.generation !== shownGeneration) {
+    const split = dividerAt(s);
+    if (s.hits !== shownHits || s.generation !== shownGeneration || split !== shownSplit) {
       const reset = s.generation !== shownGeneration;
       shownHits = s.hits;
       shownGeneration = s.generation;
-      grid.setItems(s.hits, reset);
+      shownSplit = split;
+      grid.setItems(s.hits, reset, split);
       preview.hitsChanged();
     }
+    renderDivider(s);
     grid.element.hidden = kind !== "results";
     empty.render(kind, lib, s);
+    queryBar.render(s);
+    renderTimeline(s, kind);
 
     if (s.error !== shownError) {
       shownError = s.error;
       // No model: the empty state explains it and offers the fix; a toast would repeat it.
+      // A malformed query is explained under the box, where it was typed.
       if (s.error?.code === "no_model") void library.reload();
-      else if (s.error) toasts.error(s.error);
+      else if (s.error && s.error.code !== "query") toasts.error(s.error);
     }
 
     spinner.hidden = !s.pending;
@@ -331,15 +416,80 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
 
     statusLine.textContent = summary(kind, s);
     statusLine.dataset.count = String(s.hits.length);
+    statusLine.dataset.good = String(s.good);
     main.dataset.state = kind;
+  }
+
+  /** Where the divider goes: after the good matches, once they are all shown, for queries with meaning. */
+  function dividerAt(s: SearchState): number | null {
+    if (!s.goodComplete || !asksForMeaning(s)) return null;
+    if (s.goodShown === 0 && s.rest === "hidden") return null;
+    // The rest came back empty: nothing is less likely, so there is no line to draw.
+    if (s.rest === "shown" && s.restComplete && s.hits.length === s.goodShown) return null;
+    return s.goodShown;
+  }
+
+  function renderDivider(s: SearchState): void {
+    divider.dataset.state = s.rest;
+    dividerMore.hidden = s.rest !== "hidden";
+    dividerBusy.hidden = s.rest !== "loading";
+    dividerNote.textContent =
+      s.rest === "shown" && s.goodShown === 0 ? "Nothing matches well: these are the closest photos" : "Less likely";
   }
 
   function summary(kind: string, s: SearchState): string {
     if (kind !== "results") return "";
-    const count = s.complete ? formatCount(s.hits.length) : `${formatCount(s.hits.length)}+`;
-    const noun = s.hits.length === 1 && s.complete ? "photo" : "photos";
-    if (s.mode.kind === "similar") return `${count} ${noun} similar to ${s.mode.name}`;
-    return `${count} ${noun} for “${s.shownQuery}”`;
+    if (!asksForMeaning(s)) {
+      const count = s.goodCapped ? `${formatCount(s.good)}+` : formatCount(s.good);
+      return `${count} ${s.good === 1 && !s.goodCapped ? "photo" : "photos"} for “${s.shownQuery}”`;
+    }
+    const good =
+      s.good === 0
+        ? "No good matches"
+        : s.goodCapped
+          ? `${formatCount(s.good)}+ good matches`
+          : plural(s.good, "good match", "good matches");
+    const closest = s.good === 0 && s.rest !== "hidden" ? " · showing the closest" : "";
+    if (s.mode.kind === "similar") return `${good} similar to ${s.mode.name}${closest}`;
+    const examples = s.shownExamples.length;
+    const photos = examples === 1 ? "the example photo" : `${examples} example photos`;
+    if (s.shownQuery === "") return `${good} like ${photos}${closest}`;
+    const also = examples > 0 ? ` and ${photos}` : "";
+    return `${good} for “${s.shownQuery}”${also}${closest}`;
+  }
+
+  // The timeline of the good matches: asked for once per result list.
+  let timelineKey = "";
+  let timelineSeq = 0;
+  function renderTimeline(s: SearchState, kind: string): void {
+    const show = kind === "results" && s.goodShown > 0 && asksForMeaning(s);
+    const key = show ? JSON.stringify([s.generation, s.shownQuery, s.shownExamples, s.good]) : "";
+    if (key === timelineKey) return;
+    timelineKey = key;
+    const seq = ++timelineSeq;
+    if (!show) {
+      timeline.render(null);
+      return;
+    }
+    ipc.timeline(s.shownQuery, [...s.shownExamples]).then(
+      (months) => {
+        if (seq === timelineSeq) timeline.render(months, narrowedMonth(s));
+      },
+      () => {
+        // The strip is an extra: without it the results still stand.
+        if (seq === timelineSeq) timeline.render(null);
+      },
+    );
+  }
+
+  /** The month the shown query is narrowed to (`after:M before:<next>`), if it is one. */
+  function narrowedMonth(s: SearchState): string | null {
+    const f = s.understood?.filters;
+    const a = f?.after;
+    const b = f?.before;
+    if (!a || !b || a.month === null || a.day !== null || b.month === null || b.day !== null) return null;
+    const month = `${a.year}-${String(a.month).padStart(2, "0")}`;
+    return nextMonth(month) === `${b.year}-${String(b.month).padStart(2, "0")}` ? month : null;
   }
 
   function renderProgressMini(lib: LibraryState): void {
@@ -381,12 +531,20 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     }),
   );
 
-  input.addEventListener("input", () => controller.setQuery(input.value));
+  input.addEventListener("input", () => {
+    queryBar.onInput();
+    controller.setQuery(queryBar.searchText());
+  });
   if (options.query) {
     input.value = options.query;
+    queryBar.onProgrammaticChange();
     controller.setQuery(options.query);
   }
   input.addEventListener("keydown", (event) => {
+    if (queryBar.onKeyDown(event)) {
+      event.preventDefault();
+      return;
+    }
     if (event.key === "Escape") {
       event.preventDefault();
       if (input.value !== "") clearSearch();
@@ -448,7 +606,13 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
       const unlisten = await ipc.onDragDrop((event) => {
         if (event.type === "enter") ownDrag = isOwnDrag(event.paths);
         if (ownDrag) {
-          if (event.type === "drop") draggingOut = null;
+          const over = event.type !== "leave" && overSearchBox(event.position);
+          searchbar.classList.toggle("is-drop-target", over && event.type !== "drop");
+          if (event.type === "drop") {
+            // A result dropped on the search box joins the query as an example.
+            if (over && draggingOut) controller.addExample(exampleOf(draggingOut));
+            draggingOut = null;
+          }
           return;
         }
         if (event.type === "enter" || event.type === "over") dropOverlay.hidden = false;
@@ -466,12 +630,17 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     ready,
     destroy(): void {
       controller.dispose();
+      queryBar.destroy();
       library.stop();
       grid.destroy();
       for (const cleanup of cleanups.splice(0)) cleanup();
       root.replaceChildren();
     },
   };
+}
+
+function exampleOf(hit: Hit): Example {
+  return { photoId: hit.photoId, contentId: hit.contentId, name: hit.name };
 }
 
 function clampTile(px: number): number {

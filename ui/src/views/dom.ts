@@ -87,6 +87,12 @@ const ICONS = {
   warning: "M12 3l10 18H2zM12 10v5M12 18v.5",
   info: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM12 11v6M12 7.5v.5",
   sparkle: "M12 3l2 6l6 2l-6 2l-2 6l-2-6l-6-2l6-2z",
+  plus: "M12 5v14M5 12h14",
+  calendar: "M5 6h14v14H5zM5 10h14M9 4v4M15 4v4",
+  camera: "M4 8h3l2-2.5h6L17 8h3v11H4zM12 10.5a3 3 0 1 0 0 6a3 3 0 1 0 0-6z",
+  orientation: "M8 4h8v16H8z",
+  text: "M5 6h14M12 6v13M9 19h6",
+  sort: "M7 4v16M4 17l3 3l3-3M17 20V4M14 7l3-3l3 3",
 } as const;
 
 /** Names of the built-in icons. */

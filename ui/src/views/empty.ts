@@ -4,11 +4,19 @@
 import { formatBytes, formatCount, plural, remainingText } from "../format";
 import type { ModelState } from "../ipc";
 import { isIndexing, type LibraryState } from "../library";
-import type { SearchState } from "../search";
+import { asksForMeaning, type SearchState } from "../search";
 import { button, h, icon, iconLabel, setChildren } from "./dom";
 
 /** What the main area shows. */
-export type ContentKind = "loading" | "no-model" | "no-folders" | "start" | "searching" | "no-results" | "results";
+export type ContentKind =
+  | "loading"
+  | "no-model"
+  | "no-folders"
+  | "start"
+  | "searching"
+  | "no-good"
+  | "no-results"
+  | "results";
 
 /** Decides what the main area shows. */
 export function contentKind(lib: LibraryState, search: SearchState): ContentKind {
@@ -16,10 +24,13 @@ export function contentKind(lib: LibraryState, search: SearchState): ContentKind
   if (!lib.loaded) return "loading";
   if (lib.model !== null && lib.model.state !== "ready") return "no-model";
   if (lib.folders.length === 0) return "no-folders";
-  const asked = search.mode.kind === "similar" || search.query.trim() !== "";
+  const asked = search.mode.kind === "similar" || search.query.trim() !== "" || search.examples.length > 0;
   if (!asked) return "start";
-  if (search.pending || (search.shownQuery === "" && search.mode.kind === "text" && search.error === null)) {
-    return "searching";
+  // No answer yet (or one is on its way): say so rather than "nothing found".
+  if (search.pending || (search.understood === null && search.error === null)) return "searching";
+  // Nothing good, but the closest photos are a click away.
+  if (search.understood !== null && search.rest === "hidden" && search.good === 0 && asksForMeaning(search)) {
+    return "no-good";
   }
   return "no-results";
 }
@@ -33,12 +44,14 @@ export interface EmptyActions {
   tryQuery(text: string): void;
   /** Asks the shell for the status again. */
   retry(): void;
+  /** Shows the closest photos although none is a good match. */
+  showClosest(): void;
 }
 
 const EXAMPLES = ["dog on a beach at sunset", "birthday cake with candles", "snowy mountains", "receipts and documents"];
 
 /** The default model (used for the explanation until the shell says otherwise). */
-export const DEFAULT_MODEL_REPO = "openai/clip-vit-base-patch32";
+export const DEFAULT_MODEL_REPO = "google/siglip2-base-patch16-224";
 
 interface Pane {
   element: HTMLElement;
@@ -75,6 +88,8 @@ export class EmptyState {
         return dropPane(this.actions);
       case "start":
         return startPane(this.actions);
+      case "no-good":
+        return noGoodPane(this.actions);
       case "no-results":
         return noResultsPane();
       case "loading":
@@ -106,7 +121,7 @@ class ModelPane implements Pane {
         "Your photos and searches never leave it.",
     });
     this.source = h("p", { class: "empty-note" });
-    this.download = button(iconLabel("download", "Download the model (≈600 MB)"), () => actions.downloadModel(), {
+    this.download = button(iconLabel("download", "Download the model"), () => actions.downloadModel(), {
       variant: "primary",
       testid: "model-download",
     });
@@ -136,8 +151,10 @@ class ModelPane implements Pane {
   update(lib: LibraryState): void {
     const model: ModelState | null = lib.model;
     const repo = model?.state === "missing" ? model.defaultRepo : DEFAULT_MODEL_REPO;
+    const bytes = model?.state === "missing" ? model.downloadBytes : null;
+    const size = bytes !== null && bytes > 0 ? ` (about ${formatBytes(bytes)})` : "";
     this.source.textContent =
-      `The model is downloaded once (about 600 MB) from Hugging Face (${repo}). ` +
+      `The model is downloaded once${size} from Hugging Face (${repo}). ` +
       "If you already have it, choose its folder instead.";
     const downloading = model?.state === "downloading";
     this.download.disabled = downloading;
@@ -217,6 +234,47 @@ function startPane(actions: EmptyActions): Pane {
   };
 }
 
+/** What the results are for, in words: “passport”, “passport” and 2 example photos, … */
+function asked(search: SearchState): string {
+  const q = search.shownQuery || search.query.trim();
+  const n = search.shownExamples.length;
+  const photos = n === 1 ? "the example photo" : `${n} example photos`;
+  if (q === "") return photos;
+  return n > 0 ? `“${q}” and ${photos}` : `“${q}”`;
+}
+
+function noGoodPane(actions: EmptyActions): Pane {
+  const title = h("h2", { class: "empty-title", testid: "no-good-title" });
+  const hint = h("p", { class: "empty-lead" });
+  const indexing = h("p", { class: "empty-note" });
+  const closest = button("Show the closest anyway", () => actions.showClosest(), { variant: "primary", testid: "show-closest" });
+  const element = h(
+    "div",
+    { class: "empty-card" },
+    h("div", { class: "empty-icon" }, icon("search")),
+    title,
+    hint,
+    h("div", { class: "empty-actions" }, closest),
+    indexing,
+  );
+  return {
+    element,
+    update(lib, search) {
+      if (search.mode.kind === "similar") {
+        title.textContent = `Nothing looks enough like ${search.mode.name}`;
+        hint.textContent = "No other photo is close enough to be a good match.";
+      } else {
+        title.textContent = `No good matches for ${asked(search)}`;
+        hint.textContent =
+          "Nothing in your photos matches it well. Try other words, or a looser match sensitivity in Settings.";
+      }
+      const left = lib.pending;
+      indexing.hidden = !isIndexing(lib) || left <= 0;
+      indexing.textContent = `${plural(left, "photo is", "photos are")} still being indexed and may match later.`;
+    },
+  };
+}
+
 function noResultsPane(): Pane {
   const title = h("h2", { class: "empty-title" });
   const hint = h("p", { class: "empty-lead" });
@@ -228,12 +286,15 @@ function noResultsPane(): Pane {
       if (search.mode.kind === "similar") {
         title.textContent = `Nothing looks like “${search.mode.name}”`;
         hint.textContent = "No other photo is close enough.";
+      } else if (search.error?.code === "query" && search.understood === null) {
+        // The message itself is under the search box.
+        title.textContent = "This search could not be understood";
+        hint.textContent = "Correct what the message under the search box points at.";
       } else {
-        const q = search.shownQuery || search.query.trim();
-        title.textContent = `No photos match “${q}”`;
+        title.textContent = `No photos match ${asked(search)}`;
         hint.textContent = search.error
           ? search.error.message
-          : "Try describing it differently: objects, places, colours, the time of day.";
+          : "Try describing it differently: objects, places, colours, the time of day. Filters may leave nothing to show.";
       }
       const left = lib.pending;
       indexing.hidden = !isIndexing(lib) || left <= 0;

@@ -14,6 +14,8 @@ export interface PreviewHost {
   select(index: number): void;
   thumbUrl(contentId: number): string;
   findSimilar(hit: Hit): void;
+  /** Adds the photo to the search as an example. */
+  addToQuery(hit: Hit): void;
   onError(error: unknown): void;
   onInfo(message: string): void;
 }
@@ -63,6 +65,10 @@ export class Preview {
       { class: "preview-actions" },
       button(iconLabel("open", "Open"), () => void this.open(), { variant: "primary", testid: "preview-open", title: "Open in the default app (Enter)" }),
       button(iconLabel("similar", "Find similar"), () => this.findSimilar(), { testid: "find-similar" }),
+      button(iconLabel("plus", "Add to query"), () => this.addToQuery(), {
+        testid: "add-to-query",
+        title: "Search for photos like this one and what is typed",
+      }),
       button(iconLabel("folder", "Show in folder"), () => void this.reveal(), { testid: "reveal" }),
       button(iconLabel("copy", "Copy path"), () => void this.copyPath(), { testid: "copy-path" }),
     );
@@ -267,6 +273,13 @@ export class Preview {
     if (!hit) return;
     this.close();
     this.host.findSimilar(hit);
+  }
+
+  private addToQuery(): void {
+    const hit = this.hit;
+    if (!hit) return;
+    this.close();
+    this.host.addToQuery(hit);
   }
 
   private async copyPath(): Promise<void> {

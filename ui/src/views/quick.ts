@@ -1,6 +1,6 @@
-// The quick-search window (`?view=quick`): a compact search box and a short list of
-// results. ↑/↓ select, Enter opens the photo and hides the window, Esc hides it, and so
-// does leaving the window (blur).
+// The quick-search window (`?view=quick`): a compact search box and a short list of its
+// good matches only (a quick look has no room for "less likely"). ↑/↓ select, Enter opens
+// the photo and hides the window, Esc hides it, and so does leaving the window (blur).
 import { baseName, formatScore } from "../format";
 import * as ipc from "../ipc";
 import type { Hit } from "../ipc";
@@ -48,11 +48,13 @@ export function mountQuick(root: HTMLElement): QuickHandle {
   let hits: readonly Hit[] = [];
   let selected = -1;
 
-  const controller = new SearchController(
-    { search: ipc.search, similar: ipc.similar, prefetch: ipc.prefetchQuery },
-    (state) => render(state),
-    { pageSize: QUICK_LIMIT, maxResults: QUICK_LIMIT, debounceMs: 70 },
-  );
+  // Pages of good matches only: the controller asks for the less likely ones only when
+  // told to, which this window never does.
+  const controller = new SearchController({ query: ipc.query, prefetch: ipc.prefetchQuery }, (state) => render(state), {
+    pageSize: QUICK_LIMIT,
+    maxResults: QUICK_LIMIT,
+    debounceMs: 70,
+  });
 
   function render(state: SearchState): void {
     spinner.hidden = !state.pending;
@@ -66,8 +68,11 @@ export function mountQuick(root: HTMLElement): QuickHandle {
     note.classList.toggle("is-error", state.error !== null);
     if (state.error) note.textContent = state.error.message;
     else if (state.query.trim() === "") note.textContent = "Describe a photo, then press Enter to open it.";
-    else if (hits.length === 0) note.textContent = state.pending ? "" : `No photos match “${state.query.trim()}”.`;
-    else note.textContent = "↑ ↓ to choose · Enter to open · Esc to close";
+    else if (hits.length === 0) {
+      note.textContent = state.pending || state.understood === null ? "" : `No good matches for “${state.query.trim()}”.`;
+    } else if (state.good > hits.length) {
+      note.textContent = `${state.goodCapped ? "1,000+" : state.good} good matches · ↑ ↓ Enter to open · Esc to close`;
+    } else note.textContent = "↑ ↓ to choose · Enter to open · Esc to close";
   }
 
   function item(hit: Hit, index: number): HTMLLIElement {

@@ -13,7 +13,18 @@ import { SwitchBar } from "./switchbar";
 export interface SettingsHost {
   onError(error: unknown): void;
   onInfo(message: string): void;
+  /** The match sensitivity changed (and is in effect): search again. */
+  onSensitivity?(): void;
 }
+
+/** The match sensitivity's positions, Looser (−2) to Stricter (+2), as read out. */
+export const SENSITIVITY_WORDS: Record<number, string> = {
+  [-2]: "Looser",
+  [-1]: "A little looser",
+  0: "As calibrated",
+  1: "A little stricter",
+  2: "Stricter",
+};
 
 /** Splits `"hub:<repo>"` / `"dir:<path>"`; anything else (a catalogue name) is taken as a hub repo. */
 export function parseModelSource(source: string): { kind: "hub" | "dir"; value: string } {
@@ -58,6 +69,9 @@ export class SettingsPanel {
   private readonly threads: HTMLSelectElement;
   private readonly thumbDir: HTMLInputElement;
   private readonly launch: HTMLInputElement;
+  private readonly sensitivity: HTMLInputElement;
+  private readonly sensitivityValue: HTMLElement;
+  private sensitivitySeq = 0;
   private readonly save: HTMLButtonElement;
   private readonly message: HTMLElement;
   private readonly modelMessage: HTMLElement;
@@ -83,6 +97,7 @@ export class SettingsPanel {
     const threadsId = id("threads");
     const thumbId = id("thumbs");
     const launchId = id("launch");
+    const sensitivityId = id("sensitivity");
     const otherId = id("other");
     const keptId = id("kept");
 
@@ -113,6 +128,13 @@ export class SettingsPanel {
       attrs: { type: "text", id: thumbId, spellcheck: "false", autocomplete: "off", placeholder: "Default location" },
     });
     this.launch = h("input", { testid: "settings-launch", attrs: { type: "checkbox", id: launchId } });
+    this.sensitivity = h("input", {
+      class: "sensitivity-slider",
+      testid: "sensitivity",
+      attrs: { type: "range", id: sensitivityId, min: -2, max: 2, step: 1, value: 0, "aria-valuetext": SENSITIVITY_WORDS[0] },
+    });
+    this.sensitivityValue = h("span", { class: "sensitivity-value", testid: "sensitivity-value", text: SENSITIVITY_WORDS[0] });
+    this.sensitivity.addEventListener("input", () => void this.applySensitivity());
 
     this.message = h("p", { class: "settings-message", testid: "settings-message", attrs: { role: "alert" }, hidden: true });
     this.modelMessage = h("p", { class: "settings-message model-message", testid: "model-message", attrs: { role: "alert" }, hidden: true });
@@ -208,6 +230,23 @@ export class SettingsPanel {
           text: "Choose an empty folder, for example on a bigger disk. Saving moves the thumbnails there; nothing has to be indexed again.",
         }),
       ),
+      h(
+        "div",
+        { class: "settings-row sensitivity-row" },
+        h("label", { text: "Match sensitivity", attrs: { for: sensitivityId } }),
+        h(
+          "div",
+          { class: "sensitivity" },
+          h("span", { class: "sensitivity-end", text: "Looser", attrs: { "aria-hidden": "true" } }),
+          this.sensitivity,
+          h("span", { class: "sensitivity-end", text: "Stricter", attrs: { "aria-hidden": "true" } }),
+          this.sensitivityValue,
+        ),
+        h("p", {
+          class: "settings-help",
+          text: "Where good matches end: looser counts more photos as good matches, stricter fewer. Applies at once.",
+        }),
+      ),
       h("div", { class: "choice settings-row" }, this.launch, h("label", { text: "Open Glimpse when I log in", attrs: { for: launchId } })),
       this.message,
       h("footer", { class: "settings-foot" }, button("Cancel", () => this.close(), { variant: "quiet" }), this.save),
@@ -284,18 +323,54 @@ export class SettingsPanel {
   /** The settings the form describes (the model fields as loaded: models switch at once). */
   read(): Settings {
     const base = this.loaded ?? {
-      modelSource: "clip-b32",
+      modelSource: "siglip2-b16-224",
       nextModelSource: null,
       cpuThreads: 0,
       thumbnailDir: null,
       launchAtLogin: false,
+      sensitivity: 0,
     };
     return {
       ...base,
       cpuThreads: Number(this.threads.value) || 0,
       thumbnailDir: this.thumbDir.value.trim() || null,
       launchAtLogin: this.launch.checked,
+      sensitivity: this.sensitivitySteps(),
     };
+  }
+
+  private sensitivitySteps(): number {
+    const v = Math.round(Number(this.sensitivity.value));
+    return Number.isFinite(v) ? Math.max(-2, Math.min(2, v)) : 0;
+  }
+
+  private showSensitivity(steps: number): void {
+    this.sensitivity.value = String(steps);
+    const words = SENSITIVITY_WORDS[steps] ?? SENSITIVITY_WORDS[0] ?? "";
+    this.sensitivity.setAttribute("aria-valuetext", words);
+    this.sensitivityValue.textContent = words;
+  }
+
+  /**
+   * The slider moved: saved and in effect at once (no Save), the stored settings otherwise
+   * as loaded so nothing else in the form is applied by it.
+   */
+  private async applySensitivity(): Promise<void> {
+    const steps = this.sensitivitySteps();
+    this.showSensitivity(steps);
+    const base = this.loaded;
+    if (base === null) return;
+    const seq = ++this.sensitivitySeq;
+    try {
+      const saved = await ipc.setSettings({ ...base, sensitivity: steps });
+      if (seq !== this.sensitivitySeq) return;
+      this.loaded = saved;
+      this.host.onSensitivity?.();
+    } catch (error) {
+      if (seq !== this.sensitivitySeq) return;
+      this.showSensitivity(base.sensitivity);
+      this.showMessage(ipc.errorMessage(error));
+    }
   }
 
   /** Asks the shell for the models again and draws them. */
@@ -332,6 +407,7 @@ export class SettingsPanel {
     this.threads.value = threads;
     this.thumbDir.value = settings.thumbnailDir ?? "";
     this.launch.checked = settings.launchAtLogin;
+    this.showSensitivity(Math.max(-2, Math.min(2, Math.round(settings.sensitivity ?? 0))));
     this.syncEnabled();
     this.renderModels();
   }
