@@ -547,7 +547,6 @@ mod tests {
         assert_eq!(folder_path("photos").map_err(|e| e.code), Err("invalid"));
         assert!(folder_path("/home/me/photos").is_ok());
     }
-
 }
 
 #[cfg(test)]

@@ -256,7 +256,9 @@ mod tests {
         let (q, understood) = build("", &[7]).expect("parses").expect("an example");
         assert_eq!(q.photos, [(7, 1.0)]);
         assert!(understood.terms.is_empty());
-        let (q, _) = build("in:shapes", &[]).expect("parses").expect("filters alone");
+        let (q, _) = build("in:shapes", &[])
+            .expect("parses")
+            .expect("filters alone");
         assert_eq!(q.filters.folders, ["shapes"]);
     }
 

@@ -30,11 +30,20 @@ fn dated_shapes(root: &Path) -> usize {
     let mut copied = 0;
     for entry in std::fs::read_dir(fixtures_dir().join("shapes")).expect("fixtures") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         if name.ends_with(".json") {
             continue;
         }
-        let to = if name.starts_with("red-") { &red } else { &shapes }.join(&name);
+        let to = if name.starts_with("red-") {
+            &red
+        } else {
+            &shapes
+        }
+        .join(&name);
         std::fs::copy(&path, &to).expect("copy");
         let start = Period {
             year: 2023,
@@ -110,8 +119,8 @@ fn suggestions_and_the_timeline_agree_with_the_filters() {
         } else {
             format!("2023-{:02}", month + 1)
         };
-        let narrowed = Query::parse(&format!("a red circle after:{} before:{next}", m.month))
-            .expect("parses");
+        let narrowed =
+            Query::parse(&format!("a red circle after:{} before:{next}", m.month)).expect("parses");
         let narrowed = library
             .query(&narrowed.scope(Scope::Good).page(0, 1000))
             .expect("query");

@@ -67,10 +67,7 @@ impl Catalog {
              ORDER BY instr(lower(name), ?2) = 1 DESC, sum(n) DESC, lower(name)
              LIMIT ?3",
         )?;
-        let rows = stmt.query_map(
-            params![sep, text.to_lowercase(), limit as i64],
-            value_count,
-        )?;
+        let rows = stmt.query_map(params![sep, text.to_lowercase(), limit as i64], value_count)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

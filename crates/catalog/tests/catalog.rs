@@ -435,16 +435,48 @@ fn search_filters_select_exactly_the_photos_they_name() {
 fn folder_names_and_cameras_list_distinct_values_with_counts() {
     use glimpse_catalog::ValueCount;
     let cat = Catalog::open_in_memory().expect("catalog");
-    let lib = cat.add_folder(Path::new("/home/me/Pictures")).expect("folder");
+    let lib = cat
+        .add_folder(Path::new("/home/me/Pictures"))
+        .expect("folder");
     let phone = cat.add_folder(Path::new("/media/Phone")).expect("folder");
     // (folder, path, make, model, indexed)
     let rows = [
-        (lib, "/home/me/Pictures/a.jpg", Some("Canon"), Some("Canon EOS R"), true),
-        (lib, "/home/me/Pictures/Paris/b.jpg", Some("Canon"), Some("Canon EOS R"), true),
-        (lib, "/home/me/Pictures/Paris/day 2/c.jpg", Some("Apple"), Some("iPhone 12"), true),
-        (lib, "/home/me/Pictures/Rome/d.jpg", None, Some("Pixel 7"), true),
+        (
+            lib,
+            "/home/me/Pictures/a.jpg",
+            Some("Canon"),
+            Some("Canon EOS R"),
+            true,
+        ),
+        (
+            lib,
+            "/home/me/Pictures/Paris/b.jpg",
+            Some("Canon"),
+            Some("Canon EOS R"),
+            true,
+        ),
+        (
+            lib,
+            "/home/me/Pictures/Paris/day 2/c.jpg",
+            Some("Apple"),
+            Some("iPhone 12"),
+            true,
+        ),
+        (
+            lib,
+            "/home/me/Pictures/Rome/d.jpg",
+            None,
+            Some("Pixel 7"),
+            true,
+        ),
         (lib, "/home/me/Pictures/Rome/e.jpg", None, None, false),
-        (phone, "/media/Phone/paris/f.jpg", Some("Apple"), Some("iPhone 12"), true),
+        (
+            phone,
+            "/media/Phone/paris/f.jpg",
+            Some("Apple"),
+            Some("iPhone 12"),
+            true,
+        ),
     ];
     for (i, (folder, path, make, model, indexed)) in rows.iter().enumerate() {
         let id = photo(&cat, *folder, path);
@@ -491,7 +523,11 @@ fn folder_names_and_cameras_list_distinct_values_with_counts() {
 
     assert_eq!(
         cat.cameras("", 20).expect("cameras"),
-        [vc("Apple iPhone 12", 2), vc("Canon EOS R", 2), vc("Pixel 7", 1)],
+        [
+            vc("Apple iPhone 12", 2),
+            vc("Canon EOS R", 2),
+            vc("Pixel 7", 1)
+        ],
         "a model that starts with its make is not repeated"
     );
     assert_eq!(

@@ -244,8 +244,7 @@ async fn drive(client: &Client, shapes: &Path) -> Result<()> {
     screenshot(client, "results").await?;
 
     // The thumb scheme, from inside the webview, on a content id the UI is showing.
-    let hits = ranking(client, "a red circle", 1)
-    .await?;
+    let hits = ranking(client, "a red circle", 1).await?;
     let content_id = hits[0]["contentId"]
         .as_i64()
         .context("a hit has a contentId")?;
@@ -322,8 +321,7 @@ async fn drive(client: &Client, shapes: &Path) -> Result<()> {
         },
     )
     .await?;
-    let hits = ranking(client, "a red circle", 10)
-    .await?;
+    let hits = ranking(client, "a red circle", 10).await?;
     ensure!(
         hits.as_array().is_some_and(|h| h.is_empty()),
         "search finds nothing once the folder is removed: {hits}"
@@ -649,7 +647,11 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
     find(client, "[data-testid=search-input]").await?;
     add_folder_through_ui(client, shapes).await?;
     let status = wait_indexed(client, 240).await?;
-    ensure!(status["failed"] == 0, "no shape fails: {}", status["failures"]);
+    ensure!(
+        status["failed"] == 0,
+        "no shape fails: {}",
+        status["failures"]
+    );
 
     // Good matches first, with their count; a divider; the less likely ones below it.
     set_query(client, "a red circle").await?;
@@ -673,13 +675,17 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
         red * 10 >= listed.len() * 8,
         "the good matches are red circles: {listed:?}"
     );
-    let layout = wait_until(UI_TIMEOUT, "the divider and the less likely ones", || async {
-        let layout = client.execute(GRID_LAYOUT, vec![]).await?;
-        let below = layout["tiles"]
-            .as_array()
-            .is_some_and(|t| t.iter().any(|t| t["good"] == false));
-        Ok((layout["divider"].is_number() && below).then_some(layout))
-    })
+    let layout = wait_until(
+        UI_TIMEOUT,
+        "the divider and the less likely ones",
+        || async {
+            let layout = client.execute(GRID_LAYOUT, vec![]).await?;
+            let below = layout["tiles"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t["good"] == false));
+            Ok((layout["divider"].is_number() && below).then_some(layout))
+        },
+    )
     .await?;
     let top = layout["divider"].as_f64().unwrap_or_default();
     for tile in layout["tiles"].as_array().into_iter().flatten() {
@@ -690,7 +696,9 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
         );
     }
     ensure!(
-        text_of(client, "[data-testid=divider]").await?.contains("Less likely"),
+        text_of(client, "[data-testid=divider]")
+            .await?
+            .contains("Less likely"),
         "the divider says what follows"
     );
     // The picture: the end of the good matches, the divider and the first less likely ones.
@@ -715,7 +723,10 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
 
     // A query with nothing good says so and offers the closest.
     let none = good_paths(client, NOTHING_GOOD).await?;
-    ensure!(none.is_empty(), "{NOTHING_GOOD:?} has no good match: {none:?}");
+    ensure!(
+        none.is_empty(),
+        "{NOTHING_GOOD:?} has no good match: {none:?}"
+    );
     set_query(client, NOTHING_GOOD).await?;
     find(client, "[data-testid=empty-state][data-state=no-good]").await?;
     let title = text_of(client, "[data-testid=no-good-title]").await?;
@@ -724,11 +735,11 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
         "{title}"
     );
     ensure!(
-        !find(client, "[data-testid=search-input]")
+        find(client, "[data-testid=search-input]")
             .await?
             .attr("aria-invalid")
             .await?
-            .is_some(),
+            .is_none(),
         "no error is left under the box"
     );
     screenshot(client, "no-good-matches").await?;
@@ -797,10 +808,13 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
             "{path} passes in:shapes, type:jpeg and Feb–Jun 2023"
         );
     }
-    find(client, "[data-testid=filter-chip][data-kind=date] [data-testid=chip-remove]")
-        .await?
-        .click()
-        .await?;
+    find(
+        client,
+        "[data-testid=filter-chip][data-kind=date] [data-testid=chip-remove]",
+    )
+    .await?
+    .click()
+    .await?;
     let value = find(client, "[data-testid=search-input]")
         .await?
         .prop("value")
@@ -822,7 +836,11 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
     .await?;
     let months = months.as_array().cloned().unwrap_or_default();
     ensure!(
-        months.iter().map(|m| m["count"].as_u64().unwrap_or(0)).sum::<u64>() == good,
+        months
+            .iter()
+            .map(|m| m["count"].as_u64().unwrap_or(0))
+            .sum::<u64>()
+            == good,
         "every good match is in one month: {months:?}"
     );
     let bars = wait_until(UI_TIMEOUT, "the timeline", || async {
@@ -836,7 +854,9 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
     })
     .await?;
     ensure!(
-        bars.iter().zip(&months).all(|(b, m)| m["month"] == b.as_str()),
+        bars.iter()
+            .zip(&months)
+            .all(|(b, m)| m["month"] == b.as_str()),
         "one bar per month with good matches: {bars:?} vs {months:?}"
     );
     screenshot(client, "query-timeline").await?;
@@ -1374,8 +1394,7 @@ async fn settings_flow(app: &App, photos: &Path, home: &Path, elsewhere: &Path) 
         settings["thumbnailDir"] == target_text.as_str(),
         "{settings}"
     );
-    let hits = ranking(client, "a red circle", 3)
-    .await?;
+    let hits = ranking(client, "a red circle", 3).await?;
     let content_id = hits[0]["contentId"].as_i64().context("a hit")?;
     let loaded = load_image(client, &format!("thumb://localhost/{content_id}")).await?;
     ensure!(
@@ -1689,8 +1708,7 @@ async fn switch_flow(
         "the folder model answers: {}",
         status["model"]
     );
-    let hits = ranking(client, "a red circle", 10)
-    .await?;
+    let hits = ranking(client, "a red circle", 10).await?;
     ensure!(
         hits.as_array().is_some_and(|h| h.len() == 10),
         "search works while switching: {hits}"
@@ -1768,8 +1786,7 @@ async fn switch_flow(
     ensure!(!bar.is_displayed().await?, "the switch bar is gone");
 
     // The trained model answers: mostly red circles, in the grid too (refreshed by itself).
-    let hits = ranking(client, "a red circle", 10)
-    .await?;
+    let hits = ranking(client, "a red circle", 10).await?;
     let red = hits.as_array().map_or(0, |h| {
         h.iter()
             .filter(|h| {
