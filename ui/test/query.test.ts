@@ -249,6 +249,23 @@ describe("autocomplete", () => {
     expect(document.activeElement, "with the list closed, ↓ goes to the results").toBe(one("grid"));
   });
 
+  test("a value still being chosen is not searched; once the list has nothing more to offer, it is", async () => {
+    const calls = await mount({
+      suggest: (args) => folders.filter((f) => f.value.toLowerCase().startsWith(String(args.prefix).toLowerCase())),
+    });
+    await typeQuery("dog in:P");
+    await settle(10);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(one("suggestions").hidden).toBe(false);
+    expect(queries(calls).at(-1)?.text, "in:P selects nothing yet: the words alone are searched").toBe("dog");
+    // "Paris" typed out: the list offers only what is typed, closes, and the filter applies.
+    type(input(), "dog in:Paris");
+    await settle(10);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(one("suggestions").hidden).toBe(true);
+    expect(queries(calls).at(-1)?.text).toBe("dog in:Paris");
+  });
+
   test("the grammar's own values are offered for type:", async () => {
     const calls = await mount();
     await typeQuery("dog type:j");
@@ -354,6 +371,11 @@ describe("help", () => {
     key(help, "Escape");
     expect(help.hidden).toBe(true);
     expect(document.activeElement).toBe(toggle);
+    // Esc with the focus elsewhere on the page (a click does not always focus the button).
+    toggle.click();
+    expect(help.hidden).toBe(false);
+    key(document.body, "Escape");
+    expect(help.hidden).toBe(true);
     toggle.click();
     byTestId("help-example").find((b) => b.textContent === "sort:newest")?.click();
     expect(input().value).toBe("sort:newest");

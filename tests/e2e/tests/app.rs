@@ -375,12 +375,23 @@ async fn first_run(client: &Client) -> Result<()> {
     let status = invoke(client, "status", json!({})).await?;
     ensure!(
         status["model"]
-            == json!({"state": "missing", "defaultRepo": "openai/clip-vit-base-patch32"}),
+            == json!({
+                "state": "missing",
+                "defaultRepo": "google/siglip2-base-patch16-224",
+                // The catalogue's figure: weights, tokenizer and configs.
+                "downloadBytes": 1_500_800_904u64 + 34_363_039 + 4_000,
+            }),
         "without a model in the cache the first status says missing: {}",
         status["model"]
     );
-    // The UI offers the download; nothing went online to find that out.
+    // The UI offers the download and says how large it is; nothing went online to find
+    // that out.
     find(client, "[data-testid=model-download]").await?;
+    let screen = text_of(client, "[data-testid=empty-state]").await?;
+    ensure!(
+        screen.contains("about 1.5 GB") && screen.contains("google/siglip2-base-patch16-224"),
+        "the first-run screen names the model and its size: {screen}"
+    );
     let err = ranking(client, "a dog", 5)
         .await
         .expect_err("search without a model must fail");
@@ -529,9 +540,9 @@ async fn add_search_preview_similar_quick_and_remove_in_the_real_app() -> Result
     finish(app, outcome, "library").await
 }
 
-/// A query the shapes model finds nothing good for (it knows coloured shapes, not animals):
+/// A query the shapes model finds nothing good for (it knows coloured shapes, not cakes):
 /// checked against the engine first, so the "no good matches" state is the model's answer.
-const NOTHING_GOOD: &str = "NOTHING_GOOD_PLACEHOLDER";
+const NOTHING_GOOD: &str = "birthday cake";
 
 /// Days from 1970-01-01 to the first of each month of 2023.
 const MONTHS_2023: [i64; 12] = [
@@ -591,17 +602,25 @@ async fn wait_results_for(client: &Client, text: &str) -> Result<(String, u64)> 
     wait_until(UI_TIMEOUT, &format!("the results of {text:?}"), || {
         let want = want.clone();
         async move {
-            let line = client.find(css("[data-testid=result-count]")).await?;
-            let shown = line.text().await?;
-            let good = line.attr("data-good").await?.unwrap_or_default();
-            let spinner = client
+            // textContent: WebKitWebDriver's text of an ellipsised line can come back empty.
+            let state = client
                 .execute(
-                    "return !document.querySelector('.searchbar .spinner').hidden;",
+                    "const line = document.querySelector('[data-testid=result-count]');
+                     return {
+                         shown: line ? line.textContent : '',
+                         good: line ? (line.dataset.good || '') : '',
+                         busy: !document.querySelector('.searchbar .spinner').hidden,
+                     };",
                     vec![],
                 )
                 .await?;
-            Ok((shown.contains(&want) && spinner == false)
-                .then(|| (shown, good.parse().unwrap_or(0))))
+            let shown = state["shown"].as_str().unwrap_or_default().to_string();
+            let good = state["good"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or(0);
+            Ok((shown.contains(&want) && state["busy"] == false).then_some((shown, good)))
         }
     })
     .await
@@ -827,7 +846,7 @@ async fn query_flow(client: &Client, shapes: &Path) -> Result<()> {
 
     // The timeline of the good matches; a month narrows the query to it.
     set_query(client, "a red circle").await?;
-    wait_results_for(client, "a red circle").await?;
+    let (_, good) = wait_results_for(client, "a red circle").await?;
     let months = invoke(
         client,
         "timeline",
@@ -1715,10 +1734,30 @@ async fn switch_flow(
     );
     let input = find(client, "[data-testid=search-input]").await?;
     input.send_keys("a red circle").await?;
-    wait_until(UI_TIMEOUT, "results while switching", || async {
-        Ok((tile_paths(client).await?.len() >= 5).then_some(()))
+    // A random model calls nothing a good match: then the closest are asked for.
+    let closest = wait_until(UI_TIMEOUT, "results while switching", || async {
+        if tile_paths(client).await?.len() >= 5 {
+            return Ok(Some(false));
+        }
+        let offer = client.find_all(css("[data-testid=show-closest]")).await?;
+        for e in offer {
+            if e.is_displayed().await? {
+                return Ok(Some(true));
+            }
+        }
+        Ok(None)
     })
     .await?;
+    if closest {
+        find(client, "[data-testid=show-closest]")
+            .await?
+            .click()
+            .await?;
+        wait_until(UI_TIMEOUT, "the closest while switching", || async {
+            Ok((tile_paths(client).await?.len() >= 5).then_some(()))
+        })
+        .await?;
+    }
     find(client, "[data-testid=model-switch][data-phase=embedding]").await?;
     // Pictures at 0 of 240 first: if the partial run below overshoots to the end, these stay.
     screenshot(client, "model-switch").await?;
@@ -1909,7 +1948,7 @@ async fn formats_flow(client: &Client, photos: &Path) -> Result<()> {
         "the unreadable files are listed with a reason: {failures}"
     );
 
-    let hits = invoke(client, "search", json!({"query": "a photo", "limit": 20})).await?;
+    let hits = ranking(client, "a photo", 20).await?;
     let hits = hits.as_array().context("hits")?.clone();
     ensure!(
         hits.len() == 7,
@@ -1939,6 +1978,12 @@ async fn formats_flow(client: &Client, photos: &Path) -> Result<()> {
 
     let input = find(client, "[data-testid=search-input]").await?;
     input.send_keys("a photo").await?;
+    // The shapes model calls none of these photos a good match for "a photo": the grid
+    // offers the closest, which are all seven.
+    find(client, "[data-testid=show-closest]")
+        .await?
+        .click()
+        .await?;
     wait_until(UI_TIMEOUT, "seven tiles", || async {
         Ok((tile_paths(client).await?.len() == 7).then_some(()))
     })

@@ -98,6 +98,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     removeExample: (photoId) => controller.removeExample(photoId),
     thumbUrl: (contentId) => ipc.thumbUrl(contentId, grid.thumbVersion(contentId)),
     suggest: (key, prefix) => ipc.suggest(key, prefix),
+    searchChanged: () => controller.setQuery(queryBar.searchText()),
   });
   const searchbar = h(
     "div",
@@ -568,7 +569,11 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     if (preview.isOpen || settings.isOpen || event.defaultPrevented) return;
     const mod = isPrimaryModifier(event);
     const key = event.key.toLowerCase();
-    if ((mod && key === "f") || (!mod && event.key === "/" && !isTyping(event.target))) {
+    if (event.key === "Escape" && queryBar.helpOpen) {
+      // Esc closes the help wherever the focus is (after a click it may be on the page).
+      event.preventDefault();
+      queryBar.dismissHelp();
+    } else if ((mod && key === "f") || (!mod && event.key === "/" && !isTyping(event.target))) {
       event.preventDefault();
       input.focus();
       input.select();

@@ -29,6 +29,8 @@ export interface QueryBarHost {
   removeExample(photoId: number): void;
   thumbUrl(contentId: number): string;
   suggest(key: "in" | "camera", prefix: string): Promise<Suggestion[]>;
+  /** The autocomplete opened or closed, so the text to search for may have changed. */
+  searchChanged?(): void;
 }
 
 const CHIP_ICONS: Record<ChipKind, IconName> = {
@@ -199,14 +201,16 @@ export class QueryBar {
   }
 
   /**
-   * The text to search for: the box's text, less a filter key still waiting for its value
-   * at the caret (`in:` alone would be an error while the user is still choosing).
+   * The text to search for: the box's text, less a filter still being written at the caret:
+   * a key waiting for its value (`in:` alone would be an error), or a value the autocomplete
+   * is still offering completions for (`in:s` would select nothing while the user is still
+   * choosing `shapes`). The filter applies once chosen, or once the text moves past it.
    */
   searchText(): string {
     const input = this.host.input;
     const caret = input.selectionStart ?? input.value.length;
     const token = tokenAt(input.value, caret);
-    if (token !== null && token.key !== null && token.value === "" && !token.quoted && caret === token.end) {
+    if (token !== null && token.key !== null && !token.quoted && caret === token.end && (token.value === "" || this.isOpen)) {
       return removeTokens(input.value, [token]);
     }
     return input.value;
@@ -371,6 +375,14 @@ export class QueryBar {
   }
 
   private show(found: Suggestion[]): void {
+    const before = this.searchText();
+    this.showSuggestions(found);
+    // Suggestions arrive after the keystroke's search was sent: a value still being chosen
+    // was left out of it, and one the autocomplete no longer offers to complete goes in now.
+    if (this.searchText() !== before) this.host.searchChanged?.();
+  }
+
+  private showSuggestions(found: Suggestion[]): void {
     const completion = this.completion;
     // Nothing to offer, or only what is typed already.
     if (completion === null || found.length === 0 || (found.length === 1 && found[0]?.value === completion.prefix)) {
@@ -537,6 +549,11 @@ export class QueryBar {
       this.help.hidden = false;
       this.helpButton.setAttribute("aria-expanded", "true");
     }
+  }
+
+  /** Closes the help, focus back on its button. */
+  dismissHelp(): void {
+    this.closeHelp(true);
   }
 
   private closeHelp(refocus = false): void {
