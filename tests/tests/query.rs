@@ -183,6 +183,8 @@ fn every_filter_returns_exactly_the_photos_it_names() {
             expect(&|t| under(t, "Paris/day2")),
         ),
         ("in:2019".into(), expect(&|t| under(t, "Home/2019"))),
+        ("in:Nowhere".into(), BTreeSet::new()),
+        ("in:Nowhere in:Rome".into(), expect(&|t| under(t, "Rome"))),
         ("after:2019".into(), expect(&|t| t.time >= y2019)),
         ("before:2019".into(), expect(&|t| t.time < y2019)),
         (
@@ -223,7 +225,7 @@ fn every_filter_returns_exactly_the_photos_it_names() {
     ];
     for (query, want) in cases {
         assert!(
-            !want.is_empty() || query.contains("portrait"),
+            !want.is_empty() || query.contains("portrait") || query == "in:Nowhere",
             "{query}: the test names something"
         );
         assert_eq!(paths(&library, &query), want, "{query}");

@@ -259,27 +259,62 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The folders under the library's folders whose name is `name` (any case): for
-    /// `in:NAME`, to say which folders a name stands for.
+    /// The folders whose name is `name` (any case), for `in:NAME`: library folders (or a
+    /// folder above one) by their paths, folders inside them through the path-word index
+    /// (`photo_words`), so a large library is not scanned path by path. The outermost
+    /// folder of each path is given (a folder below it is inside its range anyway).
     pub fn folders_named(&self, name: &str) -> Result<Vec<PathBuf>> {
-        let sep = std::path::MAIN_SEPARATOR;
-        let needle = format!("{sep}{}{sep}", name.to_lowercase());
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT CAST(path AS TEXT) FROM photos
-             WHERE instr(lower(CAST(path AS TEXT)), ?1) > 0 LIMIT 10000",
-        )?;
-        let rows = stmt.query_map([&needle], |r| r.get::<_, String>(0))?;
+        let lname = name.to_lowercase();
         let mut out: Vec<PathBuf> = Vec::new();
-        for row in rows {
-            let path = row?;
-            let lower = path.to_lowercase();
-            if let Some(at) = lower.find(&needle) {
-                let dir = Path::new(&path[..at + needle.len() - 1]).to_path_buf();
-                if !out.contains(&dir) {
-                    out.push(dir);
-                }
+        let mut add = |path: &Path, with_last: bool| {
+            if let Some(dir) = dir_named(path, &lname, with_last)
+                && !out.contains(&dir)
+            {
+                out.push(dir);
             }
+        };
+        for folder in self.folders()? {
+            add(&folder.path, true);
+        }
+        // The name's words, as the index splits them; a name without any (only
+        // punctuation) cannot use the index and is looked for path by path.
+        let words: Vec<&str> = lname
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let (sql, arg) = if words.is_empty() {
+            (
+                "SELECT path FROM photos WHERE instr(lower(CAST(path AS TEXT)), ?1) > 0",
+                format!("{sep}{lname}{sep}", sep = std::path::MAIN_SEPARATOR),
+            )
+        } else {
+            (
+                "SELECT p.path FROM photo_words w JOIN photos p ON p.id = w.rowid
+                 WHERE photo_words MATCH ?1",
+                format!("\"{}\"", words.join(" ")),
+            )
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([&arg], |r| r.get::<_, Vec<u8>>(0))?;
+        for row in rows {
+            add(&paths::from_blob(row?), false);
         }
         Ok(out)
     }
+}
+
+/// The path up to its first component named `lname` (compared lowercased): the folder of
+/// that name. `with_last`: the last component may be it (a folder's own path); otherwise
+/// the path is a file's and only its folders count.
+fn dir_named(path: &Path, lname: &str, with_last: bool) -> Option<PathBuf> {
+    let parts: Vec<_> = path.components().collect();
+    let folders = if with_last {
+        parts.len()
+    } else {
+        parts.len().saturating_sub(1)
+    };
+    let at = parts[..folders]
+        .iter()
+        .position(|c| c.as_os_str().to_string_lossy().to_lowercase() == lname)?;
+    Some(parts[..=at].iter().collect())
 }

@@ -425,8 +425,25 @@ fn search_filters_select_exactly_the_photos_they_name() {
     );
     assert_eq!(
         cat.folders_named("PARIS").expect("named"),
-        [PathBuf::from("/lib/Paris")]
+        [PathBuf::from("/lib/Paris")],
+        "not paris-notes (another name), not a file"
     );
+    assert_eq!(
+        cat.folders_named("day2").expect("named"),
+        [PathBuf::from("/lib/Paris/day2")]
+    );
+    assert_eq!(
+        cat.folders_named("paris-notes").expect("named"),
+        [PathBuf::from("/lib/paris-notes")],
+        "a name with punctuation, through the word index"
+    );
+    assert_eq!(
+        cat.folders_named("lib").expect("named"),
+        [PathBuf::from("/lib")],
+        "the library folder's own name (not in the word index)"
+    );
+    assert!(cat.folders_named("c.png").expect("named").is_empty());
+    assert!(cat.folders_named("nowhere").expect("named").is_empty());
 }
 
 /// The autocomplete's values: every folder name below the library's folders (with the

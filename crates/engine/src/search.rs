@@ -239,7 +239,12 @@ impl Library {
             };
             for &t in &positives {
                 let term = &terms[t];
-                let mut fetch = FIRST_FETCH.max(wanted * 2);
+                // Good matches only: start small and grow while the weakest found still
+                // reaches the line (a filtered search's cost grows with what it is asked for).
+                let mut fetch = match query.scope {
+                    Scope::Good => FIRST_FETCH.max(wanted.min(128)),
+                    Scope::All => FIRST_FETCH.max(wanted * 2),
+                };
                 loop {
                     let hits = if allowed.is_some() {
                         index.search_filtered(&term.vector, fetch, keep)?
@@ -529,7 +534,6 @@ impl Library {
         }
         let reader = self.reader()?;
         let mut under = Vec::new();
-        let mut folder_names = Vec::new();
         let mut resolved = Vec::new();
         for folder in &filters.folders {
             let path = Path::new(folder);
@@ -538,13 +542,19 @@ impl Library {
                 resolved.push(path.clone());
                 under.push(path);
             } else {
-                resolved.extend(reader.folders_named(folder)?);
-                folder_names.push(folder.clone());
+                // The folders of that name, as path ranges on the path index.
+                let named = reader.folders_named(folder)?;
+                resolved.extend(named.iter().cloned());
+                under.extend(named);
             }
+        }
+        if !filters.folders.is_empty() && under.is_empty() {
+            // No folder has any of those names: nothing can match.
+            return Ok((Some(HashSet::new()), resolved));
         }
         let filter = PhotoFilter {
             under,
-            folder_names,
+            folder_names: Vec::new(),
             after: filters.after.map(|p| p.start()),
             before: filters.before.map(|p| p.start()),
             formats: filters
