@@ -184,6 +184,9 @@ pub struct StatusDto {
     pub failures: Vec<FailureDto>,
     /// The model switch under way, if any.
     pub switch: Option<ModelSwitchDto>,
+    /// Why indexing stopped for the whole library (disk full, thumbnail folder gone), if
+    /// it did; `retryIndexing` tries again.
+    pub stopped: Option<String>,
 }
 
 /// A model switch under way (`ModelSwitch` in IPC.md): the model being switched to and
@@ -638,8 +641,14 @@ mod tests {
                 b32["switchingTo"].as_bool(),
                 b32["default"].as_bool()
             ),
-            (Some(false), Some(true), Some(true))
+            (Some(false), Some(true), Some(false))
         );
+        let default = models
+            .iter()
+            .find(|m| m["default"] == true)
+            .expect("one model is the default");
+        assert_eq!(default["name"], glimpse_models::DEFAULT_MODEL);
+        assert_eq!(default["name"], "siglip2-b16-224");
         assert_eq!(b32["downloaded"], false);
         let laion = models
             .iter()

@@ -161,7 +161,7 @@ mod tests {
         assert_eq!(old.to_setting(), "clip-b32");
         assert_eq!(
             model_ref(&Settings::default().model_source).expect("the default parses"),
-            old,
+            model_ref("siglip2-b16-224").expect("catalogue name"),
             "a new data folder starts with the catalogue's default"
         );
     }
@@ -219,7 +219,7 @@ mod tests {
             "clip-reference/model"
         );
         assert_eq!(title_of("dir:/model"), "model");
-        assert_eq!(default_repo(), "openai/clip-vit-base-patch32");
+        assert_eq!(default_repo(), "google/siglip2-base-patch16-224");
     }
 
     #[test]
