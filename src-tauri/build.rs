@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "openPhoto",
     "revealPhoto",
     "setPaused",
+    "retryIndexing",
     "downloadModel",
     "useModelDir",
     "getSettings",

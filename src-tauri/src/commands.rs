@@ -133,6 +133,7 @@ pub async fn status(state: State<'_, Arc<AppState>>) -> CmdResult<StatusDto> {
             },
             failures: s.failures.into_iter().map(Into::into).collect(),
             switch: app_state.switch().shown.clone(),
+            stopped: s.stopped,
         })
     })
     .await
@@ -192,6 +193,22 @@ pub fn setPaused(app: AppHandle, state: State<'_, Arc<AppState>>, paused: bool) 
     state.set_paused(paused);
     tray::show_paused(&app, paused);
     emit_progress(&app, &state);
+    Ok(())
+}
+
+/// Starts indexing again after it stopped (`glimpse://stopped`: a full disk, a thumbnail
+/// folder that went away) by reopening the library, which rescans every folder. Resolves
+/// once the library is open again; a cause still there stops it again, with a new event.
+#[tauri::command]
+pub async fn retryIndexing(app: AppHandle, state: State<'_, Arc<AppState>>) -> CmdResult<()> {
+    let state = state.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        // The same turn as a model switch: a retry never reopens under one being set up.
+        let _turn = state.switch_turn();
+        open::reopen(&app, &state, current_choice(&state));
+    })
+    .await
+    .map_err(IpcError::internal)?;
     Ok(())
 }
 

@@ -3,8 +3,11 @@
 //!
 //! Progress and thumbnail notices come in bursts of hundreds per second while indexing;
 //! the webview only needs the latest progress and the union of new thumbnails. Idle,
-//! failures, folder changes and a stopped pipeline are always delivered, after whatever
-//! was pending (so the UI never sees "idle" followed by stale progress).
+//! folder changes and a stopped pipeline are always delivered, after whatever was pending
+//! (so the UI never sees "idle" followed by stale progress). File failures go out one per
+//! interval: a folder of thousands of unreadable files fails as fast as it is read, and the
+//! rest of a burst is announced as one folders-changed, after which the UI reads the
+//! failures from `status`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,8 +40,7 @@ pub mod names {
     /// `ModelSwitch | null`: at every phase change, and at most once a second while the
     /// library is re-embedded.
     pub const MODEL_SWITCH: &str = "glimpse://model-switch";
-    /// `{ message }`: the pipeline stopped after a store failure (not in IPC.md's table
-    /// yet; `status` reports it too).
+    /// `{ message }`: the pipeline stopped after a store failure (`status` reports it too).
     pub const STOPPED: &str = "glimpse://stopped";
 }
 
@@ -74,6 +76,10 @@ pub struct Throttle {
     last_emit: Option<Instant>,
     progress: Option<ProgressDto>,
     thumbnails: Vec<i64>,
+    /// When the last file failure went out.
+    last_failure: Option<Instant>,
+    /// Failures held back since then: announced as one folders-changed when due.
+    failures_held: bool,
 }
 
 impl Throttle {
@@ -84,11 +90,13 @@ impl Throttle {
             last_emit: None,
             progress: None,
             thumbnails: Vec::new(),
+            last_failure: None,
+            failures_held: false,
         }
     }
 
     fn pending(&self) -> bool {
-        self.progress.is_some() || !self.thumbnails.is_empty()
+        self.progress.is_some() || !self.thumbnails.is_empty() || self.failures_held
     }
 
     /// Flushes whatever is pending, in a fixed order.
@@ -100,6 +108,9 @@ impl Throttle {
         }
         if let Some(p) = self.progress.take() {
             out.push(Outgoing::Progress(p));
+        }
+        if std::mem::take(&mut self.failures_held) {
+            out.push(Outgoing::FoldersChanged);
         }
         self.last_emit = Some(now);
     }
@@ -130,7 +141,19 @@ impl Throttle {
                     }
                 }
             }
+            Event::ItemFailed { .. }
+                if self
+                    .last_failure
+                    .is_some_and(|last| now.duration_since(last) < self.interval) =>
+            {
+                self.failures_held = true;
+            }
             urgent => {
+                if matches!(urgent, Event::ItemFailed { .. }) {
+                    // A failure counts as an emit: what it holds back goes out an interval on.
+                    self.last_failure = Some(now);
+                    self.last_emit = Some(now);
+                }
                 if self.pending() {
                     self.flush(now, &mut out);
                 }
@@ -430,6 +453,52 @@ mod tests {
             vec![Outgoing::Idle]
         );
         assert_eq!(th.deadline(), None);
+    }
+
+    #[test]
+    fn a_burst_of_file_failures_sends_one_per_interval_and_then_one_folders_changed() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut th = Throttle::new(ms(100));
+        let failed = |i: u64| Event::ItemFailed {
+            path: format!("/p/bad-{i}.jpg").into(),
+            reason: "corrupt".into(),
+        };
+        let mut out = Vec::new();
+        // A folder of 1,000 unreadable files, failing in 50 ms.
+        for i in 0..1000 {
+            out.extend(th.push(failed(i), false, t0 + Duration::from_micros(i * 50)));
+        }
+        assert_eq!(
+            out.len(),
+            1,
+            "one failure goes out at once: {:?}",
+            &out[..out.len().min(3)]
+        );
+        assert!(matches!(&out[0], Outgoing::ItemFailed { path, .. } if path == "/p/bad-0.jpg"));
+        assert!(
+            th.due(t0 + ms(60)).is_empty(),
+            "the rest waits for the interval"
+        );
+        assert_eq!(th.deadline(), Some(t0 + ms(100)));
+        assert_eq!(
+            th.due(t0 + ms(100)),
+            vec![Outgoing::FoldersChanged],
+            "the held failures are announced once; the UI reads them from status"
+        );
+        assert_eq!(th.deadline(), None);
+        // A failure after a quiet interval goes out by itself again.
+        let later = th.push(failed(1000), false, t0 + ms(250));
+        assert!(
+            matches!(later.as_slice(), [Outgoing::ItemFailed { .. }]),
+            "{later:?}"
+        );
+        // Idle right after a held failure: the announcement first, then idle.
+        th.push(failed(1001), false, t0 + ms(260));
+        assert_eq!(
+            th.push(Event::Idle, false, t0 + ms(270)),
+            vec![Outgoing::FoldersChanged, Outgoing::Idle]
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! | `GLIMPSE_MODEL_DIR` | a model folder in the Hugging Face layout; overrides the setting |
 //! | `--demo`, `GLIMPSE_DEMO=1` | a throw-away data folder, the bundled shapes model and photos, a query typed in |
 //! | `GLIMPSE_DEMO_DIR` | where demo mode finds `shapes-clip/` and `shapes/` (default: the repo's `tests/fixtures`) |
-//! | `GLIMPSE_E2E=1` | end-to-end tests: the main page gets `?e2e=1`, which shows the UI's path-typed add-folder form |
+//! | `GLIMPSE_E2E=1` | end-to-end tests, debug builds only: the main page gets `?e2e=1`, which adds the UI's path-typed add-folder form |
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -88,7 +88,8 @@ impl Launch {
             data_dir,
             model_dir,
             demo,
-            e2e: flag("GLIMPSE_E2E"),
+            // A test hook: a release build has none.
+            e2e: cfg!(debug_assertions) && flag("GLIMPSE_E2E"),
         })
     }
 }

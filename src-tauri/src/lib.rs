@@ -88,6 +88,7 @@ pub fn run() -> Result<(), String> {
             commands::openPhoto,
             commands::revealPhoto,
             commands::setPaused,
+            commands::retryIndexing,
             commands::downloadModel,
             commands::useModelDir,
             commands::getSettings,

@@ -71,12 +71,16 @@ fn a_full_disk_stops_indexing_with_a_clear_error_and_loses_nothing() {
         message.contains("No space left") || message.contains("disk is full"),
         "the error says the disk is full: {message}"
     );
-    if let Ok(s) = status {
-        eprintln!(
-            "indexed before the disk filled: {} of {}",
-            s.indexed, s.photos
-        );
-    }
+    let status = status.expect("status answers after the stop");
+    eprintln!(
+        "indexed before the disk filled: {} of {}",
+        status.indexed, status.photos
+    );
+    let reason = status.stopped.expect("the status says indexing stopped");
+    assert!(
+        reason.contains("No space left") || reason.contains("disk is full"),
+        "the status gives the reason (the app shows it in a banner): {reason}"
+    );
 
     // Move the library to a disk with room: it opens, checks healthy and finishes the job.
     let roomy = tempfile::tempdir().expect("tempdir");

@@ -17,6 +17,10 @@ export interface LibraryState {
   readonly failures: readonly Failure[];
   /** The model switch under way, if any. */
   readonly modelSwitch: ModelSwitch | null;
+  /** Why indexing stopped for the whole library (disk full, thumbnail folder gone), if it did. */
+  readonly indexingStopped: string | null;
+  /** A retry after such a stop is under way. */
+  readonly retrying: boolean;
   /** Why the first status could not be loaded (the app then offers to try again). */
   readonly loadError: string | null;
   /** Its code: `in_use` means another Glimpse has the library and the shell is waiting. */
@@ -62,6 +66,8 @@ export class Library {
     progress: NO_PROGRESS,
     failures: [],
     modelSwitch: null,
+    indexingStopped: null,
+    retrying: false,
     loadError: null,
     loadErrorCode: null,
   };
@@ -105,6 +111,7 @@ export class Library {
       ipc.onThumbnailsReady((ids) => this.hooks.onThumbnails?.(ids)),
       ipc.onModel((model) => this.setModel(model)),
       ipc.onModelSwitch((modelSwitch) => this.update({ modelSwitch })),
+      ipc.onStopped((message) => this.update({ indexingStopped: message })),
     ];
     const results = await Promise.allSettled(subscriptions);
     for (const r of results) {
@@ -149,7 +156,25 @@ export class Library {
       progress: status.progress,
       failures: status.failures.slice(0, MAX_FAILURES),
       modelSwitch: status.switch ?? null,
+      indexingStopped: status.stopped ?? null,
     });
+  }
+
+  /**
+   * Starts indexing again after it stopped: the shell reopens the library (a rescan). A
+   * cause still there stops it again, which the status and the event then say.
+   */
+  async retryIndexing(): Promise<void> {
+    if (this.current.retrying) return;
+    this.update({ retrying: true });
+    try {
+      await ipc.retryIndexing();
+    } catch (error) {
+      this.hooks.onError(error);
+    } finally {
+      this.update({ retrying: false });
+    }
+    await this.reload();
   }
 
   /** Adds folders one by one; each failure is reported with its own message. */

@@ -193,6 +193,46 @@ describe("main window", () => {
     expect(one("empty-state").dataset.state, "ready, but no folders yet").toBe("no-folders");
   });
 
+  test("a stopped pipeline shows a banner with the reason; Retry reopens and the banner goes once indexing runs", async () => {
+    let stopped: string | null = null;
+    const calls = await mountMain({
+      status: () => readyStatus(undefined, { stopped }),
+      retryIndexing: () => {
+        stopped = null;
+        return null;
+      },
+    });
+    const banner = one("stopped-banner");
+    expect(banner.hidden, "no banner while indexing runs").toBe(true);
+    stopped = "the indexing pipeline has stopped: cannot write /home/me/.cache/glimpse/thumbs/ab/ab12.jpg.tmp: No space left on device (os error 28)";
+    await emit("glimpse://stopped", { message: stopped });
+    expect(banner.hidden).toBe(false);
+    expect(banner.getAttribute("role"), "announced when it appears").toBe("alert");
+    expect(one("stopped-advice").textContent).toBe("Indexing stopped. The disk is full. Free some space, then retry. Search keeps working meanwhile.");
+    expect(one("stopped-reason").textContent).toContain("No space left on device");
+    one<HTMLButtonElement>("stopped-retry").click();
+    expect(one<HTMLButtonElement>("stopped-retry").disabled, "one retry at a time").toBe(true);
+    expect(one("stopped-retry").textContent).toBe("Retrying…");
+    await vi.waitFor(() => expect(banner.hidden, "the status after the retry no longer says stopped").toBe(true));
+    expect(calls.filter((c) => c.cmd === "retryIndexing")).toHaveLength(1);
+  });
+
+  test("a stop reported before the window opened shows from the status, and a retry that fails again keeps the banner", async () => {
+    const reason = "the indexing pipeline has stopped: cannot write /mnt/usb/thumbs/ab: Not a directory (os error 20)";
+    const calls = await mountMain({
+      status: () => readyStatus(undefined, { stopped: reason }),
+      retryIndexing: () => null,
+    });
+    const banner = one("stopped-banner");
+    expect(banner.hidden).toBe(false);
+    expect(one("stopped-advice").textContent).toContain("The thumbnail folder cannot be written");
+    one<HTMLButtonElement>("stopped-retry").click();
+    await vi.waitFor(() => expect(calls.filter((c) => c.cmd === "status").length).toBeGreaterThan(1));
+    await vi.waitFor(() => expect(one<HTMLButtonElement>("stopped-retry").disabled).toBe(false));
+    expect(calls.filter((c) => c.cmd === "retryIndexing")).toHaveLength(1);
+    expect(banner.hidden, "the cause is still there: the banner stays").toBe(false);
+  });
+
   test("thumbnail URLs use the thumb scheme with the content id", async () => {
     vi.useFakeTimers();
     await mountMain();

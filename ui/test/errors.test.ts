@@ -48,6 +48,16 @@ describe("error banner", () => {
     await app.ready;
   }
 
+  test("the end-to-end tests' add-folder form exists only when asked for", async () => {
+    vi.stubGlobal("ResizeObserver", fixedSizeResizeObserver(1000, 700));
+    mockShell({ status: () => readyStatus() });
+    const root = document.createElement("div");
+    document.body.append(root);
+    app = mountApp(root);
+    await app.ready;
+    expect(byTestId("add-folder-path"), "a normal window has no test form").toEqual([]);
+  });
+
   test("a rejected {code, message} from addFolder shows the message, not the code", async () => {
     await mount({ addFolder: () => Promise.reject({ code: "not_a_folder", message: "/tmp/cat.jpg is not a folder." }) });
     const input = one<HTMLInputElement>("add-folder-path-input");

@@ -92,6 +92,7 @@ export function readyStatus(folders: Folder[] = [folder("/photos", 10, 10, 0, 0)
     progress: { done: 0, total: 0, current: null, rate: 0, paused: false },
     failures: [],
     switch: null,
+    stopped: null,
     ...overrides,
   };
 }

@@ -169,6 +169,9 @@ pub struct LibraryStatus {
     pub paused: bool,
     /// Up to 1000 failed files with reasons.
     pub failures: Vec<FailedFile>,
+    /// Why indexing stopped for the whole library (a full disk, a thumbnail folder that is
+    /// gone), when it did; searching still works, and reopening the library retries.
+    pub stopped: Option<String>,
 }
 
 /// Details of one photo.
@@ -358,6 +361,7 @@ impl Library {
             progress: self.shared.tracker.progress(),
             paused: self.is_paused(),
             failures,
+            stopped: self.shared.stopped_reason(),
         })
     }
 

@@ -8,7 +8,7 @@
 //! (or `$GLIMPSE_SCREENSHOT_DIR`).
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -2048,4 +2048,95 @@ async fn phone_and_camera_formats_show_thumbnails_and_previews() -> Result<()> {
     let app = start_app(&[("GLIMPSE_MODEL_DIR", model.as_os_str())]).await?;
     let outcome = formats_flow(&app.client, photos.path()).await;
     finish(app, outcome, "formats").await
+}
+
+/// The thumbnail folder goes away under a running library (a drive unplugged): indexing
+/// stops with a banner that says why; with the folder back, Retry reopens the library and
+/// the photos that came in meanwhile are indexed.
+async fn stopped_flow(app: &App, photos: &Path, more: &[PathBuf]) -> Result<()> {
+    let client = &app.client;
+    find(client, "[data-testid=search-input]").await?;
+    add_folder_through_ui(client, photos).await?;
+    wait_indexed(client, 4).await?;
+    let banner_shown = || async {
+        client
+            .execute(
+                "const b = document.querySelector('[data-testid=stopped-banner]'); return !!b && !b.hidden;",
+                vec![],
+            )
+            .await
+            .map(|v| v.as_bool().unwrap_or(false))
+    };
+    ensure!(!banner_shown().await?, "no banner while indexing runs");
+
+    let thumbs = app.data_dir.path().join("thumbs");
+    let away = app.data_dir.path().join("thumbs-away");
+    ensure!(thumbs.is_dir(), "{} holds the thumbnails", thumbs.display());
+    std::fs::rename(&thumbs, &away)?;
+    // A file where the folder was: even root cannot write below it.
+    std::fs::write(&thumbs, b"not a folder")?;
+    for from in more {
+        std::fs::copy(from, photos.join(from.file_name().context("name")?))?;
+    }
+
+    let banner = find(client, "[data-testid=stopped-banner]").await?;
+    let text = banner.text().await?;
+    ensure!(
+        text.contains("Indexing stopped.")
+            && text.contains("The thumbnail folder cannot be written")
+            && text.contains("Not a directory"),
+        "the banner says why and what to do: {text}"
+    );
+    let status = invoke(client, "status", json!({})).await?;
+    ensure!(
+        status["stopped"]
+            .as_str()
+            .is_some_and(|s| s.contains("thumbs")),
+        "status names the stop and the folder: {status}"
+    );
+    let hits = ranking(client, "a red circle", 10).await?;
+    ensure!(
+        hits.as_array().is_some_and(|h| h.len() >= 4),
+        "search keeps working while indexing is stopped: {hits}"
+    );
+    screenshot(client, "stopped-banner").await?;
+
+    std::fs::remove_file(&thumbs)?;
+    std::fs::rename(&away, &thumbs)?;
+    find(client, "[data-testid=stopped-retry]")
+        .await?
+        .click()
+        .await?;
+    let status = wait_indexed(client, 4 + more.len() as u64).await?;
+    ensure!(
+        status["indexed"] == 4 + more.len() as u64 && status["stopped"].is_null(),
+        "after the retry every photo is indexed and nothing is stopped: {status}"
+    );
+    wait_until(UI_TIMEOUT, "the banner to go", || async {
+        Ok((!banner_shown().await?).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_pipeline_shows_why_and_retry_goes_on() -> Result<()> {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let root = repo_root();
+    let model = root.join("tests/fixtures/shapes-clip");
+    let shapes = root.join("tests/fixtures/shapes");
+    let mut names: Vec<_> = std::fs::read_dir(&shapes)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    names.sort();
+    ensure!(names.len() >= 6, "the shapes pictures are there");
+    let photos = tempfile::tempdir()?;
+    for from in &names[..4] {
+        std::fs::copy(from, photos.path().join(from.file_name().context("name")?))?;
+    }
+    let app = start_app(&[("GLIMPSE_MODEL_DIR", model.as_os_str())]).await?;
+    let outcome = stopped_flow(&app, photos.path(), &names[4..6]).await;
+    finish(app, outcome, "stopped").await
 }

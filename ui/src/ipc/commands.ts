@@ -33,6 +33,7 @@ export const COMMANDS = {
   openPhoto: "openPhoto",
   revealPhoto: "revealPhoto",
   setPaused: "setPaused",
+  retryIndexing: "retryIndexing",
   downloadModel: "downloadModel",
   useModelDir: "useModelDir",
   getSettings: "getSettings",
@@ -128,6 +129,14 @@ export function revealPhoto(photoId: number): Promise<null> {
 /** Pauses or resumes indexing. */
 export function setPaused(paused: boolean): Promise<null> {
   return call("setPaused", { paused });
+}
+
+/**
+ * Starts indexing again after it stopped for the whole library (`glimpse://stopped`): the
+ * shell reopens the library, which rescans the folders. A cause still there stops it again.
+ */
+export function retryIndexing(): Promise<null> {
+  return call("retryIndexing");
 }
 
 /** Starts downloading the model (`null`: the default repository); progress comes as events. */

@@ -186,6 +186,7 @@ export function installDevBackend(params: URLSearchParams): void {
     progress: { ...progress },
     failures,
     switch: modelSwitch,
+    stopped: null,
   });
 
   const delay = <T>(value: T, ms = 30 + Math.random() * 150): Promise<T> =>

@@ -16,6 +16,7 @@ export const EVENTS = {
   thumbnailsReady: "glimpse://thumbnails-ready",
   model: "glimpse://model",
   modelSwitch: "glimpse://model-switch",
+  stopped: "glimpse://stopped",
 } as const;
 
 async function on<T>(name: string, callback: (payload: T) => void): Promise<Unlisten> {
@@ -60,6 +61,14 @@ export function onModel(callback: (model: ModelState) => void): Promise<Unlisten
 /** A model switch moved on (`null`: none is under way any more). */
 export function onModelSwitch(callback: (change: ModelSwitch | null) => void): Promise<Unlisten> {
   return on(EVENTS.modelSwitch, callback);
+}
+
+/**
+ * Indexing stopped for the whole library (a full disk, a thumbnail folder that went away):
+ * the reason, in words. Searching keeps working; `retryIndexing` starts it again.
+ */
+export function onStopped(callback: (message: string) => void): Promise<Unlisten> {
+  return on<{ message: string }>(EVENTS.stopped, (payload) => callback(payload.message));
 }
 
 /**

@@ -222,6 +222,8 @@ export interface Status {
   failures: Failure[];
   /** The model switch under way, if any. */
   switch: ModelSwitch | null;
+  /** Why indexing stopped for the whole library (disk full, thumbnail folder gone), if it did. */
+  stopped: string | null;
 }
 
 /** Details shown in the preview. */

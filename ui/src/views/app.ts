@@ -13,6 +13,7 @@ import { FoldersPanel } from "./folders";
 import { copyText, Preview } from "./preview";
 import { QueryBar } from "./querybar";
 import { SettingsPanel } from "./settings";
+import { StoppedBar } from "./stoppedbar";
 import { SwitchBar } from "./switchbar";
 import { Timeline } from "./timeline";
 import { Toasts } from "./toasts";
@@ -248,6 +249,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     cancel: () => void ipc.cancelModelSwitch().catch((error: unknown) => toasts.error(error)),
   };
   const switchBar = new SwitchBar(switchActions, "model-switch");
+  const stoppedBar = new StoppedBar(() => void library.retryIndexing());
 
   const statusLine = h("p", { class: "statusline", testid: "result-count", attrs: { "aria-live": "polite" } });
   const timeline = new Timeline((month) => {
@@ -260,6 +262,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     "main",
     { class: "content", attrs: { "aria-label": "Photos" } },
     h("div", { class: "content-head" }, statusLine, timeline.element),
+    stoppedBar.element,
     switchBar.element,
     busyBar,
     results,
@@ -272,27 +275,14 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
   );
 
   // Test hook: WebDriver cannot synthesise a native drop or drive a native dialog, so the
-  // end-to-end tests add folders by path through this form (see ui/README.md).
-  const e2ePath = h("input", {
-    testid: "add-folder-path-input",
-    attrs: { type: "text", "aria-label": "Folder path", autocomplete: "off", spellcheck: "false", tabindex: options.e2e ? null : "-1" },
-  });
-  const e2eForm = h(
-    "form",
-    { class: options.e2e ? "e2e-form" : "visually-hidden", testid: "add-folder-path", attrs: { "aria-hidden": options.e2e ? null : "true" } },
-    e2ePath,
-    h("button", { testid: "add-folder-path-submit", text: "Add path", attrs: { type: "submit", tabindex: options.e2e ? null : "-1" } }),
-  );
-  e2eForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const path = e2ePath.value.trim();
-    e2ePath.value = "";
-    if (path) void library.addFolders([path]);
-  });
+  // end-to-end tests add folders by path through this form (see ui/README.md). It exists
+  // only when the shell asks for it (`?e2e=1`, which debug builds add under GLIMPSE_E2E=1).
+  const e2eForm = options.e2e ? pathForm((path) => void library.addFolders([path])) : null;
 
   const body = h("div", { class: "body" }, folders.element, main);
   const header = h("header", { class: "top" }, toolbar, queryBar.row);
-  const app = h("div", { class: "app" }, header, body, toasts.element, dropOverlay, preview.element, settings.element, e2eForm);
+  const app = h("div", { class: "app" }, header, body, toasts.element, dropOverlay, preview.element, settings.element);
+  if (e2eForm) app.append(e2eForm);
   root.replaceChildren(app);
 
   // ---- behaviour --------------------------------------------------------------------
@@ -528,6 +518,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
       folders.render(lib);
       renderProgressMini(lib);
       renderSwitch(lib);
+      stoppedBar.render(lib.indexingStopped, lib.retrying);
       render();
     }),
   );
@@ -650,4 +641,25 @@ function exampleOf(hit: Hit): Example {
 
 function clampTile(px: number): number {
   return Math.min(TILE_MAX_PX, Math.max(TILE_MIN_PX, Math.round(px)));
+}
+
+/** The end-to-end tests' add-folder form: a path typed in, added on submit. */
+function pathForm(add: (path: string) => void): HTMLFormElement {
+  const input = h("input", {
+    testid: "add-folder-path-input",
+    attrs: { type: "text", "aria-label": "Folder path", autocomplete: "off", spellcheck: "false" },
+  });
+  const form = h(
+    "form",
+    { class: "e2e-form", testid: "add-folder-path" },
+    input,
+    h("button", { testid: "add-folder-path-submit", text: "Add path", attrs: { type: "submit" } }),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const path = input.value.trim();
+    input.value = "";
+    if (path) add(path);
+  });
+  return form;
 }
