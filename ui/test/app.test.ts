@@ -210,6 +210,7 @@ describe("main window", () => {
     expect(banner.getAttribute("role"), "announced when it appears").toBe("alert");
     expect(one("stopped-advice").textContent).toBe("Indexing stopped. The disk is full. Free some space, then retry. Search keeps working meanwhile.");
     expect(one("stopped-reason").textContent).toContain("No space left on device");
+    expect(one("progress").dataset.state, "the folders panel does not say up to date").toBe("stopped");
     one<HTMLButtonElement>("stopped-retry").click();
     expect(one<HTMLButtonElement>("stopped-retry").disabled, "one retry at a time").toBe(true);
     expect(one("stopped-retry").textContent).toBe("Retrying…");

@@ -81,10 +81,11 @@ impl Shared {
 
     pub(crate) fn stop(&self, error: &LibraryError) {
         let message = error.to_string();
-        tracing::error!(%message, "pipeline stopped");
         if let Ok(mut s) = self.stopped.lock()
             && s.is_none()
         {
+            // Logged once: every worker that meets the same failure stops here too.
+            tracing::error!(%message, "pipeline stopped");
             *s = Some(message.clone());
             self.bus.emit(Event::Stopped { message });
         }

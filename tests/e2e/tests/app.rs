@@ -2079,8 +2079,16 @@ async fn stopped_flow(app: &App, photos: &Path, more: &[PathBuf]) -> Result<()> 
         std::fs::copy(from, photos.join(from.file_name().context("name")?))?;
     }
 
-    let banner = find(client, "[data-testid=stopped-banner]").await?;
-    let text = banner.text().await?;
+    find(client, "[data-testid=stopped-banner]").await?;
+    let text = client
+        .execute(
+            "return document.querySelector('[data-testid=stopped-banner]').textContent;",
+            vec![],
+        )
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     ensure!(
         text.contains("Indexing stopped.")
             && text.contains("The thumbnail folder cannot be written")

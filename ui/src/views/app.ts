@@ -489,7 +489,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): AppHandle
     if (busy) {
       const p = lib.progress;
       const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0;
-      progressMini.textContent = p.paused ? "Indexing paused" : `Indexing ${pct}%`;
+      progressMini.textContent = lib.indexingStopped !== null ? "Indexing stopped" : p.paused ? "Indexing paused" : `Indexing ${pct}%`;
       progressMini.title = `${formatCount(p.done)} of ${plural(p.total, "photo", "photos")} indexed`;
     }
   }

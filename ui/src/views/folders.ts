@@ -230,15 +230,17 @@ export class FoldersPanel {
 
   private renderProgress(state: LibraryState): void {
     const p = state.progress;
-    const busy = isIndexing(state);
+    const stopped = state.indexingStopped !== null;
+    // A stopped pipeline has work left that nothing is doing: not "indexing", not "up to date".
+    const busy = isIndexing(state) && !stopped;
     const el = this.progress;
     el.dataset.done = String(p.done);
     el.dataset.total = String(p.total);
     el.dataset.paused = String(p.paused);
-    el.dataset.state = p.paused && busy ? "paused" : busy ? "indexing" : "idle";
+    el.dataset.state = stopped ? "stopped" : p.paused && busy ? "paused" : busy ? "indexing" : "idle";
     el.hidden = !state.loaded || (state.folders.length === 0 && p.total === 0);
 
-    this.progressTitle.textContent = busy ? (p.paused ? "Indexing paused" : "Indexing") : "Up to date";
+    this.progressTitle.textContent = stopped ? "Indexing stopped" : busy ? (p.paused ? "Indexing paused" : "Indexing") : "Up to date";
     this.pauseButton.hidden = !busy && !p.paused;
     this.pauseButton.replaceChildren(p.paused ? iconLabel("play", "Resume") : iconLabel("pause", "Pause"));
     this.pauseButton.setAttribute("aria-label", p.paused ? "Resume indexing" : "Pause indexing");
@@ -254,6 +256,10 @@ export class FoldersPanel {
       this.progressDetail.textContent = detail.filter(Boolean).join(" · ");
       this.progressCurrent.textContent = p.current && !p.paused ? baseName(p.current) : "";
       this.progressCurrent.title = p.current ?? "";
+    } else if (stopped) {
+      this.progressText.textContent = `${plural(state.indexed, "photo", "photos")} ready to search, ${formatCount(state.pending)} waiting`;
+      this.progressDetail.textContent = "See the message above the results.";
+      this.progressCurrent.textContent = "";
     } else {
       this.progressText.textContent =
         state.indexed > 0 ? `${plural(state.indexed, "photo", "photos")} ready to search` : "Nothing to index yet";
