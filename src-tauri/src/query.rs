@@ -125,7 +125,14 @@ pub fn run(lib: &Library, request: &QueryRequest) -> Result<QueryResultsDto, Ipc
         ScopeArg::All => Scope::All,
     };
     let limit = request.limit.min(PAGE_LIMIT) as usize;
-    let found = lib.query(&query.scope(scope).page(request.offset as usize, limit))?;
+    // The search box's query: one typed past while it waits for the encoder gives way
+    // (`superseded`), and the UI waits for the newer one's answer.
+    let found = lib.query(
+        &query
+            .scope(scope)
+            .page(request.offset as usize, limit)
+            .latest_only(),
+    )?;
     Ok(QueryResultsDto {
         hits: found.hits.into_iter().map(HitDto::from).collect(),
         good: found.good,

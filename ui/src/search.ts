@@ -334,7 +334,16 @@ export class SearchController {
       .query({ text: request.text, examples: [...request.examples], offset: 0, limit: this.pageSize, scope: "good" })
       .then(
         (results) => this.first(id, request, isNew, keepRest, results),
-        (error: unknown) => this.failed(id, toGlimpseError(error)),
+        (error: unknown) => {
+          const e = toGlimpseError(error);
+          // Typed past while it waited for the text encoder: the newer search answers. If
+          // none followed (another window typed), ask again rather than wait forever.
+          if (e.code === "superseded") {
+            if (!this.disposed && id === this.issued && this.request === request) this.start(request, isNew);
+            return;
+          }
+          this.failed(id, e);
+        },
       );
   }
 

@@ -205,6 +205,54 @@ describe("errors", () => {
     expect(c.state.pending).toBe(false);
   });
 
+  test("a search typed past while it waited (superseded) shows nothing; the newer one answers", async () => {
+    const calls: string[] = [];
+    const pending = new Map<string, Deferred<QueryResults>>();
+    mockShell({
+      query: (args) => {
+        const text = String(args.text);
+        calls.push(text);
+        const d = deferred<QueryResults>();
+        pending.set(text, d);
+        return d.promise;
+      },
+    });
+    const { c, states } = controller();
+    c.setQuery("do");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    c.setQuery("dog");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    pending.get("do")?.reject({ code: "superseded", message: "A newer search replaced this one." });
+    await settle();
+    expect(states.some((s) => s.error !== null), "no error is shown for it").toBe(false);
+    expect(calls, "the superseded text is not asked again: a newer one is on its way").toEqual(["do", "dog"]);
+    expect(c.state.pending).toBe(true);
+    pending.get("dog")?.resolve(pageOf(makeHits(3, "dog"), first("dog")));
+    await settle();
+    expect(c.state.shownQuery).toBe("dog");
+    expect(c.state.pending).toBe(false);
+  });
+
+  test("the newest search superseded (another window typed) is asked again", async () => {
+    let superseded = 1;
+    const calls: string[] = [];
+    mockShell({
+      query: (args) => {
+        calls.push(String(args.text));
+        if (superseded-- > 0) return Promise.reject({ code: "superseded", message: "A newer search replaced this one." });
+        return pageOf(makeHits(2, "cat"), args);
+      },
+    });
+    const { c } = controller();
+    c.setQuery("cat");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    await settle(10);
+    expect(calls).toEqual(["cat", "cat"]);
+    expect(c.state.shownQuery).toBe("cat");
+    expect(c.state.error).toBeNull();
+    expect(c.state.pending).toBe(false);
+  });
+
   test("a malformed query is the error `query`, with the shell's sentence", async () => {
     mockShell({
       query: () => Promise.reject({ code: "query", message: "“colour:red”: unknown filter “colour:”" }),

@@ -52,6 +52,10 @@ pub enum LibraryError {
     /// Watching folders for changes failed.
     #[error(transparent)]
     Watch(#[from] glimpse_watch::WatchError),
+    /// A [`crate::Query::latest_only`] query gave way to a newer text while it waited for
+    /// the text encoder: whoever typed on wants that one's answer, not this one's.
+    #[error("a newer search replaced this one")]
+    Superseded,
     /// The library's background threads have stopped (after a store failure).
     #[error("the indexing pipeline has stopped: {0}")]
     Stopped(String),
@@ -98,6 +102,7 @@ impl LibraryError {
             Self::UnknownFolder(_) => "unknown_folder",
             Self::UnknownPhoto(_) => "unknown_photo",
             Self::Stopped(_) => "stopped",
+            Self::Superseded => "superseded",
             Self::Watch(_) => "watch",
             Self::InUse { .. } => "in_use",
         }

@@ -21,9 +21,9 @@ pub(crate) struct TextCache {
     /// runs waits for it and reads the cache, rather than encoding it a second time on the
     /// same cores.
     encoding: Mutex<()>,
-    /// The newest text [`Library::prefetch_text`] was asked for; an older prefetch still
-    /// waiting for `encoding` has been typed past and is dropped.
-    newest_prefetch: Mutex<String>,
+    /// The newest text a prefetch or a latest-only query asked for: an older one still
+    /// waiting for `encoding` has been typed past and gives way.
+    newest_text: Mutex<String>,
     /// Text forward passes run so far.
     encodes: AtomicU64,
 }
@@ -40,7 +40,7 @@ impl Default for TextCache {
                 NonZeroUsize::new(TEXT_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN),
             )),
             encoding: Mutex::new(()),
-            newest_prefetch: Mutex::new(String::new()),
+            newest_text: Mutex::new(String::new()),
             encodes: AtomicU64::new(0),
         }
     }
@@ -62,9 +62,16 @@ impl TextCache {
         }
     }
 
-    /// Whether `key` is still the newest prefetch asked for.
-    fn is_newest_prefetch(&self, key: &str) -> bool {
-        self.newest_prefetch
+    /// Notes `key` as the newest text typed.
+    fn note_newest(&self, key: &str) {
+        if let Ok(mut newest) = self.newest_text.lock() {
+            key.clone_into(&mut newest);
+        }
+    }
+
+    /// Whether `key` is still the newest text typed.
+    fn is_newest(&self, key: &str) -> bool {
+        self.newest_text
             .lock()
             .map_or(true, |newest| newest.as_str() == key)
     }
@@ -212,13 +219,23 @@ impl Library {
 
     /// The embedding of a text query by the search model (cached).
     pub fn text_vector(&self, text: &str) -> Result<Arc<Vec<f32>>> {
-        self.text_vector_with(&*self.search_model()?, text)
+        self.text_vector_with(&*self.search_model()?, text, false)
     }
 
-    pub(crate) fn text_vector_with(&self, model: &Slot, text: &str) -> Result<Arc<Vec<f32>>> {
+    /// The cached or newly encoded vector of `text`; `latest_only`: give way with
+    /// [`LibraryError::Superseded`] if a newer text is asked for while this one waits.
+    pub(crate) fn text_vector_with(
+        &self,
+        model: &Slot,
+        text: &str,
+        latest_only: bool,
+    ) -> Result<Arc<Vec<f32>>> {
         let key = text.trim();
         if let Some(v) = self.text_cache.get(&model.id, key) {
             return Ok(v);
+        }
+        if latest_only {
+            self.text_cache.note_newest(key);
         }
         let _encoding = self
             .text_cache
@@ -228,6 +245,9 @@ impl Library {
         // A prefetch of this text may have finished while this call waited.
         if let Some(v) = self.text_cache.get(&model.id, key) {
             return Ok(v);
+        }
+        if latest_only && !self.text_cache.is_newest(key) {
+            return Err(LibraryError::Superseded);
         }
         self.encode_text(model, key)
     }
@@ -248,15 +268,13 @@ impl Library {
         {
             return Ok(Prefetch::Cached);
         }
-        if let Ok(mut newest) = self.text_cache.newest_prefetch.lock() {
-            key.clone_into(&mut newest);
-        }
+        self.text_cache.note_newest(key);
         let _encoding = self
             .text_cache
             .encoding
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !self.text_cache.is_newest_prefetch(key) {
+        if !self.text_cache.is_newest(key) {
             return Ok(Prefetch::Superseded);
         }
         let model = self.search_model()?;
@@ -443,7 +461,7 @@ mod tests {
         let newest = |text: &str| {
             library
                 .text_cache
-                .newest_prefetch
+                .newest_text
                 .lock()
                 .is_ok_and(|n| n.as_str() == text)
         };
@@ -473,5 +491,63 @@ mod tests {
             library.prefetch_text("   ").expect("empty"),
             Prefetch::Cached
         );
+    }
+
+    /// The search box sends a search for each typed prefix when keys come slower than its
+    /// debounce; a latest-only query still waiting for the encoder when a newer text is
+    /// asked for gives way, so the text the person stopped at is encoded next.
+    #[test]
+    fn a_search_box_query_typed_past_while_it_waits_gives_way() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let model = glimpse_embed::ModelFiles::from_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/fixtures/shapes-clip"),
+        )
+        .expect("model");
+        let library =
+            Library::open(LibraryConfig::new(data.path()).with_model(model)).expect("open");
+        let newest = |text: &str| {
+            library
+                .text_cache
+                .newest_text
+                .lock()
+                .is_ok_and(|n| n.as_str() == text)
+        };
+        let query = |text: &str| crate::Query::text(text).latest_only();
+        let before = library.text_encodes();
+        std::thread::scope(|s| {
+            let busy = library
+                .text_cache
+                .encoding
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let older = s.spawn(|| library.query(&query("a red")));
+            wait_for("the first search", || newest("a red"));
+            // A plain query (the CLI's) never gives way, even when typed past.
+            let plain = s.spawn(|| library.query(&crate::Query::text("a blue")));
+            let newer = s.spawn(|| library.prefetch_text("a red circle"));
+            wait_for("the prefetch", || newest("a red circle"));
+            drop(busy);
+            assert!(matches!(
+                older.join().expect("thread"),
+                Err(crate::LibraryError::Superseded)
+            ));
+            assert!(
+                plain.join().expect("thread").is_ok(),
+                "a plain query answers"
+            );
+            assert_eq!(
+                newer.join().expect("thread").expect("prefetch"),
+                Prefetch::Encoded
+            );
+        });
+        assert_eq!(
+            library.text_encodes() - before,
+            2,
+            "only the plain query's and the newest text were encoded"
+        );
+        // Nothing newer: a latest-only query answers.
+        assert!(library.query(&query("a red circle")).is_ok());
+        assert_eq!(crate::LibraryError::Superseded.code(), "superseded");
     }
 }

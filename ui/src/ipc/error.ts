@@ -17,6 +17,7 @@ export type ErrorCode =
   | "invalid"
   | "in_use"
   | "query"
+  | "superseded"
   | "unknown";
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -34,6 +35,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "invalid",
   "in_use",
   "query",
+  "superseded",
 ]);
 
 // Shown only when the shell sends a code without a message: a sentence is always shown.
@@ -52,6 +54,7 @@ const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   invalid: "That request was not valid.",
   in_use: "This library is open in another Glimpse.",
   query: "The search could not be understood.",
+  superseded: "A newer search replaced this one.",
   unknown: "Something went wrong.",
 };
 
