@@ -100,6 +100,7 @@ pub fn build(text: &str, examples: &[i64]) -> Result<Option<(Query, ParsedQuery)
         offset: 0,
         limit: PAGE_LIMIT as usize,
         scope: Scope::Good,
+        latest_only: false,
     };
     Ok(Some((query, parsed)))
 }

@@ -444,6 +444,24 @@ mod tests {
     use super::Prefetch;
     use crate::{Library, LibraryConfig};
 
+    /// Whether `text` is the newest text the library was asked to encode.
+    fn is_newest(library: &Library, text: &str) -> bool {
+        library
+            .text_cache
+            .newest_text
+            .lock()
+            .is_ok_and(|n| n.as_str() == text)
+    }
+
+    /// The text encoder, held as an encode in progress would.
+    fn hold_encoder(library: &Library) -> std::sync::MutexGuard<'_, ()> {
+        library
+            .text_cache
+            .encoding
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !cond() {
@@ -458,20 +476,10 @@ mod tests {
     fn a_prefetch_typed_past_while_it_waits_is_skipped() {
         let data = tempfile::tempdir().expect("tempdir");
         let library = Library::open(LibraryConfig::new(data.path())).expect("open");
-        let newest = |text: &str| {
-            library
-                .text_cache
-                .newest_text
-                .lock()
-                .is_ok_and(|n| n.as_str() == text)
-        };
+        let newest = |text: &str| is_newest(&library, text);
         std::thread::scope(|s| {
             // An encode in progress (a search) holds the encoder.
-            let busy = library
-                .text_cache
-                .encoding
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let busy = hold_encoder(&library);
             let older = s.spawn(|| library.prefetch_text("a red"));
             wait_for("the first prefetch", || newest("a red"));
             let newer = s.spawn(|| library.prefetch_text("a red circle"));
@@ -506,21 +514,11 @@ mod tests {
         .expect("model");
         let library =
             Library::open(LibraryConfig::new(data.path()).with_model(model)).expect("open");
-        let newest = |text: &str| {
-            library
-                .text_cache
-                .newest_text
-                .lock()
-                .is_ok_and(|n| n.as_str() == text)
-        };
+        let newest = |text: &str| is_newest(&library, text);
         let query = |text: &str| crate::Query::text(text).latest_only();
         let before = library.text_encodes();
         std::thread::scope(|s| {
-            let busy = library
-                .text_cache
-                .encoding
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let busy = hold_encoder(&library);
             let older = s.spawn(|| library.query(&query("a red")));
             wait_for("the first search", || newest("a red"));
             // A plain query (the CLI's) never gives way, even when typed past.
