@@ -235,11 +235,12 @@ impl Library {
                 Some(set) => set.iter().copied().collect(),
                 None => self.reader()?.filtered_contents(&PhotoFilter::default())?,
             };
-            for chunk in ids.chunks(4096) {
-                for (id, v) in self.reader()?.vectors_of(&model.id, chunk)? {
-                    let c = terms.iter().map(|t| dot(&t.vector, &v)).collect();
-                    cosines.insert(id, c);
-                }
+            // From the index in memory, not the catalog: reading a filter's thousand rows of
+            // blobs out of SQLite took longer than the rest of the query (docs/BENCHMARKS.md).
+            let keys: Vec<u64> = ids.iter().map(|&id| id as u64).collect();
+            for (key, v) in model.index.vectors_of(&keys)? {
+                let c = terms.iter().map(|t| dot(&t.vector, &v)).collect();
+                cosines.insert(key as ContentId, c);
             }
         } else {
             let index = &model.index;

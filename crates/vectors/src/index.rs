@@ -411,6 +411,30 @@ impl VectorIndex {
         Ok(hits(result?))
     }
 
+    /// The stored vectors of `keys`, in `keys`' order, as `f32` (an F16 or I8 index gives its
+    /// quantized values, as its search scores do); keys the index does not hold are left
+    /// out. For scoring a small candidate set exactly: one hash lookup per key and no graph
+    /// walk, and no catalog rows to read.
+    pub fn vectors_of(&self, keys: &[u64]) -> Result<Vec<(u64, Vec<f32>)>, VectorError> {
+        let dim = self.settings.dim;
+        let index = self.read_index();
+        let _permit = self.slots.acquire();
+        let mut out = Vec::with_capacity(keys.len());
+        let mut buffer = vec![0f32; dim];
+        for &key in keys {
+            if key == RESERVED_KEY {
+                continue;
+            }
+            let found = index
+                .get(key, &mut buffer)
+                .map_err(|e| VectorError::usearch("get", e))?;
+            if found > 0 {
+                out.push((key, buffer.clone()));
+            }
+        }
+        Ok(out)
+    }
+
     /// The search expansion searches use now (it follows the size, see
     /// [`IndexSettings::expansion_search_for`]).
     pub fn expansion_search(&self) -> usize {

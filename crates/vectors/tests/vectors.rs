@@ -322,6 +322,46 @@ fn a_panicking_filter_panics_the_caller_and_leaves_the_index_usable() {
 }
 
 #[test]
+fn vectors_of_gives_the_stored_vectors_whose_dot_is_the_search_score() {
+    for q in [Quantization::F32, Quantization::F16] {
+        let mut data = ClipLike::new(7, 64, 10);
+        let vectors = data.samples(300);
+        let index = VectorIndex::new(settings(64, q)).expect("index");
+        index.upsert_batch(&keyed(&vectors, 1)).expect("insert");
+        index.remove(5).expect("remove");
+        // Keys 5 (removed) and 9999 (never added) are left out; order follows the request.
+        let got = index.vectors_of(&[3, 5, 9999, 1, 300]).expect("vectors");
+        let keys: Vec<u64> = got.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, vec![3, 1, 300], "{q:?}");
+        // The index stores vectors renormalised: f32 within rounding, f16 within its step.
+        let tolerance = if q == Quantization::F32 { 1e-6 } else { 1e-3 };
+        for (key, v) in &got {
+            let stored = &vectors[(*key - 1) as usize];
+            let worst = v
+                .iter()
+                .zip(stored)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(worst <= tolerance, "{q:?} key {key}: |Δ| {worst}");
+        }
+        // The exact score of a candidate from its stored vector is the search's score.
+        let query = data.sample();
+        let hits = index.search(&query, 20).expect("search");
+        let keys: Vec<u64> = hits.iter().map(|h| h.key).collect();
+        let stored = index.vectors_of(&keys).expect("vectors");
+        for (hit, (key, v)) in hits.iter().zip(&stored) {
+            assert_eq!(hit.key, *key);
+            let dot: f32 = v.iter().zip(&query).map(|(a, b)| a * b).sum();
+            assert!(
+                (dot - hit.score).abs() < 2e-3,
+                "{q:?} key {key}: {dot} vs {}",
+                hit.score
+            );
+        }
+    }
+}
+
+#[test]
 fn recall_at_k_counts_the_overlap_of_the_top_k() {
     let hit = |key| Hit { key, score: 0.0 };
     let exact = [hit(1), hit(2), hit(3), hit(4)];
