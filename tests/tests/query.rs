@@ -345,6 +345,33 @@ fn exclusions_push_matches_out_and_words_steer_an_example() {
         .count();
     eprintln!("red like:blue-square: {red_squares} of the first 8 are red squares");
     assert!(red_squares >= 6, "red squares first: {steered:?}");
+
+    // Small pages read the photos of the ranking's head only; page by page they are still
+    // the whole ranking, and each counts every candidate (a filter makes every picture one).
+    let circles = |offset: usize, limit: usize| {
+        library
+            .query(
+                &Query::parse("circle in:shapes")
+                    .expect("parse")
+                    .scope(Scope::All)
+                    .page(offset, limit),
+            )
+            .expect("query")
+    };
+    let whole = circles(0, 100);
+    assert!(
+        whole.total > 150,
+        "every picture is ranked: {}",
+        whole.total
+    );
+    let mut paged = Vec::new();
+    for offset in (0..100).step_by(5) {
+        let page = circles(offset, 5);
+        assert_eq!(page.total, whole.total, "page at {offset}");
+        paged.extend(page.hits.into_iter().map(|h| h.path));
+    }
+    let whole: Vec<PathBuf> = whole.hits.into_iter().map(|h| h.path).collect();
+    assert_eq!(paged, whole);
 }
 
 /// Per class of the fresh shapes set: (precision, recall) of the good set of "a photo of a

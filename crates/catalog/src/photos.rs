@@ -23,6 +23,34 @@ CREATE INDEX photos_folder ON photos(folder_id);
 CREATE INDEX photos_content ON photos(content_id);
 CREATE INDEX photos_unfinished ON photos(state) WHERE state != 1";
 
+/// Version 4: each photo's time (capture time, else the file's mtime; seconds), stored and
+/// indexed over searchable photos, so a date range reads its photos off an index instead of
+/// computing the time of every photo in the library (`after:`/`before:` took 20 ms at 100k).
+/// Kept by triggers, so no writer can forget it: a photo's own mtime or content changes it,
+/// and so does its content's capture time.
+pub(crate) const CREATE_V4: &str = "
+ALTER TABLE photos ADD COLUMN sort_time INTEGER;
+UPDATE photos SET sort_time = COALESCE(
+    (SELECT c.taken_at FROM contents c WHERE c.id = photos.content_id),
+    mtime_ns / 1000000000);
+CREATE TRIGGER photos_time_insert AFTER INSERT ON photos BEGIN
+    UPDATE photos SET sort_time = COALESCE(
+        (SELECT c.taken_at FROM contents c WHERE c.id = NEW.content_id),
+        NEW.mtime_ns / 1000000000)
+    WHERE id = NEW.id;
+END;
+CREATE TRIGGER photos_time_update AFTER UPDATE OF content_id, mtime_ns ON photos BEGIN
+    UPDATE photos SET sort_time = COALESCE(
+        (SELECT c.taken_at FROM contents c WHERE c.id = NEW.content_id),
+        NEW.mtime_ns / 1000000000)
+    WHERE id = NEW.id;
+END;
+CREATE TRIGGER contents_time_update AFTER UPDATE OF taken_at ON contents BEGIN
+    UPDATE photos SET sort_time = COALESCE(NEW.taken_at, mtime_ns / 1000000000)
+    WHERE content_id = NEW.id;
+END;
+CREATE INDEX photos_searchable_time ON photos(sort_time, content_id) WHERE state = 1";
+
 /// Where a photo is in the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PhotoState {

@@ -7,7 +7,7 @@ use crate::{CatalogError, Result, contents, folders, photos, select};
 
 /// The schema version this build writes. Bump it and append a step to `MIGRATIONS` for
 /// every change; never edit a step that has shipped.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&[&str]] = &[
@@ -19,6 +19,7 @@ const MIGRATIONS: &[&[&str]] = &[
     ],
     &[contents::CREATE_V2],
     &[select::CREATE_V3],
+    &[photos::CREATE_V4],
 ];
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one transaction per step.
@@ -69,4 +70,42 @@ pub(crate) fn check_version(conn: &Connection) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A catalog written by the version before photos kept their time gets it filled in by
+    /// the migration, from the capture time where there is one, else the mtime.
+    #[test]
+    fn migrating_to_v4_fills_in_every_photos_time() {
+        let conn = Connection::open_in_memory().expect("open");
+        for step in &MIGRATIONS[..3] {
+            for statement in *step {
+                conn.execute_batch(statement).expect("old step");
+            }
+        }
+        conn.pragma_update(None, "user_version", 3)
+            .expect("version");
+        conn.execute_batch(
+            "INSERT INTO folders(id, path, added_at) VALUES (1, X'2F6C6962', 0);
+             INSERT INTO contents(id, hash, format, width, height, taken_at)
+                 VALUES (1, X'01', 'jpeg', 1, 1, 5000), (2, X'02', 'png', 1, 1, NULL);
+             INSERT INTO photos(id, folder_id, path, size, mtime_ns, state, content_id, updated_at)
+                 VALUES (1, 1, X'2F6C69622F61', 1, 100000000000, 1, 1, 0),
+                        (2, 1, X'2F6C69622F62', 1, 200000000000, 1, 2, 0),
+                        (3, 1, X'2F6C69622F63', 1, 300000000000, 0, NULL, 0);",
+        )
+        .expect("v3 rows");
+        migrate(&conn).expect("migrate");
+        let times: Vec<(i64, i64)> = conn
+            .prepare("SELECT id, sort_time FROM photos ORDER BY id")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        assert_eq!(times, [(1, 5000), (2, 200), (3, 300)]);
+    }
 }

@@ -48,8 +48,6 @@ pub enum Shape {
 pub struct PhotoFilter {
     /// The photo lies under one of these folders (at any depth).
     pub under: Vec<PathBuf>,
-    /// The photo lies under a folder with one of these names (any case), at any depth.
-    pub folder_names: Vec<String>,
     /// Its time (capture time, else the file's mtime; seconds since the epoch) is at least
     /// this.
     pub after: Option<i64>,
@@ -107,16 +105,24 @@ fn like_literal(s: &str) -> String {
     out
 }
 
-/// The time a photo sorts and filters by, in SQL.
-const TIME: &str = "COALESCE(c.taken_at, p.mtime_ns / 1000000000)";
+/// The time a photo sorts and filters by (capture time, else mtime; seconds), kept in the
+/// photo's row by the catalog's triggers.
+const TIME: &str = "p.sort_time";
 
 impl Catalog {
     /// The contents of searchable photos that `filter` selects, ascending.
     pub fn filtered_contents(&self, filter: &PhotoFilter) -> Result<Vec<ContentId>> {
-        let mut sql = String::from(
+        // The contents table is joined only for a filter on what it holds: a date range or a
+        // folder alone is answered from the photos' indexes.
+        let needs_contents =
+            !filter.formats.is_empty() || !filter.cameras.is_empty() || filter.shape.is_some();
+        let mut sql = String::from(if needs_contents {
             "SELECT DISTINCT p.content_id FROM photos p JOIN contents c ON c.id = p.content_id
-             WHERE p.state = 1",
-        );
+             WHERE p.state = 1 AND p.content_id IS NOT NULL"
+        } else {
+            "SELECT DISTINCT p.content_id FROM photos p
+             WHERE p.state = 1 AND p.content_id IS NOT NULL"
+        });
         let mut values: Vec<rusqlite::types::Value> = Vec::new();
         let mut bind = |sql: &mut String, v: rusqlite::types::Value| {
             values.push(v);
@@ -129,7 +135,8 @@ impl Catalog {
                 sql.push(')');
             }
         };
-        // Folders: by absolute path (a blob range on the path index) or by name.
+        // Folders: by absolute path (a blob range on the path index); `in:NAME` is resolved
+        // to paths before this (`folders_named`).
         let mut folder_parts = Vec::new();
         for dir in &filter.under {
             let (lo, hi) = paths::children_range(dir);
@@ -138,16 +145,6 @@ impl Catalog {
             part.push_str(" AND p.path < ");
             bind(&mut part, hi.into());
             part.push(')');
-            folder_parts.push(part);
-        }
-        for name in &filter.folder_names {
-            let sep = std::path::MAIN_SEPARATOR;
-            let mut part = String::from("instr(lower(CAST(p.path AS TEXT)), ");
-            bind(
-                &mut part,
-                format!("{sep}{}{sep}", name.to_lowercase()).into(),
-            );
-            part.push_str(") > 0");
             folder_parts.push(part);
         }
         any_of(&mut sql, folder_parts);

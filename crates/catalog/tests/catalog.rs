@@ -331,15 +331,6 @@ fn search_filters_select_exactly_the_photos_they_name() {
             .collect()
     };
     assert_eq!(pick(PhotoFilter::default()), [0, 1, 2, 3, 4]);
-    let folder_named = |n: &str| PhotoFilter {
-        folder_names: vec![n.into()],
-        ..PhotoFilter::default()
-    };
-    assert_eq!(
-        pick(folder_named("paris")),
-        [0, 1],
-        "by name, any case, with subfolders"
-    );
     assert_eq!(
         pick(PhotoFilter {
             under: vec!["/lib/Rome".into(), "/lib/Paris/day2".into()],
@@ -356,6 +347,25 @@ fn search_filters_select_exactly_the_photos_they_name() {
             ..PhotoFilter::default()
         }),
         [1, 2]
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            after: Some(1_500_000_000),
+            before: Some(1_560_000_001),
+            under: vec!["/lib/Paris".into()],
+            ..PhotoFilter::default()
+        }),
+        [0],
+        "a date range and a folder together"
+    );
+    assert_eq!(
+        pick(PhotoFilter {
+            after: Some(1_560_000_000),
+            formats: vec!["jpeg".into()],
+            ..PhotoFilter::default()
+        }),
+        [0],
+        "a date range and a column of the content together; after: is inclusive"
     );
     assert_eq!(
         pick(PhotoFilter {
@@ -597,4 +607,66 @@ fn the_files_of_a_shot_are_found_by_name_in_one_folder() {
     );
     assert_eq!(names("/p/IMG_1%.JPG"), names("/p/IMG_1%.CR3"));
     assert!(names("/p/no-extension").is_empty());
+}
+
+/// A photo's time (what date filters and sorts use) is stored in its row: it must follow
+/// every change that moves it — a new capture time for its content, a new mtime, another
+/// content, a content without a capture time.
+#[test]
+fn a_photos_time_follows_its_capture_time_and_mtime() {
+    use glimpse_catalog::PhotoFilter;
+    let cat = Catalog::open_in_memory().expect("catalog");
+    let folder = cat.add_folder(Path::new("/lib")).expect("folder");
+    let mtime = |s: i64| s * 1_000_000_000;
+    let id = cat
+        .insert_photo(&NewPhoto {
+            folder,
+            path: PathBuf::from("/lib/a.jpg"),
+            size: 1,
+            mtime_ns: mtime(100),
+        })
+        .expect("insert");
+    let with_time = |taken: Option<i64>| ContentFacts {
+        taken_at: taken,
+        ..facts()
+    };
+    let content = cat
+        .upsert_content(&[1; 32], &with_time(Some(5_000)))
+        .expect("content");
+    cat.set_indexed(id, content, 1, mtime(100))
+        .expect("indexed");
+    let time = |cat: &Catalog| cat.searchable_photos_of(&[content]).expect("photos")[0].time;
+    let in_range = |cat: &Catalog, after: i64, before: i64| {
+        cat.filtered_contents(&PhotoFilter {
+            after: Some(after),
+            before: Some(before),
+            ..PhotoFilter::default()
+        })
+        .expect("filter")
+    };
+    assert_eq!(time(&cat), 5_000, "the capture time wins over the mtime");
+    assert_eq!(in_range(&cat, 5_000, 5_001), [content]);
+
+    // The same bytes read again with another capture time (a fixed EXIF reader, say).
+    cat.upsert_content(&[1; 32], &with_time(Some(7_000)))
+        .expect("content again");
+    assert_eq!(time(&cat), 7_000);
+    assert!(
+        in_range(&cat, 5_000, 5_001).is_empty(),
+        "the old time is gone"
+    );
+
+    // Linked to a content without a capture time: the file's mtime.
+    let plain = cat
+        .upsert_content(&[2; 32], &with_time(None))
+        .expect("plain");
+    cat.set_indexed(id, plain, 1, mtime(300)).expect("indexed");
+    assert_eq!(
+        cat.searchable_photos_of(&[plain]).expect("photos")[0].time,
+        300
+    );
+    assert_eq!(in_range(&cat, 300, 301), [plain]);
+    cat.set_indexed(id, plain, 1, mtime(400)).expect("touched");
+    assert_eq!(in_range(&cat, 400, 401), [plain], "a new mtime moves it");
+    assert!(in_range(&cat, 300, 301).is_empty());
 }

@@ -145,8 +145,10 @@ pub struct QueryResults {
 /// library would rank all of it on every keystroke.
 pub const MAX_GOOD: usize = 1_000;
 /// Contents a filter may select and still be scored exactly, vector by vector (beyond, the
-/// index's filtered search is used). docs/BENCHMARKS.md has the measurement.
-pub const EXACT_FILTER_LIMIT: usize = 2_000;
+/// index's filtered search is used). Exact scoring costs ~1.2 µs a content at 100k; the
+/// filtered search's cost grows as the filter narrows (it walks past what it rejects):
+/// ~10 ms for a 5 % filter. They cross near 6,000 (docs/BENCHMARKS.md).
+pub const EXACT_FILTER_LIMIT: usize = 6_000;
 /// Candidates fetched per term at first.
 const FIRST_FETCH: usize = 64;
 
@@ -192,7 +194,29 @@ struct Embedded {
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    // Sixteen partial sums the compiler can keep in vector registers: one running sum is a
+    // chain of dependent adds, which scoring a filter's thousands of candidates waited on.
+    const LANES: usize = 16;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        let (x, y): (&[f32; LANES], &[f32; LANES]) = match (x.try_into(), y.try_into()) {
+            (Ok(x), Ok(y)) => (x, y),
+            _ => unreachable!("chunks_exact gives chunks of LANES"),
+        };
+        for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
+            *s += x * y;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 /// A candidate's scores.
@@ -238,10 +262,11 @@ impl Library {
             // From the index in memory, not the catalog: reading a filter's thousand rows of
             // blobs out of SQLite took longer than the rest of the query (docs/BENCHMARKS.md).
             let keys: Vec<u64> = ids.iter().map(|&id| id as u64).collect();
-            for (key, v) in model.index.vectors_of(&keys)? {
-                let c = terms.iter().map(|t| dot(&t.vector, &v)).collect();
+            cosines.reserve(keys.len());
+            model.index.for_each_vector(&keys, |key, v| {
+                let c = terms.iter().map(|t| dot(&t.vector, v)).collect();
                 cosines.insert(key as ContentId, c);
-            }
+            })?;
         } else {
             let index = &model.index;
             // A single term's scores come from the index itself (f16: within ~1e-3 of the
@@ -333,57 +358,51 @@ impl Library {
                 .then(a_id.cmp(b_id))
         });
 
-        // Photos, one statement; dates for sorting by time.
-        let ids: Vec<ContentId> = scored.iter().map(|(id, _)| *id).collect();
-        let photos = self.reader()?.searchable_photos_of(&ids)?;
-        let mut by_content: HashMap<ContentId, Vec<glimpse_catalog::SearchablePhoto>> =
-            HashMap::with_capacity(ids.len());
-        for p in photos {
-            by_content.entry(p.content).or_default().push(p);
-        }
+        // Photos, one statement per round. A page by relevance needs the photos of its first
+        // contents only: reading the photos of every candidate of a wide filter took longer
+        // than the search itself (docs/BENCHMARKS.md). Sorting by time needs them all.
         let primary_bias = primary_bias(&terms, &line);
-        let mut hits: Vec<(Hit, i64)> = Vec::with_capacity(scored.len());
-        for (content, s) in &scored {
-            let Some(photos) = by_content.remove(content) else {
-                continue;
+        let by_time = query.sort != Sort::Relevance || positives.is_empty();
+        let mut upto = if by_time {
+            scored.len()
+        } else {
+            (wanted * 2 + 64).min(scored.len())
+        };
+        let (page, total) = loop {
+            let mut hits = self.hits_of(&scored[..upto], primary_bias, line.scale)?;
+            let fetched_all = upto == scored.len();
+            let total = if fetched_all {
+                hits.len()
+            } else {
+                scored.len()
             };
-            let mut photos = photos.into_iter();
-            let Some(first) = photos.next() else { continue };
-            hits.push((
-                Hit {
-                    photo: first.photo,
-                    content: *content,
-                    path: first.path,
-                    score: (s.key - primary_bias) / line.scale,
-                    good: s.good,
-                    taken: first.taken_at,
-                    duplicates: photos.map(|p| p.path).collect(),
-                },
-                first.time,
-            ));
-        }
-        match query.sort {
-            Sort::Relevance if positives.is_empty() => {
-                // Filters alone: newest first is the only order that means something.
-                hits.sort_by_key(|h| std::cmp::Reverse(h.1));
+            match query.sort {
+                Sort::Relevance if positives.is_empty() => {
+                    // Filters alone: newest first is the only order that means something.
+                    hits.sort_by_key(|h| std::cmp::Reverse(h.1));
+                }
+                Sort::Relevance => {}
+                Sort::Newest | Sort::Oldest => {
+                    let newest = query.sort == Sort::Newest;
+                    // The good set keeps its place ahead of the rest; each part by time.
+                    hits.sort_by(|a, b| {
+                        b.0.good.cmp(&a.0.good).then_with(|| {
+                            if a.0.good || newest {
+                                if newest { b.1.cmp(&a.1) } else { a.1.cmp(&b.1) }
+                            } else {
+                                std::cmp::Ordering::Equal
+                            }
+                        })
+                    });
+                }
             }
-            Sort::Relevance => {}
-            Sort::Newest | Sort::Oldest => {
-                let newest = query.sort == Sort::Newest;
-                // The good set keeps its place ahead of the rest; each part by time.
-                hits.sort_by(|a, b| {
-                    b.0.good.cmp(&a.0.good).then_with(|| {
-                        if a.0.good || newest {
-                            if newest { b.1.cmp(&a.1) } else { a.1.cmp(&b.1) }
-                        } else {
-                            std::cmp::Ordering::Equal
-                        }
-                    })
-                });
+            let page = self.group_shots(hits, &exclude, wanted)?;
+            if page.len() >= wanted || fetched_all {
+                break (page, total);
             }
-        }
-        let total = hits.len();
-        let page = self.group_shots(hits, &exclude, query.offset + query.limit)?;
+            // Contents without a searchable photo, or shots folded together: read further.
+            upto = (upto * 4).min(scored.len());
+        };
         let page = page
             .into_iter()
             .skip(query.offset)
@@ -396,6 +415,44 @@ impl Library {
             total,
             folders,
         })
+    }
+
+    /// The hits of ranked contents (in their order), each with its time, in one statement:
+    /// a content's shortest path is the hit, its other paths its duplicates.
+    fn hits_of(
+        &self,
+        scored: &[(ContentId, Scored)],
+        primary_bias: f32,
+        scale: f32,
+    ) -> Result<Vec<(Hit, i64)>> {
+        let ids: Vec<ContentId> = scored.iter().map(|(id, _)| *id).collect();
+        let photos = self.reader()?.searchable_photos_of(&ids)?;
+        let mut by_content: HashMap<ContentId, Vec<glimpse_catalog::SearchablePhoto>> =
+            HashMap::with_capacity(ids.len());
+        for p in photos {
+            by_content.entry(p.content).or_default().push(p);
+        }
+        let mut hits = Vec::with_capacity(scored.len());
+        for (content, s) in scored {
+            let Some(photos) = by_content.remove(content) else {
+                continue;
+            };
+            let mut photos = photos.into_iter();
+            let Some(first) = photos.next() else { continue };
+            hits.push((
+                Hit {
+                    photo: first.photo,
+                    content: *content,
+                    path: first.path,
+                    score: (s.key - primary_bias) / scale,
+                    good: s.good,
+                    taken: first.taken_at,
+                    duplicates: photos.map(|p| p.path).collect(),
+                },
+                first.time,
+            ));
+        }
+        Ok(hits)
     }
 
     /// For each content whose folder or file name carries words of the positive text terms:
@@ -572,7 +629,6 @@ impl Library {
         }
         let filter = PhotoFilter {
             under,
-            folder_names: Vec::new(),
             after: filters.after.map(|p| p.start()),
             before: filters.before.map(|p| p.start()),
             formats: filters
