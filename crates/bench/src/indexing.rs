@@ -9,7 +9,7 @@ use glimpse_embed::{DeviceChoice, Embedder, ModelFiles};
 use glimpse_engine::{Event, Library, LibraryConfig, RunStats};
 use glimpse_vectors::{IndexSettings, VectorIndex};
 
-use crate::report::{current_rss_bytes, ms, peak_rss_bytes, secs, size, table};
+use crate::report::{current_rss_bytes, ms, peak_rss_bytes, process_cpu_time, secs, size, table};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -24,6 +24,9 @@ pub struct IndexOptions {
     pub sample: usize,
     /// Images per forward pass in the stage timing (the engine's default is 16 too).
     pub batch: usize,
+    /// The library's CPU limit (percent of the machine; 100 = none), as
+    /// `Library::set_cpu_limit` sets it.
+    pub cpu_limit: u8,
 }
 
 /// Times per image of each stage, measured one stage at a time on a sample.
@@ -113,6 +116,12 @@ pub struct IndexReport {
     pub peak_rss: Option<u64>,
     /// `VmRSS` after indexing and rescanning.
     pub rss_indexed: Option<u64>,
+    /// CPU time this process used while indexing (every thread), when the system says.
+    pub index_cpu: Option<Duration>,
+    /// Cores of this machine.
+    pub cores: usize,
+    /// The CPU limit the library ran with (percent).
+    pub cpu_limit: u8,
     /// Decode threads the library used.
     pub decode_threads: usize,
     /// Engine batch size.
@@ -125,6 +134,13 @@ impl IndexReport {
     /// Photos embedded per second over the first run.
     pub fn images_per_second(&self) -> f64 {
         self.first_run.embedded as f64 / self.index.as_secs_f64()
+    }
+
+    /// The share of the whole machine (all cores) indexing used: its CPU time over the wall
+    /// time times the cores.
+    pub fn machine_share(&self) -> Option<f64> {
+        let cpu = self.index_cpu?;
+        Some(cpu.as_secs_f64() / (self.index.as_secs_f64() * self.cores as f64))
     }
 }
 
@@ -171,7 +187,8 @@ pub fn run(options: &IndexOptions) -> Result<IndexReport> {
         ),
     };
 
-    let config = LibraryConfig::new(&data).with_model(model.clone());
+    let mut config = LibraryConfig::new(&data).with_model(model.clone());
+    config.cpu_percent = options.cpu_limit;
     let (decode_threads, engine_batch) = (config.decode_threads, config.batch_size);
     eprintln!("opening a fresh library in {}", data.display());
     let started = Instant::now();
@@ -182,9 +199,13 @@ pub fn run(options: &IndexOptions) -> Result<IndexReport> {
 
     eprintln!("indexing {} photos ({})", files.len(), size(bytes));
     let started = Instant::now();
+    let cpu_before = process_cpu_time();
     library.add_folder(&options.photos)?;
     library.wait_idle()?;
     let index = started.elapsed();
+    let index_cpu = process_cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let first_run = library.run_stats();
     let embedded = library.embedded_count();
     let failures: Vec<String> = events
@@ -239,6 +260,9 @@ pub fn run(options: &IndexOptions) -> Result<IndexReport> {
         rss_open,
         peak_rss,
         rss_indexed,
+        index_cpu,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_limit: options.cpu_limit,
         decode_threads,
         engine_batch,
         split,
@@ -401,6 +425,7 @@ pub fn markdown(r: &IndexReport) -> String {
             "embedded",
             "failed",
             "rescan (unchanged)",
+            "CPU used (limit)",
             "peak RSS",
         ],
         &[vec![
@@ -416,6 +441,13 @@ pub fn markdown(r: &IndexReport) -> String {
                 ms(r.rescan),
                 r.rescan_run.unchanged,
                 r.rescan_run.embedded
+            ),
+            format!(
+                "{} of {} cores ({}%)",
+                r.machine_share()
+                    .map_or("n/a".to_owned(), |s| format!("{:.0}%", s * 100.0)),
+                r.cores,
+                r.cpu_limit
             ),
             r.peak_rss.map_or("n/a".to_owned(), size),
         ]],

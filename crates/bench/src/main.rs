@@ -64,6 +64,10 @@ enum Command {
         /// Batch size of the stage timing's embedding.
         #[arg(long, default_value_t = 16)]
         batch: usize,
+        /// Limit indexing to this share of the machine's CPU (10–100 %), through
+        /// `Library::set_cpu_limit`; the report says how much it used.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(10..=100))]
+        cpu_limit: u8,
     },
     /// Time from a photo landing in a watched folder to it appearing in search results.
     Latency {
@@ -279,6 +283,7 @@ fn main() -> Result<()> {
             data,
             sample,
             batch,
+            cpu_limit,
         } => {
             let report = indexing::run(&indexing::IndexOptions {
                 model,
@@ -286,6 +291,7 @@ fn main() -> Result<()> {
                 data,
                 sample,
                 batch,
+                cpu_limit,
             })?;
             println!("{}", indexing::markdown(&report));
         }

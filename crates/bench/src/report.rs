@@ -64,6 +64,18 @@ pub fn peak_rss_bytes() -> Option<u64> {
     status_kb(&status, "VmHWM:").map(|kb| kb * 1024)
 }
 
+/// CPU time (user + system) this process has used so far, all its threads together, from
+/// `/proc/self/stat` (in the kernel's fixed 100 ticks a second).
+pub fn process_cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces and parentheses: fields are counted after
+    // its closing one. utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(std::time::Duration::from_millis(ticks * 10))
+}
+
 /// This process's current resident set (`VmRSS`), in bytes.
 pub fn current_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -211,6 +211,7 @@ fn index_benchmark_runs_end_to_end_on_a_tiny_model() {
         data: Some(dir.path().join("data")),
         sample: 5,
         batch: 4,
+        cpu_limit: 100,
     })
     .expect("index benchmark");
     assert_eq!(report.photos, 12);
@@ -230,6 +231,8 @@ fn index_benchmark_runs_end_to_end_on_a_tiny_model() {
     );
     assert_eq!(report.split.photos, 5);
     assert!(report.peak_rss.is_some_and(|b| b > 0));
+    assert!(report.index_cpu.is_some(), "the CPU time used is read");
+    assert!(report.machine_share().is_some_and(|s| s > 0.0 && s <= 1.05));
     let md = indexing::markdown(&report);
     assert!(
         md.contains("| 12 |"),
