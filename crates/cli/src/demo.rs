@@ -95,5 +95,9 @@ mod tests {
                 "{from} in {resources}"
             );
         }
+        assert!(
+            config["bundle"]["linux"]["deb"]["files"]["/usr/bin/glimpse"].is_string(),
+            "the CLI is in the package"
+        );
     }
 }
