@@ -5,7 +5,7 @@
 //! | `GLIMPSE_DATA_DIR` | the data folder (default: the platform's data dir, e.g. `~/.local/share/glimpse`) |
 //! | `GLIMPSE_MODEL_DIR` | a model folder in the Hugging Face layout; overrides the setting |
 //! | `--demo`, `GLIMPSE_DEMO=1` | a throw-away data folder, the bundled shapes model and photos, a query typed in |
-//! | `GLIMPSE_DEMO_DIR` | where demo mode finds `shapes-clip/` and `shapes/`, instead of the places below |
+//! | `GLIMPSE_DEMO_DIR` | where demo mode finds `shapes-clip/` and `shapes/`; when set, the only place it looks |
 //! | `GLIMPSE_E2E=1` | end-to-end tests, debug builds only: the main page gets `?e2e=1`, which adds the UI's path-typed add-folder form |
 //!
 //! Without `GLIMPSE_DEMO_DIR`, demo mode looks for `shapes-clip/` and `shapes/` in
