@@ -44,8 +44,19 @@ use crate::state::AppState;
 
 /// Runs the app until it quits. Returns an error message when it cannot start.
 pub fn run() -> Result<(), String> {
-    let launch = Launch::parse(std::env::args_os().skip(1), |k| std::env::var_os(k))
-        .map_err(|e| e.to_string())?;
+    let context = tauri::generate_context!();
+    // The launch options decide the data folder, which the single-instance claim needs before
+    // the app is built, so there is no path API yet: this is the function its
+    // `resource_dir()` calls (on Linux `<exe dir>/../lib/Glimpse`, where the .deb puts
+    // `bundle.resources`; the exe's folder in a cargo target dir).
+    let resource_dir =
+        tauri::utils::platform::resource_dir(context.package_info(), &tauri::Env::default()).ok();
+    let launch = Launch::parse(
+        std::env::args_os().skip(1),
+        |k| std::env::var_os(k),
+        resource_dir.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
     let state = Arc::new(AppState::new(launch).map_err(|e| e.to_string())?);
     let _log_guard = logging::init(&launch::log_dir(state.data_dir()));
     let primary = match instance::claim(state.data_dir()) {
@@ -115,7 +126,7 @@ pub fn run() -> Result<(), String> {
             open::start(handle.clone(), setup_state.clone());
             Ok(())
         })
-        .build(tauri::generate_context!())
+        .build(context)
         .map_err(|e| format!("cannot start the app: {e}"))?;
 
     app.run(move |handle, event| {

@@ -393,24 +393,6 @@ pub(crate) fn embed_image(cli: &Cli, path: &Path) -> anyhow::Result<ExitCode> {
     print_embedding(&embedder, &v)
 }
 
-/// The bundled demo: the shapes pictures and the small model trained on them.
-fn demo_assets() -> anyhow::Result<(PathBuf, PathBuf)> {
-    let root = std::env::var_os("GLIMPSE_DEMO_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures"));
-    let (model, pictures) = (root.join("shapes-clip"), root.join("shapes"));
-    match (
-        std::fs::canonicalize(model),
-        std::fs::canonicalize(pictures),
-    ) {
-        (Ok(model), Ok(pictures)) if model.is_dir() && pictures.is_dir() => Ok((model, pictures)),
-        _ => bail!(
-            "{}: the demo pictures and model are not there; set GLIMPSE_DEMO_DIR to a folder with shapes/ and shapes-clip/",
-            root.display()
-        ),
-    }
-}
-
 /// The demo library: one per user and per demo-pictures folder, so two checkouts (or two
 /// users) never share one, and a second run finds its pictures already indexed.
 fn demo_data_dir(pictures: &Path) -> PathBuf {
@@ -423,7 +405,7 @@ fn demo_data_dir(pictures: &Path) -> PathBuf {
 }
 
 pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
-    let (model_dir, pictures) = demo_assets()?;
+    let (model_dir, pictures) = crate::demo::assets()?;
     let data = match &cli.data_dir {
         Some(dir) => dir.clone(),
         None => demo_data_dir(&pictures),

@@ -4,6 +4,7 @@
 //! by example, report status. Every error is one line on stderr and a non-zero exit.
 
 mod commands;
+mod demo;
 mod model;
 mod progress;
 
@@ -131,6 +132,10 @@ enum Command {
         json: bool,
     },
     /// Index the bundled demo pictures with the bundled demo model and search them.
+    ///
+    /// The demo's `shapes-clip/` and `shapes/` come from GLIMPSE_DEMO_DIR when set, else
+    /// from the installed package (`../lib/Glimpse/demo` from this program's folder, e.g.
+    /// /usr/lib/Glimpse/demo).
     Demo {
         /// What to search for.
         #[arg(default_value = "a red circle")]

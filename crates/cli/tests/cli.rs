@@ -1,5 +1,7 @@
 //! The `glimpse` binary as a user runs it: real processes, real files, real stores.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -286,35 +288,19 @@ fn the_demo_indexes_the_bundled_pictures_once_into_its_own_library() {
     let home = tempfile::tempdir().expect("tempdir");
     let cache = home.path().join("cache");
     let demo = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_glimpse"))
-            .arg("demo")
-            .env("HOME", home.path())
-            .env("XDG_CACHE_HOME", &cache)
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env_remove("GLIMPSE_DEMO_DIR")
-            .env_remove("GLIMPSE_MODEL")
-            .env("HF_HUB_OFFLINE", "1")
-            .output()
-            .expect("run glimpse demo");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
+        common::stdout_of(&mut common::demo_command(
+            Path::new(env!("CARGO_BIN_EXE_glimpse")),
+            home.path(),
+            home.path(),
+        ))
     };
     let first = demo();
-    assert!(
-        first.contains("240 pictures searchable (240 newly indexed, 0 unchanged)"),
-        "{first}"
+    common::assert_first_demo_run(&first);
+    assert_eq!(
+        Path::new(common::demo_pictures(&first)),
+        fixtures().join("shapes").canonicalize().expect("fixtures"),
+        "a debug build from a checkout finds the checkout's pictures"
     );
-    let right: usize = first
-        .lines()
-        .find_map(|l| l.strip_suffix(" of the top 10 are red circles."))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("a count of red circles: {first}"));
-    assert!(right >= 8, "{right} of 10 red circles: {first}");
     let libraries: Vec<PathBuf> = std::fs::read_dir(cache.join("glimpse"))
         .expect("the demo library is in the user's cache folder")
         .flatten()
@@ -335,6 +321,22 @@ fn the_demo_indexes_the_bundled_pictures_once_into_its_own_library() {
         second.contains("240 pictures searchable (0 newly indexed, 240 unchanged)"),
         "{second}"
     );
+}
+
+/// A GLIMPSE_DEMO_DIR without the demo is refused, naming it, rather than replaced by the
+/// pictures found elsewhere.
+#[test]
+fn the_demo_says_where_it_looked_when_the_demo_is_not_there() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let missing = home.path().join("no-demo-here");
+    let out = run(common::demo_command(
+        Path::new(env!("CARGO_BIN_EXE_glimpse")),
+        home.path(),
+        home.path(),
+    )
+    .env("GLIMPSE_DEMO_DIR", &missing));
+    assert_clean_error(&out, &missing.display().to_string());
+    assert_clean_error(&out, "GLIMPSE_DEMO_DIR");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
