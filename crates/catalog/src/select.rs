@@ -116,13 +116,15 @@ impl Catalog {
         // folder alone is answered from the photos' indexes.
         let needs_contents =
             !filter.formats.is_empty() || !filter.cameras.is_empty() || filter.shape.is_some();
-        let mut sql = String::from(if needs_contents {
-            "SELECT DISTINCT p.content_id FROM photos p JOIN contents c ON c.id = p.content_id
-             WHERE p.state = 1 AND p.content_id IS NOT NULL"
+        let join = if needs_contents {
+            " JOIN contents c ON c.id = p.content_id"
         } else {
-            "SELECT DISTINCT p.content_id FROM photos p
+            ""
+        };
+        let mut sql = format!(
+            "SELECT DISTINCT p.content_id FROM photos p{join}
              WHERE p.state = 1 AND p.content_id IS NOT NULL"
-        });
+        );
         let mut values: Vec<rusqlite::types::Value> = Vec::new();
         let mut bind = |sql: &mut String, v: rusqlite::types::Value| {
             values.push(v);
