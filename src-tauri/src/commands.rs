@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use glimpse_embed::source::{DownloadProgress, ModelSource, SourceError};
 use glimpse_engine::{Library, LibraryError};
 use glimpse_models::ModelRef;
+use glimpse_models::source::{DownloadProgress, ModelSource, SourceError};
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_opener::OpenerExt;
@@ -23,7 +23,8 @@ use crate::error::IpcError;
 use crate::events::{MAX_RATE_HZ, names};
 use crate::open::{self, ModelChoice};
 use crate::state::AppState;
-use crate::{model, settings, thumbcache, tray, windows};
+use crate::{model, settings, tray, windows};
+use glimpse_engine::thumbcache;
 
 /// What every command returns.
 pub type CmdResult<T> = Result<T, IpcError>;
@@ -460,20 +461,22 @@ fn move_thumbnails(app: &AppHandle, state: &Arc<AppState>, new: Settings) -> Cmd
     Ok(())
 }
 
-/// Copies what the Settings form changes (threads, thumbnail folder, launch at login, match
-/// sensitivity) onto `target`. The model fields are not among them: models change through
+/// Copies what the Settings form changes (threads, CPU limit, thumbnail folder, launch at
+/// login, match sensitivity) onto `target`. The model fields are not among them: models change through
 /// `switchModel` (and, on first run, `downloadModel` / `useModelDir`), which act at once.
 fn apply_user_fields(target: &mut Settings, from: &Settings) {
     target.cpu_threads = from.cpu_threads;
+    target.cpu_limit = settings::clamp_cpu_limit(from.cpu_limit);
     target.thumbnail_dir = from.thumbnail_dir.clone();
     target.launch_at_login = from.launch_at_login;
     target.sensitivity = settings::clamp_sensitivity(from.sensitivity);
 }
 
-/// Puts the settings' match sensitivity into effect on the open library (the next query
-/// uses it).
-pub(crate) fn apply_sensitivity(state: &AppState) {
+/// Puts the settings that act at once into effect on the open library: the match
+/// sensitivity (the next query uses it) and the CPU limit (the next photo decoded).
+pub(crate) fn apply_live_settings(state: &AppState) {
     if let Some(lib) = state.library_now() {
+        lib.set_cpu_limit(settings::clamp_cpu_limit(state.settings().cpu_limit));
         lib.set_sensitivity(f32::from(settings::clamp_sensitivity(
             state.settings().sensitivity,
         )));
@@ -482,7 +485,8 @@ pub(crate) fn apply_sensitivity(state: &AppState) {
 
 /// Saves the settings: a changed thumbnail folder moves the cache first (resolving once it
 /// is moved); launch at login writes or removes the autostart entry; the match sensitivity
-/// applies to the next query; the thread count applies at the next start. `modelSource`
+/// applies to the next query and the CPU limit to the next photo; the thread count applies
+/// at the next start. `modelSource`
 /// and `nextModelSource` are kept as they are (a form loaded before a switch ended must not
 /// undo it); returns the settings as stored.
 #[tauri::command]
@@ -528,7 +532,7 @@ pub async fn setSettings(
 
     match state.update_settings(|s| apply_user_fields(s, &settings)) {
         Ok(saved) => {
-            apply_sensitivity(&state);
+            apply_live_settings(&state);
             Ok(saved)
         }
         Err(e) => {

@@ -427,8 +427,12 @@ pub struct Settings {
     pub next_model_source: Option<String>,
     /// Threads that decode photos while indexing (0 = cores − 1). Applies at the next start.
     pub cpu_threads: u32,
+    /// The share of the CPU indexing may use, in percent (10–100; 100 = full speed).
+    /// Applied at once and at every start (`Library::set_cpu_limit`); searches are never
+    /// slowed by it.
+    pub cpu_limit: u8,
     /// Where thumbnails are kept (`null`: `thumbs/` in the data folder). Changing it moves
-    /// the cache (see [`crate::thumbcache`]).
+    /// the cache (see [`glimpse_engine::thumbcache`]).
     pub thumbnail_dir: Option<String>,
     /// Start with the session (an XDG autostart entry on Linux).
     pub launch_at_login: bool,
@@ -443,6 +447,7 @@ impl Default for Settings {
             model_source: glimpse_models::ModelRef::default_model().to_setting(),
             next_model_source: None,
             cpu_threads: 0,
+            cpu_limit: 100,
             thumbnail_dir: None,
             launch_at_login: false,
             sensitivity: 0,

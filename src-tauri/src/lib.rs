@@ -31,7 +31,6 @@ pub mod switch;
 #[cfg(test)]
 mod test_support;
 pub mod thumb;
-pub mod thumbcache;
 pub mod tray;
 pub mod windows;
 

@@ -1,8 +1,8 @@
 //! Finding the CLIP model without touching the network, and downloading it when the user
 //! asks (the only time the app goes online).
 
-use glimpse_embed::ModelFiles;
-use glimpse_embed::source::{DownloadProgress, HubOptions, ModelSource, NoProgress, SourceError};
+use glimpse_models::ModelFiles;
+use glimpse_models::source::{DownloadProgress, HubOptions, ModelSource, NoProgress, SourceError};
 
 /// Finds `source`'s files if they are already here: a complete local folder, or a hub repo
 /// in the cache. `Ok(None)` means "not downloaded yet" (first run); errors are real problems

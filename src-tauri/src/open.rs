@@ -5,9 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use glimpse_embed::ModelFiles;
 use glimpse_engine::{Library, LibraryConfig, LibraryError};
-use glimpse_models::ModelRef;
+use glimpse_models::{ModelFiles, ModelRef};
 use tauri::{AppHandle, Emitter};
 
 use crate::dto::ModelState;
@@ -143,6 +142,7 @@ pub fn config(
         config.decode_threads = settings.cpu_threads as usize;
     }
     config.thumbnail_dir = settings.thumbnail_dir.map(std::path::PathBuf::from);
+    config.cpu_percent = crate::settings::clamp_cpu_limit(settings.cpu_limit);
     config
 }
 
@@ -337,5 +337,40 @@ pub fn start(app: AppHandle, state: Arc<AppState>) {
         });
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start opening the library");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::launch::Launch;
+
+    /// The stored settings reach the engine when the library opens: the CPU limit (a
+    /// share the engine keeps to) and the decode threads.
+    #[test]
+    fn the_cpu_settings_are_in_effect_in_the_opened_library() {
+        let data = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            crate::settings::file(data.path()),
+            r#"{"cpuLimit": 25, "cpuThreads": 3}"#,
+        )
+        .expect("settings written");
+        let state = AppState::new(Launch {
+            data_dir: Some(data.path().to_path_buf()),
+            model_dir: None,
+            demo: None,
+            e2e: false,
+        })
+        .expect("state");
+        let model = ModelFiles::from_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/shapes-clip"),
+        )
+        .expect("shapes model");
+        let config = config(&state, Some(model), None);
+        assert_eq!((config.cpu_percent, config.decode_threads), (25, 3));
+        let lib = Library::open(config).expect("opens");
+        assert_eq!(lib.cpu_limit(), 25, "indexing is limited from the start");
+        lib.set_cpu_limit(5);
+        assert_eq!(lib.cpu_limit(), 10, "the engine's floor");
     }
 }

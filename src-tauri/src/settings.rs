@@ -89,6 +89,15 @@ pub fn clamp_sensitivity(steps: i8) -> i8 {
     steps.clamp(-MAX_SENSITIVITY, MAX_SENSITIVITY)
 }
 
+/// The smallest share of the CPU indexing may be limited to, in percent (the engine's
+/// floor: below it a large folder would take days).
+pub const MIN_CPU_LIMIT: u8 = 10;
+
+/// A stored CPU limit brought into range: 10–100 %.
+pub fn clamp_cpu_limit(percent: u8) -> u8 {
+    percent.clamp(MIN_CPU_LIMIT, 100)
+}
+
 /// Reads a model setting: a catalogue name (`clip-b32`), a hub repo
 /// (`hub:org/name[@revision]`, or without `hub:`) or `dir:<folder>`. Settings written before
 /// the catalogue (`hub:openai/clip-vit-base-patch32`) name the catalogue model of that repo.
@@ -143,7 +152,7 @@ pub fn title(model: &ModelRef) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use glimpse_embed::source::ModelSource;
+    use glimpse_models::source::ModelSource;
 
     #[test]
     fn settings_written_before_the_catalogue_name_its_models() {
@@ -248,6 +257,14 @@ mod tests {
         assert_eq!(clamp_sensitivity(9), 2);
         assert_eq!(clamp_sensitivity(-9), -2);
         assert_eq!(clamp_sensitivity(1), 1);
+        assert_eq!(
+            s.cpu_limit, 100,
+            "a file from before the CPU limit: full speed"
+        );
+        let s: Settings = serde_json::from_str(r#"{"cpuLimit": 25}"#).expect("parses");
+        assert_eq!(s.cpu_limit, 25);
+        assert_eq!(clamp_cpu_limit(0), 10);
+        assert_eq!(clamp_cpu_limit(250), 100);
     }
 
     #[test]

@@ -22,10 +22,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use glimpse_embed::ModelFiles;
-use glimpse_embed::source::{DownloadProgress, SourceError};
 use glimpse_engine::Library;
+use glimpse_models::ModelFiles;
 use glimpse_models::ModelRef;
+use glimpse_models::source::{DownloadProgress, SourceError};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 

@@ -103,6 +103,7 @@ const stored: Settings = {
   modelSource: "clip-b32",
   nextModelSource: "siglip2-b16-224",
   cpuThreads: 0,
+  cpuLimit: 100,
   thumbnailDir: null,
   launchAtLogin: false,
   sensitivity: 0,

@@ -17,6 +17,7 @@ const stored: Settings = {
   modelSource: "hub:openai/clip-vit-base-patch32",
   nextModelSource: null,
   cpuThreads: 0,
+  cpuLimit: 100,
   thumbnailDir: null,
   launchAtLogin: false,
   sensitivity: 0,
@@ -59,6 +60,25 @@ describe("settings", () => {
     expect(saved).toEqual({ ...stored, launchAtLogin: true, thumbnailDir: "/mnt/big/glimpse-thumbs" });
     expect(panel?.isOpen).toBe(false);
     expect(infos).toEqual(["Settings saved."]);
+  });
+
+  test("the processor share shows as stored and is saved as chosen", async () => {
+    const { calls } = await openPanel({ getSettings: () => ({ ...stored, cpuLimit: 50 }) });
+    const select = one<HTMLSelectElement>("settings-cpu-limit");
+    expect(select.value).toBe("50");
+    expect([...select.options].map((o) => o.value)).toEqual(["100", "75", "50", "25"]);
+    select.value = "25";
+    save();
+    await settle(10);
+    expect((calls.find((c) => c.cmd === "setSettings")?.args.settings as Settings).cpuLimit).toBe(25);
+  });
+
+  test("a hand-edited CPU limit outside the choices is shown, not lost", async () => {
+    const { calls } = await openPanel({ getSettings: () => ({ ...stored, cpuLimit: 40 }) });
+    expect(one<HTMLSelectElement>("settings-cpu-limit").value).toBe("40");
+    save();
+    await settle(10);
+    expect((calls.find((c) => c.cmd === "setSettings")?.args.settings as Settings).cpuLimit).toBe(40);
   });
 
   test("an empty thumbnail folder means the default (null)", async () => {

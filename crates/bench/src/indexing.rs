@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use glimpse_embed::{DeviceChoice, Embedder, ModelFiles};
-use glimpse_engine::{Event, Library, LibraryConfig, RunStats};
+use glimpse_engine::{Event, Library, LibraryConfig, Preparer, RunStats};
 use glimpse_vectors::{IndexSettings, VectorIndex};
 
 use crate::report::{current_rss_bytes, ms, peak_rss_bytes, process_cpu_time, secs, size, table};
@@ -278,12 +278,12 @@ pub fn stage_split(
     scratch: &Path,
 ) -> Result<StageSplit> {
     let embedder = Embedder::load(model, DeviceChoice::Cpu)?;
-    let preprocessor = embedder.preprocessor().clone();
-    // What the engine's decode threads ask for (see glimpse-engine's decode.rs).
-    let need = glimpse_media::MinSize::for_outputs(
-        preprocessor.min_source_short_edge(),
-        glimpse_media::THUMBNAIL_MAX_EDGE_PX,
+    // The engine's own preparation step, one stage at a time.
+    let prep = Preparer::new(
+        embedder.preprocessor(),
+        glimpse_engine::prepare::THUMBNAIL_EDGE_PX,
     );
+    let preprocessor = prep.preprocessor().clone();
     let mut parity = ParityAccumulator::new(&preprocessor);
     let thumbs = scratch.join("bench-thumbs");
     let mut split = StageSplit {
@@ -294,30 +294,26 @@ pub fn stage_split(
     let mut pixels = Vec::with_capacity(files.len());
     for (i, path) in files.iter().enumerate() {
         let t = Instant::now();
-        let bytes = glimpse_media::read_file(path)?;
+        let bytes = glimpse_engine::prepare::read(path)?;
         split.read += t.elapsed();
         split.bytes += bytes.len() as u64;
 
         let t = Instant::now();
-        let hash = glimpse_media::content_hash(&bytes);
+        let hash = glimpse_engine::prepare::content_hash(&bytes);
         split.hash += t.elapsed();
 
         let t = Instant::now();
-        let decoded = glimpse_media::decode_scaled(path, &bytes, need)?;
+        let decoded = prep.decode(path, &bytes)?;
         split.decode += t.elapsed();
 
         let t = Instant::now();
-        let thumb = glimpse_media::thumbnail(&decoded.image, glimpse_media::THUMBNAIL_MAX_EDGE_PX);
-        let jpeg =
-            glimpse_media::encode_thumbnail_jpeg(&thumb, glimpse_media::THUMBNAIL_JPEG_QUALITY)?;
-        glimpse_media::write_atomic(
-            &thumbs.join(format!("{i:05}-{}.jpg", &hash.to_hex()[..8])),
-            &jpeg,
-        )?;
+        let jpeg = prep.thumbnail_jpeg(&decoded.image)?;
+        let name: String = hash[..4].iter().map(|b| format!("{b:02x}")).collect();
+        glimpse_media::write_atomic(&thumbs.join(format!("{i:05}-{name}.jpg")), &jpeg)?;
         split.thumbnail += t.elapsed();
 
         let t = Instant::now();
-        let input = preprocessor.pixels(&decoded.image)?;
+        let input = prep.pixels(&decoded.image)?;
         split.preprocess += t.elapsed();
 
         if decoded.scale_denominator > 1 {

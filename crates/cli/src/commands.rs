@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use glimpse_engine::{Hit, Library, LibraryConfig, Query, Scope, SimilarTo};
+use glimpse_engine::{Encoder, Hit, Library, LibraryConfig, Query, Scope, SimilarTo};
 use serde::Serialize;
 
 use crate::{Cli, model, progress};
@@ -360,15 +360,12 @@ struct EmbeddingOut<'a> {
     embedding: &'a [f32],
 }
 
-/// Prints the one embedding of a call as `{"model", "dim", "embedding"}`.
-fn print_embedding(embedder: &glimpse_embed::Embedder, v: &[Vec<f32>]) -> anyhow::Result<ExitCode> {
-    let Some(v) = v.first() else {
-        bail!("the model returned no vector")
-    };
+/// Prints an embedding as `{"model", "dim", "embedding"}`.
+fn print_embedding(encoder: &Encoder, v: &[f32]) -> anyhow::Result<ExitCode> {
     println!(
         "{}",
         serde_json::to_string(&EmbeddingOut {
-            model: embedder.id(),
+            model: encoder.id(),
             dim: v.len(),
             embedding: v
         })?
@@ -378,26 +375,24 @@ fn print_embedding(embedder: &glimpse_embed::Embedder, v: &[Vec<f32>]) -> anyhow
 
 pub(crate) fn embed_text(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
     let files = model::resolve(cli)?;
-    let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
-    let v = embedder.embed_texts(&[text])?;
-    print_embedding(&embedder, &v)
+    let encoder = Encoder::load(&files, cli.device)?;
+    print_embedding(&encoder, &encoder.embed_text(text)?)
 }
 
+/// The vector indexing would store for `path`: the same reduced-scale decode, orientation
+/// and preprocessing (the engine's one preparation step).
 pub(crate) fn embed_image(cli: &Cli, path: &Path) -> anyhow::Result<ExitCode> {
-    let bytes = glimpse_media::read_file(path)?;
-    let decoded = glimpse_media::decode(path, &bytes)?;
     let files = model::resolve(cli)?;
-    let embedder = glimpse_embed::Embedder::load(&files, cli.device)?;
-    let pixels = embedder.preprocessor().pixels(&decoded.image)?;
-    let v = embedder.embed_pixels(std::slice::from_ref(&pixels))?;
-    print_embedding(&embedder, &v)
+    let encoder = Encoder::load(&files, cli.device)?;
+    print_embedding(&encoder, &encoder.embed_image(path)?)
 }
 
 /// The demo library: one per user and per demo-pictures folder, so two checkouts (or two
 /// users) never share one, and a second run finds its pictures already indexed.
 fn demo_data_dir(pictures: &Path) -> PathBuf {
-    let tag = blake3::hash(pictures.as_os_str().as_encoded_bytes()).to_hex();
-    let name = format!("demo-{}", &tag[..12]);
+    let hash = glimpse_engine::prepare::content_hash(pictures.as_os_str().as_encoded_bytes());
+    let tag: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let name = format!("demo-{tag}");
     match directories::ProjectDirs::from("", "", "glimpse") {
         Some(dirs) => dirs.cache_dir().join(name),
         None => std::env::temp_dir().join(format!("glimpse-{name}")),
@@ -419,7 +414,7 @@ pub(crate) fn demo(cli: &Cli, text: &str) -> anyhow::Result<ExitCode> {
     println!("  library:  {}", data.display());
     let mut config = LibraryConfig::new(&data);
     config.device = cli.device;
-    config.model = Some(glimpse_embed::ModelFiles::from_dir(&model_dir)?);
+    config.model = Some(glimpse_engine::ModelFiles::from_dir(&model_dir)?);
     let library = Library::open(config)?;
     let started = Instant::now();
     let events = library.subscribe();

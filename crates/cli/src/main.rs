@@ -43,7 +43,7 @@ pub(crate) struct Cli {
         default_value = "auto",
         value_name = "auto|cpu|cuda|metal"
     )]
-    device: glimpse_embed::DeviceChoice,
+    device: glimpse_engine::DeviceChoice,
     #[command(subcommand)]
     command: Command,
 }

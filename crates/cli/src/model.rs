@@ -1,9 +1,9 @@
 //! Finding the model the user asked for, with a download progress bar.
 
 use anyhow::Context;
-use glimpse_embed::ModelFiles;
-use glimpse_embed::source::DownloadProgress;
+use glimpse_models::ModelFiles;
 use glimpse_models::ModelRef;
+use glimpse_models::source::DownloadProgress;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Cli;

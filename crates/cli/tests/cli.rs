@@ -100,6 +100,58 @@ fn embed_text_and_image_print_the_reference_embeddings() {
     );
 }
 
+/// `glimpse embed image` gives the vector indexing stored for the same file: a photo large
+/// enough that indexing decodes it at reduced scale is embedded through the same
+/// preparation (it was decoded at full size, which gave another vector).
+#[test]
+fn embed_image_gives_the_vector_indexing_stores() {
+    let model = fixtures().join("clip-reference/model");
+    let data = tempfile::tempdir().expect("tempdir");
+    let photos = tempfile::tempdir().expect("tempdir");
+    // 2400×1800 with fine detail: a JPEG this size decodes at 1/4 for a 224-pixel model.
+    let source = image::open(fixtures().join("clip-reference/images/edge_cmyk.jpg"))
+        .expect("fixture")
+        .to_rgb8();
+    let big = image::RgbImage::from_fn(2400, 1800, |x, y| {
+        let p = source.get_pixel(x % source.width(), y % source.height());
+        let grain = ((x * 7 + y * 13) % 5) as u8;
+        image::Rgb([p[0] ^ grain, p[1], p[2].wrapping_add(grain)])
+    });
+    let path = photos.path().join("large.jpg");
+    big.save(&path).expect("write photo");
+
+    let out = run(glimpse(data.path(), &model).arg("index").arg(photos.path()));
+    assert!(
+        out.status.success(),
+        "index: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = stdout_json(&run(glimpse(data.path(), &model)
+        .args(["embed", "image", "--json"])
+        .arg(&path)));
+    let embedder = json["model"].as_str().expect("model id").to_owned();
+    let printed = floats(&json["embedding"]);
+
+    let catalog = glimpse_catalog::Catalog::open_read_only(&data.path().join("catalog.sqlite"))
+        .expect("catalog opens");
+    let ids = catalog.embedded_content_ids(&embedder).expect("ids");
+    assert_eq!(ids.len(), 1, "the photo was embedded by the same model");
+    let stored: Vec<f64> = catalog
+        .embedding(ids[0], &embedder)
+        .expect("read")
+        .expect("a vector")
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let distance = 1.0 - cosine(&printed, &stored);
+    // The same pixels through the same model: equal to float precision. A full-size
+    // decode instead of indexing's reduced one differed by 4e-7 with this tiny model.
+    assert!(
+        distance <= 1e-9,
+        "embed image and indexing agree: 1 - cos = {distance:e}"
+    );
+}
+
 /// A SigLIP model answers `embed` with the same JSON as CLIP (`model`, `dim`, `embedding`)
 /// and transformers' vectors: the text lowercased and padded to 64 tokens, the image
 /// squashed to 224x224 after its EXIF rotation.

@@ -13,9 +13,9 @@ use crate::error::EmbedError;
 use crate::model::{self, ClipModel, MODEL_DTYPE};
 use crate::preprocess::{PREPROCESS_VERSION, Pixels, Preprocessor};
 use crate::siglip::{self, SiglipModel};
-use crate::source::ModelFiles;
 use crate::tokenize::{ClipTokenizer, SiglipTokenizer};
 use crate::weights_stream::Want;
+use glimpse_models::source::ModelFiles;
 
 /// The network and its tokenizer, per architecture (boxed: the two differ in size).
 enum Net {

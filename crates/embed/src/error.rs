@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::source::SourceError;
+use glimpse_models::source::SourceError;
 
 /// Why a model could not be loaded or an input could not be embedded.
 ///

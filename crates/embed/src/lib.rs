@@ -1,12 +1,13 @@
 //! CLIP and SigLIP image and text embeddings with Candle.
 //!
 //! This crate owns everything between "an oriented image or a query string" and "a unit
-//! vector": where model files come from ([`ModelFiles`]), the model's config, the networks
-//! themselves (small modules on `candle-nn` with Hugging Face `CLIPModel` and `SiglipModel`
-//! semantics), the tokenizer rules, image preprocessing identical to Hugging Face
-//! `CLIPImageProcessor` and `SiglipImageProcessor`, and the compute device. It does not
+//! vector": the model's config, the networks themselves (small modules on `candle-nn` with
+//! Hugging Face `CLIPModel` and `SiglipModel` semantics), the tokenizer rules, image
+//! preprocessing identical to Hugging Face `CLIPImageProcessor` and
+//! `SiglipImageProcessor`, and the compute device. It does not
 //! decode files or read EXIF (`glimpse-media`), store vectors (`glimpse-vectors`,
-//! `glimpse-catalog`) or start threads (`glimpse-engine`).
+//! `glimpse-catalog`), find or download model files (`glimpse-models`, which hands over
+//! [`ModelFiles`]) or start threads (`glimpse-engine`).
 //!
 //! One [`Embedder`] runs both [`Architecture`]s, picked by `config.json`'s `model_type`:
 //! OpenAI's CLIP and its re-trainings (`clip`), and Google's SigLIP / SigLIP 2 at a fixed
@@ -50,7 +51,6 @@ mod model;
 pub mod preprocess;
 mod rows;
 mod siglip;
-pub mod source;
 mod tokenize;
 mod weights_stream;
 
@@ -60,5 +60,6 @@ pub use config::{
 pub use device::DeviceChoice;
 pub use embedder::Embedder;
 pub use error::EmbedError;
+/// Where a model's files come from is `glimpse-models`' business; the embedder loads them.
+pub use glimpse_models::source::{ModelFiles, SourceError};
 pub use preprocess::{PREPROCESS_VERSION, Pixels, Preprocessor};
-pub use source::{ModelFiles, SourceError};

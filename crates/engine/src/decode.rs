@@ -10,6 +10,7 @@ use glimpse_catalog::{Catalog, ContentFacts};
 use crate::library::Shared;
 use crate::models::Slot;
 use crate::ops::{EmbedJob, FileJob, WriteOp};
+use crate::prepare::Preparer;
 
 /// How often a file that keeps changing while it is read is read again before giving up.
 const MAX_READ_ATTEMPTS: usize = 3;
@@ -29,6 +30,8 @@ enum Next {
 
 impl Decoder {
     pub(crate) fn run(self, jobs: Receiver<FileJob>) {
+        // The preparation of the model in use (a model switch changes it).
+        let mut preparer: Option<(String, Preparer)> = None;
         for file in jobs {
             self.shared.wait_while_paused();
             if self.shared.is_shutting_down() {
@@ -39,8 +42,15 @@ impl Decoder {
             let Some(slot) = self.shared.indexing_slot() else {
                 continue;
             };
+            if preparer.as_ref().is_none_or(|(id, _)| *id != slot.id) {
+                let made = Preparer::new(slot.embedder.preprocessor(), self.thumbnail_edge_px);
+                preparer = Some((slot.id.clone(), made));
+            }
+            let Some((_, prep)) = &preparer else {
+                continue;
+            };
             let started = std::time::Instant::now();
-            let next = self.process(&slot, file);
+            let next = self.process(&slot, prep, file);
             self.shared.rest_after(started.elapsed());
             let sent = match next {
                 Next::Write(op) => self.writer.send(op).is_ok(),
@@ -52,13 +62,13 @@ impl Decoder {
         }
     }
 
-    fn process(&self, slot: &Arc<Slot>, mut file: FileJob) -> Next {
+    fn process(&self, slot: &Arc<Slot>, prep: &Preparer, mut file: FileJob) -> Next {
         let bytes = match read_stable(&mut file) {
             Ok(bytes) => bytes,
             Err(ReadError::Vanished) => return Next::Write(WriteOp::Vanished { file }),
             Err(ReadError::Failed(reason)) => return Next::Write(WriteOp::Failed { file, reason }),
         };
-        let hash = glimpse_media::content_hash(&bytes).0;
+        let hash = crate::prepare::content_hash(&bytes);
         let thumb_path = self.shared.paths.thumbnail(&hash);
 
         // Known content with a vector for this model: no decoding, no embedding.
@@ -72,13 +82,10 @@ impl Decoder {
             }
             Ok(Some(content)) => {
                 // The thumbnail cache was cleared: make it again, keep the embedding.
-                return match glimpse_media::decode_scaled(
-                    &file.path,
-                    &bytes,
-                    self.decode_need(slot),
-                )
-                .map_err(|e| e.reason())
-                .and_then(|d| self.write_thumbnail(&d.image, &thumb_path))
+                return match prep
+                    .decode(&file.path, &bytes)
+                    .map_err(|e| e.reason())
+                    .and_then(|d| self.write_thumbnail(prep, &d.image, &thumb_path))
                 {
                     Ok(()) => Next::Write(WriteOp::Reused {
                         file,
@@ -95,10 +102,9 @@ impl Decoder {
             }
         }
 
-        // One decode feeds both the thumbnail and the model input, at the smallest scale
-        // that still leaves both resizes a 2× margin (a 12 MP JPEG decodes at 1/4).
-        let decoded = match glimpse_media::decode_scaled(&file.path, &bytes, self.decode_need(slot))
-        {
+        // One decode feeds both the thumbnail and the model input (a 12 MP JPEG decodes
+        // at 1/4).
+        let decoded = match prep.decode(&file.path, &bytes) {
             Ok(d) => d,
             Err(e) => {
                 return Next::Write(WriteOp::Failed {
@@ -110,12 +116,12 @@ impl Decoder {
         drop(bytes);
         // Re-embedding for another model finds the thumbnail made the first time.
         if !thumb_path.is_file()
-            && let Err(reason) = self.write_thumbnail(&decoded.image, &thumb_path)
+            && let Err(reason) = self.write_thumbnail(prep, &decoded.image, &thumb_path)
         {
             return Next::Write(WriteOp::Failed { file, reason });
         }
         crate::stall::at(crate::stall::Point::Thumbnail);
-        let pixels = match slot.embedder.preprocessor().pixels(&decoded.image) {
+        let pixels = match prep.pixels(&decoded.image) {
             Ok(p) => p,
             Err(e) => {
                 return Next::Write(WriteOp::Failed {
@@ -141,15 +147,6 @@ impl Decoder {
         })
     }
 
-    /// How large a decoded image the thumbnail and the model input need (see
-    /// [`glimpse_media::MinSize::for_outputs`]).
-    fn decode_need(&self, slot: &Slot) -> glimpse_media::MinSize {
-        glimpse_media::MinSize::for_outputs(
-            slot.embedder.preprocessor().min_source_short_edge(),
-            self.thumbnail_edge_px,
-        )
-    }
-
     fn known_content(
         &self,
         hash: &[u8; 32],
@@ -164,9 +161,14 @@ impl Decoder {
             .map(|_| content.id))
     }
 
-    fn write_thumbnail(&self, image: &image::DynamicImage, path: &Path) -> Result<(), String> {
-        let thumb = glimpse_media::thumbnail(image, self.thumbnail_edge_px);
-        let bytes = glimpse_media::encode_thumbnail_jpeg(&thumb, THUMBNAIL_JPEG_QUALITY)
+    fn write_thumbnail(
+        &self,
+        prep: &Preparer,
+        image: &image::DynamicImage,
+        path: &Path,
+    ) -> Result<(), String> {
+        let bytes = prep
+            .thumbnail_jpeg(image)
             .map_err(|e| format!("cannot make a thumbnail: {}", e.reason()))?;
         let stall = |_: &Path| crate::stall::at(crate::stall::Point::ThumbnailWrite);
         match glimpse_media::write_atomic_with_hook(path, &bytes, stall) {
@@ -182,9 +184,6 @@ impl Decoder {
         }
     }
 }
-
-/// JPEG quality of thumbnails: visually clean at 320 px and about 15–25 KB each.
-const THUMBNAIL_JPEG_QUALITY: u8 = 82;
 
 enum ReadError {
     Vanished,

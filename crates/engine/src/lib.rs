@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! use glimpse_engine::{Library, LibraryConfig};
-//! use glimpse_embed::ModelFiles;
+//! use glimpse_engine::ModelFiles;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let model = ModelFiles::from_dir(std::path::Path::new("models/clip"))?;
 //! let library = Library::open(LibraryConfig::new("/tmp/glimpse").with_model(model))?;
@@ -34,11 +34,13 @@ mod live;
 mod lock;
 mod models;
 mod ops;
+pub mod prepare;
 mod query;
 mod scan;
 mod search;
 mod stall;
 mod store;
+pub mod thumbcache;
 mod tracker;
 mod writer;
 
@@ -52,6 +54,7 @@ pub use facets::{Facet, MAX_SUGGESTIONS, MonthCount, Suggestion};
 pub type EventReceiver = crossbeam_channel::Receiver<Event>;
 pub use library::Library;
 pub use models::{ModelSpeed, ModelSwitch, StoredModel};
+pub use prepare::{Encoder, Preparer};
 pub use query::{FailedFile, FolderStatus, Hit, LibraryStatus, PhotoDetails, Prefetch, SimilarTo};
 pub use search::{EXACT_FILTER_LIMIT, MAX_GOOD, MatchLine, Query, QueryResults, Scope};
 pub use store::Reconciliation;

@@ -577,6 +577,11 @@ impl Library {
             .store(percent.clamp(10, 100), Ordering::Relaxed);
     }
 
+    /// The share of the CPU indexing may use, in percent (see [`Self::set_cpu_limit`]).
+    pub fn cpu_limit(&self) -> u8 {
+        self.shared.cpu_percent.load(Ordering::Relaxed)
+    }
+
     /// Moves the line between good matches and the rest: `delta` logit units stricter
     /// (positive) or looser (negative) than the model's calibrated line, clamped to ±4.
     /// One unit is the same step for every model (for SigLIP, odds × e). Applies to the

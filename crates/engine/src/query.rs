@@ -326,20 +326,12 @@ impl Library {
         Ok(self.query(&query)?.hits)
     }
 
+    /// An image file's vector by `model`, prepared as indexing prepares it.
     pub(crate) fn embed_file(&self, model: &Slot, path: &Path) -> Result<Vec<f32>> {
-        let embedder = &model.embedder;
-        let bytes = glimpse_media::read_file(path)?;
-        let need = glimpse_media::MinSize::for_outputs(
-            embedder.preprocessor().min_source_short_edge(),
-            self.thumbnail_edge_px,
-        );
-        let decoded = glimpse_media::decode_scaled(path, &bytes, need)?;
-        let pixels = embedder.preprocessor().pixels(&decoded.image)?;
-        embedder
-            .embed_pixels(std::slice::from_ref(&pixels))?
-            .into_iter()
-            .next()
-            .ok_or_else(|| LibraryError::Stopped("the model returned no vector".into()))
+        let preparer =
+            crate::prepare::Preparer::new(model.embedder.preprocessor(), self.thumbnail_edge_px);
+        let bytes = crate::prepare::read(path)?;
+        crate::prepare::embed_prepared(&model.embedder, &preparer, path, &bytes)
     }
 
     /// Counts, folders and failures.

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use glimpse_embed::ModelFiles;
+use crate::source::ModelFiles;
 use serde::Deserialize;
 
 use crate::catalogue::{Calibration, find_repo};

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use glimpse_embed::source::ModelSource;
+use crate::source::ModelSource;
 
 use crate::catalogue::{self, Entry};
 

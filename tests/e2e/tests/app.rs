@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 /// The stand-in Hugging Face hub of glimpse-embed's tests (hf-hub's protocol on 127.0.0.1),
 /// shared rather than copied so both test the same hub behaviour.
 #[allow(dead_code)]
-#[path = "../../../crates/embed/tests/support/hub_server.rs"]
+#[path = "../../../crates/models/tests/support/hub_server.rs"]
 mod hub_server;
 
 /// Indexing 240 photos with a debug build on 2 busy cores; normally well under a minute.

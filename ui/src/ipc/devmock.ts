@@ -69,6 +69,7 @@ export function installDevBackend(params: URLSearchParams): void {
     modelSource: "clip-b32",
     nextModelSource: null,
     cpuThreads: 0,
+    cpuLimit: 100,
     thumbnailDir: null,
     launchAtLogin: false,
     sensitivity: 0,

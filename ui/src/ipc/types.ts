@@ -249,8 +249,10 @@ export interface Settings {
   modelSource: string;
   /** The model a switch under way goes to (kept across restarts). */
   nextModelSource: string | null;
-  /** Inference threads; 0 lets the shell choose. */
+  /** Threads that decode photos while indexing; 0 lets the shell choose (cores − 1). Applies at the next start. */
   cpuThreads: number;
+  /** The share of the CPU indexing may use, in percent (10–100); applied at once. */
+  cpuLimit: number;
   /** Thumbnail cache folder; null for the default. */
   thumbnailDir: string | null;
   launchAtLogin: boolean;

@@ -1,5 +1,5 @@
-// The settings panel: the AI model (the catalogue, any other model, the vectors kept), CPU
-// threads, thumbnail cache location, launch at login. Choosing a model acts at once (a
+// The settings panel: the AI model (the catalogue, any other model, the vectors kept), the
+// CPU indexing may use, thumbnail cache location, launch at login. Choosing a model acts at once (a
 // switch that keeps search working); Save stores the other settings.
 import { formatBytes, formatRate, plural } from "../format";
 import * as ipc from "../ipc";
@@ -55,6 +55,14 @@ function isSwitchTo(s: ModelSwitch | null, m: CatalogueModel): boolean {
   return s !== null && s.phase !== "error" && (s.model === m.name || s.model === `hub:${m.repo}`);
 }
 
+/** The CPU limit's choices: the share of the processor indexing may use, in percent. */
+export const CPU_LIMITS: ReadonlyArray<[number, string]> = [
+  [100, "All of it (fastest)"],
+  [75, "Three quarters"],
+  [50, "Half"],
+  [25, "A quarter (quietest)"],
+];
+
 let nextId = 0;
 
 /** The settings dialog. */
@@ -67,6 +75,7 @@ export class SettingsPanel {
   private readonly dirInput: HTMLInputElement;
   private readonly otherSwitch: HTMLButtonElement;
   private readonly threads: HTMLSelectElement;
+  private readonly cpuLimit: HTMLSelectElement;
   private readonly thumbDir: HTMLInputElement;
   private readonly launch: HTMLInputElement;
   private readonly sensitivity: HTMLInputElement;
@@ -95,6 +104,7 @@ export class SettingsPanel {
     const repoId = id("repo");
     const dirPathId = id("dirpath");
     const threadsId = id("threads");
+    const cpuLimitId = id("cpulimit");
     const thumbId = id("thumbs");
     const launchId = id("launch");
     const sensitivityId = id("sensitivity");
@@ -121,6 +131,8 @@ export class SettingsPanel {
     const cores = Math.max(1, navigator.hardwareConcurrency || 4);
     this.threads.append(h("option", { text: "Automatic", attrs: { value: "0" } }));
     for (let n = 1; n <= cores; n++) this.threads.append(h("option", { text: String(n), attrs: { value: String(n) } }));
+    this.cpuLimit = h("select", { class: "field", testid: "settings-cpu-limit", attrs: { id: cpuLimitId } });
+    for (const [value, text] of CPU_LIMITS) this.cpuLimit.append(h("option", { text, attrs: { value: String(value) } }));
 
     this.thumbDir = h("input", {
       class: "field",
@@ -216,9 +228,19 @@ export class SettingsPanel {
       h(
         "div",
         { class: "settings-row" },
-        h("label", { text: "CPU threads for indexing", attrs: { for: threadsId } }),
+        h("label", { text: "Processor use while indexing", attrs: { for: cpuLimitId } }),
+        this.cpuLimit,
+        h("p", {
+          class: "settings-help",
+          text: "How much of the processor indexing may take. A lower share keeps a laptop cool and quiet while a large folder is indexed; searching is never slowed. Applies at once.",
+        }),
+      ),
+      h(
+        "div",
+        { class: "settings-row" },
+        h("label", { text: "Decoding threads", attrs: { for: threadsId } }),
         this.threads,
-        h("p", { class: "settings-help", text: "Fewer threads keep the computer responsive while indexing." }),
+        h("p", { class: "settings-help", text: "Threads that read and decode photos while indexing. Applies at the next start." }),
       ),
       h(
         "div",
@@ -326,6 +348,7 @@ export class SettingsPanel {
       modelSource: "siglip2-b16-224",
       nextModelSource: null,
       cpuThreads: 0,
+      cpuLimit: 100,
       thumbnailDir: null,
       launchAtLogin: false,
       sensitivity: 0,
@@ -333,6 +356,7 @@ export class SettingsPanel {
     return {
       ...base,
       cpuThreads: Number(this.threads.value) || 0,
+      cpuLimit: Number(this.cpuLimit.value) || 100,
       thumbnailDir: this.thumbDir.value.trim() || null,
       launchAtLogin: this.launch.checked,
       sensitivity: this.sensitivitySteps(),
@@ -405,6 +429,11 @@ export class SettingsPanel {
       this.threads.append(h("option", { text: threads, attrs: { value: threads } }));
     }
     this.threads.value = threads;
+    const limit = String(Math.max(10, Math.min(100, Math.round(settings.cpuLimit ?? 100))));
+    if (![...this.cpuLimit.options].some((o) => o.value === limit)) {
+      this.cpuLimit.append(h("option", { text: `${limit}\u00a0%`, attrs: { value: limit } }));
+    }
+    this.cpuLimit.value = limit;
     this.thumbDir.value = settings.thumbnailDir ?? "";
     this.launch.checked = settings.launchAtLogin;
     this.showSensitivity(Math.max(-2, Math.min(2, Math.round(settings.sensitivity ?? 0))));

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use glimpse_embed::source::{DownloadProgress, HubOptions, ModelSource, NoProgress, SourceError};
+use glimpse_models::source::{DownloadProgress, HubOptions, ModelSource, NoProgress, SourceError};
 use hub_server::{
     FakeFile, FakePr, FakeRepo, Fault, HubServer, LoggedRequest, closed_port_endpoint, sha256_hex,
 };
@@ -804,7 +804,7 @@ fn pickle_only_repo(id: &str, prs: &[(u64, &str)]) -> Vec<FakeRepo> {
     repos
 }
 
-fn embed_a_text(files: &glimpse_embed::ModelFiles) -> Vec<f32> {
+fn embed_a_text(files: &glimpse_models::ModelFiles) -> Vec<f32> {
     let embedder = glimpse_embed::Embedder::load(files, glimpse_embed::DeviceChoice::Cpu)
         .expect("the downloaded model loads");
     embedder.embed_texts(&["a dog"]).expect("embed").remove(0)
@@ -829,7 +829,7 @@ fn a_repo_with_int64_buffers_downloads_and_loads() {
         "the pickle beside model.safetensors is never downloaded: {:?}",
         progress.files.keys()
     );
-    let local = glimpse_embed::ModelFiles::from_dir(
+    let local = glimpse_models::ModelFiles::from_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hub-layouts/clip-hub"),
     )
     .expect("local folder");
@@ -865,7 +865,7 @@ fn a_sharded_repo_downloads_every_shard_and_works_offline() {
         .resolve_with(&offline(cache.path()), &mut NoProgress)
         .expect("the cached shards resolve offline");
     assert_eq!(offline_files, got);
-    let single = glimpse_embed::ModelFiles::from_dir(
+    let single = glimpse_models::ModelFiles::from_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hub-layouts/clip-hub"),
     )
     .expect("local folder");
@@ -926,7 +926,7 @@ fn a_pickle_only_main_uses_the_conversion_bots_pull_request() {
         .resolve_with(&offline(cache.path()), &mut NoProgress)
         .expect("offline lookup of main");
     assert_eq!(offline_files, files);
-    let local = glimpse_embed::ModelFiles::from_dir(
+    let local = glimpse_models::ModelFiles::from_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hub-layouts/clip-hub"),
     )
     .expect("local folder");

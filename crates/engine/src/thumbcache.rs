@@ -1,4 +1,6 @@
-//! Moving the thumbnail cache (Settings → "Thumbnail cache") to another folder.
+//! Moving the thumbnail cache (the app's Settings → "Thumbnail cache") to another folder.
+//! It lives beside the code that writes the cache ([`crate::LibraryConfig::thumbnails`],
+//! `<2 hex>/<content hash>.jpg`), so the layout is known in one crate only.
 //!
 //! The move never loses anything: thumbnails are first *copied* (hard-linked where the
 //! target is on the same disk) into the new folder, the settings are switched only once
@@ -125,8 +127,8 @@ pub fn check_target(
     }
 }
 
-/// The thumbnail files of a cache folder: `<2 hex>/<hash>.jpg`, the layout the engine
-/// writes. Anything else in the folder is not ours and is left alone.
+/// The thumbnail files of a cache folder: `<2 hex>/<hash>.jpg`, the layout
+/// `DataPaths::thumbnail` writes. Anything else in the folder is not ours and is left alone.
 fn thumbnails(dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, MoveError> {
     let mut files = Vec::new();
     let top = match std::fs::read_dir(dir) {
@@ -393,14 +395,14 @@ mod tests {
 #[cfg(test)]
 mod library_tests {
     use super::*;
-    use glimpse_engine::{Library, LibraryConfig, ModelFiles};
+    use crate::{Library, LibraryConfig, ModelFiles};
 
     /// A real library writes its thumbnails to the configured folder; after a move
     /// (copy, reopen on the new folder, remove the old one) every thumbnail is still served
     /// and the old folder is gone.
     #[test]
     fn a_real_librarys_cache_moves_and_every_thumbnail_is_still_found() {
-        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
         let photos = tempfile::tempdir().expect("temp dir");
         for name in [
             "red-circle-000.jpg",

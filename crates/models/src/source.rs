@@ -13,10 +13,10 @@
 //! vets them.
 //!
 //! ```no_run
-//! use glimpse_embed::source::{ModelSource, NoProgress};
+//! use glimpse_models::source::{ModelSource, NoProgress};
 //! let files = ModelSource::default().resolve(&mut NoProgress)?;
 //! println!("weights at {}, commit {:?}", files.weights_location().display(), files.revision);
-//! # Ok::<(), glimpse_embed::source::SourceError>(())
+//! # Ok::<(), glimpse_models::source::SourceError>(())
 //! ```
 
 mod cache;
