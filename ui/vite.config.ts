@@ -27,5 +27,7 @@ export default defineConfig({
     environment: "happy-dom",
     include: ["test/**/*.test.ts"],
     restoreMocks: true,
+    // The stylesheets' own test reads them (`?raw`); nothing else imports CSS.
+    css: { include: [/\/src\/styles(\/[\w-]+)?\.css/] },
   },
 });

@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 use glimpse_engine::{Library, LibraryError};
 use glimpse_models::ModelRef;
 use glimpse_models::source::{DownloadProgress, ModelSource, SourceError};
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_opener::OpenerExt;
 
 use crate::dto::{FolderDto, ModelState, PhotoDetailsDto, ProgressDto, Settings, StatusDto};
-use crate::error::IpcError;
-use crate::events::{MAX_RATE_HZ, names};
+use crate::error::{ErrorCode, IpcError};
+use crate::events::contract::{ModelEvent, ProgressEvent};
+use crate::events::{self, MAX_RATE_HZ};
 use crate::open::{self, ModelChoice};
 use crate::state::AppState;
 use crate::{model, settings, tray, windows};
@@ -60,6 +61,7 @@ fn folder_path(path: &str) -> CmdResult<PathBuf> {
 /// `query` reports it. A keystroke's prefetch that a newer one overtakes while waiting is
 /// skipped too. The UI ignores failures here: the query reports them.
 #[tauri::command]
+#[specta::specta]
 pub async fn prefetchQuery(state: State<'_, Arc<AppState>>, query: String) -> CmdResult<()> {
     let Ok(parsed) = glimpse_engine::grammar::ParsedQuery::parse(&query) else {
         return Ok(());
@@ -73,6 +75,7 @@ pub async fn prefetchQuery(state: State<'_, Arc<AppState>>, query: String) -> Cm
 
 /// Adds a folder and starts indexing it; returns the folder that covers it.
 #[tauri::command]
+#[specta::specta]
 pub async fn addFolder(state: State<'_, Arc<AppState>>, path: String) -> CmdResult<FolderDto> {
     let path = folder_path(&path)?;
     with_library(&state, move |lib| {
@@ -86,6 +89,7 @@ pub async fn addFolder(state: State<'_, Arc<AppState>>, path: String) -> CmdResu
 
 /// Forgets a folder and its photos (the files are untouched).
 #[tauri::command]
+#[specta::specta]
 pub async fn removeFolder(state: State<'_, Arc<AppState>>, path: String) -> CmdResult<()> {
     let path = folder_path(&path)?;
     with_library(&state, move |lib| lib.remove_folder(&path)).await
@@ -93,6 +97,7 @@ pub async fn removeFolder(state: State<'_, Arc<AppState>>, path: String) -> CmdR
 
 /// The folders with their counts.
 #[tauri::command]
+#[specta::specta]
 pub async fn folders(state: State<'_, Arc<AppState>>) -> CmdResult<Vec<FolderDto>> {
     with_library(&state, |lib| lib.folders())
         .await
@@ -113,6 +118,7 @@ fn progress_of(state: &AppState, lib: &Library) -> ProgressDto {
 
 /// Model, folders, counts, progress and failures.
 #[tauri::command]
+#[specta::specta]
 pub async fn status(state: State<'_, Arc<AppState>>) -> CmdResult<StatusDto> {
     let app_state = state.inner().clone();
     with_library(&state, move |lib| {
@@ -142,6 +148,7 @@ pub async fn status(state: State<'_, Arc<AppState>>) -> CmdResult<StatusDto> {
 
 /// Details of one photo.
 #[tauri::command]
+#[specta::specta]
 pub async fn photoDetails(
     state: State<'_, Arc<AppState>>,
     photo_id: i64,
@@ -154,6 +161,7 @@ pub async fn photoDetails(
 /// Opens a photo of the library in the default app. Only ids of the library are accepted,
 /// so the UI cannot make the shell open arbitrary paths.
 #[tauri::command]
+#[specta::specta]
 pub async fn openPhoto(
     app: AppHandle,
     state: State<'_, Arc<AppState>>,
@@ -162,11 +170,17 @@ pub async fn openPhoto(
     let path = with_library(&state, move |lib| lib.photo_path(photo_id)).await?;
     app.opener()
         .open_path(path.to_string_lossy(), None::<&str>)
-        .map_err(|e| IpcError::new("io", format!("{}: cannot open: {e}", path.display())))
+        .map_err(|e| {
+            IpcError::new(
+                ErrorCode::Io,
+                format!("{}: cannot open: {e}", path.display()),
+            )
+        })
 }
 
 /// Shows a photo of the library in the file manager.
 #[tauri::command]
+#[specta::specta]
 pub async fn revealPhoto(
     app: AppHandle,
     state: State<'_, Arc<AppState>>,
@@ -175,7 +189,7 @@ pub async fn revealPhoto(
     let path = with_library(&state, move |lib| lib.photo_path(photo_id)).await?;
     app.opener().reveal_item_in_dir(&path).map_err(|e| {
         IpcError::new(
-            "io",
+            ErrorCode::Io,
             format!("{}: cannot show in the file manager: {e}", path.display()),
         )
     })
@@ -184,12 +198,13 @@ pub async fn revealPhoto(
 /// Emits the current progress (after a pause or resume, which the engine does not report).
 pub fn emit_progress(app: &AppHandle, state: &AppState) {
     if let Some(lib) = state.library_now() {
-        let _ = app.emit(names::PROGRESS, progress_of(state, &lib));
+        let _ = events::send(app, ProgressEvent(progress_of(state, &lib)));
     }
 }
 
 /// Pauses or resumes indexing (searches keep working).
 #[tauri::command]
+#[specta::specta]
 pub fn setPaused(app: AppHandle, state: State<'_, Arc<AppState>>, paused: bool) -> CmdResult<()> {
     state.set_paused(paused);
     tray::show_paused(&app, paused);
@@ -201,6 +216,7 @@ pub fn setPaused(app: AppHandle, state: State<'_, Arc<AppState>>, paused: bool) 
 /// folder that went away) by reopening the library, which rescans every folder. Resolves
 /// once the library is open again; a cause still there stops it again, with a new event.
 #[tauri::command]
+#[specta::specta]
 pub async fn retryIndexing(app: AppHandle, state: State<'_, Arc<AppState>>) -> CmdResult<()> {
     let state = state.inner().clone();
     tauri::async_runtime::spawn_blocking(move || {
@@ -241,7 +257,7 @@ impl ModelProgress {
             total: self.total,
         };
         self.state.set_model_state(model_state.clone());
-        let _ = self.app.emit(names::MODEL, model_state);
+        let _ = events::send(&self.app, ModelEvent(model_state));
     }
 }
 
@@ -267,6 +283,7 @@ impl DownloadProgress for ModelProgress {
 /// with progress events, then opens the library with it. Resolves once the model is ready;
 /// rejects with `model_download`.
 #[tauri::command]
+#[specta::specta]
 pub async fn downloadModel(
     app: AppHandle,
     state: State<'_, Arc<AppState>>,
@@ -283,7 +300,7 @@ pub async fn downloadModel(
     }
     if state.downloading.swap(true, Ordering::SeqCst) {
         return Err(IpcError::new(
-            "model_download",
+            ErrorCode::ModelDownload,
             "A model download is already running.",
         ));
     }
@@ -320,13 +337,13 @@ pub(crate) fn download_and_open(
         };
         let model_state = ModelState::Error { message };
         state.set_model_state(model_state.clone());
-        let _ = app.emit(names::MODEL, model_state);
-        IpcError::new("model_download", e.to_string())
+        let _ = events::send(app, ModelEvent(model_state));
+        IpcError::new(ErrorCode::ModelDownload, e.to_string())
     })?;
     remember_model(state, model)?;
     let choice = ModelChoice::single(Some(files), state.model_state(), source.to_string());
     match open::reopen(app, state, choice) {
-        ModelState::Error { message } => Err(IpcError::new("model", message)),
+        ModelState::Error { message } => Err(IpcError::new(ErrorCode::Model, message)),
         _ => Ok(()),
     }
 }
@@ -340,11 +357,12 @@ pub(crate) fn remember_model(state: &AppState, model: &ModelRef) -> CmdResult<()
             s.next_model_source = None;
         })
         .map(drop)
-        .map_err(|e| IpcError::new("io", e.to_string()))
+        .map_err(|e| IpcError::new(ErrorCode::Io, e.to_string()))
 }
 
 /// Uses a model from a local folder (checked first), reopening the library with it.
 #[tauri::command]
+#[specta::specta]
 pub async fn useModelDir(
     app: AppHandle,
     state: State<'_, Arc<AppState>>,
@@ -355,9 +373,12 @@ pub async fn useModelDir(
     tauri::async_runtime::spawn_blocking(move || {
         let source = ModelSource::Dir(dir.clone());
         let files = model::locate(&source)
-            .map_err(|e| IpcError::new("model", model::describe(&e)))?
+            .map_err(|e| IpcError::new(ErrorCode::Model, model::describe(&e)))?
             .ok_or_else(|| {
-                IpcError::new("model", format!("{}: not a model folder", dir.display()))
+                IpcError::new(
+                    ErrorCode::Model,
+                    format!("{}: not a model folder", dir.display()),
+                )
             })?;
         remember_model(&state, &ModelRef::Dir(dir.clone()))?;
         let choice = ModelChoice::single(Some(files), state.model_state(), source.to_string());
@@ -370,6 +391,7 @@ pub async fn useModelDir(
 /// The settings. "Launch at login" is read from the system (the autostart entry), so it
 /// is true only while the entry really exists.
 #[tauri::command]
+#[specta::specta]
 pub fn getSettings(app: AppHandle, state: State<'_, Arc<AppState>>) -> Settings {
     let mut settings = state.settings();
     match app.autolaunch().is_enabled() {
@@ -393,7 +415,7 @@ fn apply_launch_at_login(app: &AppHandle, on: bool) -> CmdResult<()> {
     outcome.map_err(|e| {
         let what = if on { "turned on" } else { "turned off" };
         IpcError::new(
-            "io",
+            ErrorCode::Io,
             format!("Launching at login could not be {what}: {e}."),
         )
     })
@@ -442,10 +464,10 @@ fn move_thumbnails(app: &AppHandle, state: &Arc<AppState>, new: Settings) -> Cmd
         e
     };
     let copied = thumbcache::copy_all(&current, &target)
-        .map_err(|e| restore(IpcError::new("io", e.to_string())))?;
+        .map_err(|e| restore(IpcError::new(ErrorCode::Io, e.to_string())))?;
     if let Err(e) = state.update_settings(|s| apply_user_fields(s, &new)) {
         copied.undo();
-        return Err(restore(IpcError::new("io", e.to_string())));
+        return Err(restore(IpcError::new(ErrorCode::Io, e.to_string())));
     }
     open::reopen(app, state, current_choice(state));
     if stopped {
@@ -490,6 +512,7 @@ pub(crate) fn apply_live_settings(state: &AppState) {
 /// and `nextModelSource` are kept as they are (a form loaded before a switch ended must not
 /// undo it); returns the settings as stored.
 #[tauri::command]
+#[specta::specta]
 pub async fn setSettings(
     app: AppHandle,
     state: State<'_, Arc<AppState>>,
@@ -537,13 +560,14 @@ pub async fn setSettings(
         }
         Err(e) => {
             let _ = apply_launch_at_login(&app, was_launching);
-            Err(IpcError::new("io", e.to_string()))
+            Err(IpcError::new(ErrorCode::Io, e.to_string()))
         }
     }
 }
 
 /// Hides the quick-search window.
 #[tauri::command]
+#[specta::specta]
 pub fn hideQuickSearch(app: AppHandle) -> CmdResult<()> {
     windows::hide(&app, windows::QUICK);
     Ok(())
@@ -553,6 +577,7 @@ pub fn hideQuickSearch(app: AppHandle) -> CmdResult<()> {
 /// on first use. Async: a window made from a synchronous command (which runs on the main
 /// thread) deadlocks on Windows.
 #[tauri::command]
+#[specta::specta]
 pub async fn showQuickSearch(app: AppHandle) -> CmdResult<()> {
     let w = windows::quick_window(&app)?;
     windows::show_quick(&w);
@@ -565,62 +590,21 @@ mod tests {
 
     #[test]
     fn relative_folder_paths_are_invalid() {
-        assert_eq!(folder_path("photos").map_err(|e| e.code), Err("invalid"));
+        assert_eq!(
+            folder_path("photos").map_err(|e| e.code),
+            Err(ErrorCode::Invalid)
+        );
         assert!(folder_path("/home/me/photos").is_ok());
     }
 }
 
 #[cfg(test)]
 mod contract_tests {
-    /// Every command the UI calls is registered, built with a permission and granted to its
-    /// windows: one missing anywhere is refused at run time, and the UI deliberately ignores
-    /// the failures of some (`prefetchQuery`), so nothing else would show it.
+    /// docs/IPC.md states the page size the shell caps `query` at (the UI reads it from the
+    /// generated bindings' `QUERY_PAGE_LIMIT`).
     #[test]
-    fn every_command_the_ui_calls_is_registered_and_granted() {
-        let ui = include_str!("../../ui/src/ipc/commands.ts");
-        let registered = include_str!("lib.rs");
-        let built = include_str!("../build.rs");
-        let granted = include_str!("../capabilities/default.json");
-        let block = ui
-            .split("export const COMMANDS = {")
-            .nth(1)
-            .and_then(|rest| rest.split("} as const").next())
-            .expect("COMMANDS in ui/src/ipc/commands.ts");
-        let names: Vec<&str> = block
-            .lines()
-            .filter_map(|line| line.split('"').nth(1))
-            .collect();
-        assert!(names.len() >= 16, "the UI's commands were read: {names:?}");
-        for name in names {
-            assert!(
-                registered.contains(&format!("::{name},")),
-                "{name} is in generate_handler! (src-tauri/src/lib.rs)"
-            );
-            assert!(
-                built.contains(&format!("\"{name}\",")),
-                "{name} is in src-tauri/build.rs's COMMANDS"
-            );
-            assert!(
-                granted.contains(&format!("\"allow-{name}\"")),
-                "allow-{name} is in src-tauri/capabilities/default.json"
-            );
-        }
-    }
-
-    /// The UI pages queries with the shell's limit: a larger page would be cut short and
-    /// read as the end of the results, a smaller one would ask more often than needed.
-    #[test]
-    fn the_ui_and_the_shell_page_queries_alike() {
-        let ui = include_str!("../../ui/src/ipc/commands.ts");
+    fn the_docs_state_the_page_limit() {
         let docs = include_str!("../../docs/IPC.md");
-        let ui_limit: u32 = ui
-            .split("export const QUERY_PAGE_LIMIT = ")
-            .nth(1)
-            .and_then(|rest| rest.split(';').next())
-            .map(|n| n.replace('_', ""))
-            .and_then(|n| n.trim().parse().ok())
-            .expect("QUERY_PAGE_LIMIT in ui/src/ipc/commands.ts");
-        assert_eq!(ui_limit, crate::query::PAGE_LIMIT);
         assert!(
             docs.contains(&format!("`PAGE_LIMIT = {}`", crate::query::PAGE_LIMIT)),
             "docs/IPC.md states the limit"

@@ -14,7 +14,7 @@ use glimpse_engine::{Library, PhotoId};
 use tauri::{AppHandle, State, WebviewWindow};
 
 use crate::commands::CmdResult;
-use crate::error::IpcError;
+use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
 /// What a drag of one photo carries.
@@ -32,7 +32,7 @@ pub fn resolve(library: &Library, photo_id: PhotoId) -> Result<DragFiles, IpcErr
     let details = library.photo(photo_id).map_err(IpcError::from)?;
     if !details.path.is_file() {
         return Err(IpcError::new(
-            "io",
+            ErrorCode::Io,
             format!("{}: the file is no longer there.", details.path.display()),
         ));
     }
@@ -49,6 +49,7 @@ pub fn resolve(library: &Library, photo_id: PhotoId) -> Result<DragFiles, IpcErr
 /// Starts a native drag of a photo of the library from the calling window. Resolves once
 /// the drag has started (the drop itself is the receiving app's business).
 #[tauri::command]
+#[specta::specta]
 pub async fn startDrag(
     app: AppHandle,
     window: WebviewWindow,
@@ -76,7 +77,7 @@ pub async fn startDrag(
 fn begin(window: &WebviewWindow, files: DragFiles) -> CmdResult<()> {
     let failed = |e: &dyn std::fmt::Display| {
         IpcError::new(
-            "io",
+            ErrorCode::Io,
             format!("{}: cannot be dragged: {e}", files.file.display()),
         )
     };
@@ -123,7 +124,7 @@ mod tests {
         let unknown = hits.iter().map(|h| h.photo).max().unwrap_or(0) + 1000;
         assert_eq!(
             resolve(lib, unknown).map_err(|e| e.code),
-            Err("unknown_photo"),
+            Err(ErrorCode::UnknownPhoto),
             "an id that is not a photo of the library is refused"
         );
         std::fs::remove_file(&hits[0].path).expect("photo deleted");

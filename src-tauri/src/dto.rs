@@ -18,8 +18,9 @@ fn file_name(path: &Path) -> String {
 }
 
 /// One search result (`Hit` in IPC.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "Hit")]
 pub struct HitDto {
     /// For details, open, reveal and similar.
     pub photo_id: i64,
@@ -59,8 +60,9 @@ impl From<Hit> for HitDto {
 }
 
 /// A folder of the library with its counts (`Folder` in IPC.md).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "Folder")]
 pub struct FolderDto {
     /// Folder id.
     pub id: i64,
@@ -90,8 +92,9 @@ impl From<FolderStatus> for FolderDto {
 }
 
 /// Indexing progress (`Progress` in IPC.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "Progress")]
 pub struct ProgressDto {
     /// Files finished since the work started.
     pub done: u64,
@@ -106,8 +109,9 @@ pub struct ProgressDto {
 }
 
 /// A file that could not be indexed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "Failure")]
 pub struct FailureDto {
     /// The file.
     pub path: String,
@@ -125,7 +129,7 @@ impl From<FailedFile> for FailureDto {
 }
 
 /// Where the model stands (`ModelState` in IPC.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(
     tag = "state",
     rename_all = "camelCase",
@@ -163,8 +167,9 @@ pub enum ModelState {
 }
 
 /// The state of the library (`Status` in IPC.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "Status")]
 pub struct StatusDto {
     /// The model.
     pub model: ModelState,
@@ -191,8 +196,9 @@ pub struct StatusDto {
 
 /// A model switch under way (`ModelSwitch` in IPC.md): the model being switched to and
 /// where the switch stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "ModelSwitch")]
 pub struct ModelSwitchDto {
     /// The model being switched to, as settings store it (`clip-b32`, `hub:…`, `dir:…`).
     pub model: String,
@@ -206,7 +212,7 @@ pub struct ModelSwitchDto {
 }
 
 /// The phases of a model switch, in order (`error` can end any of them).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(
     tag = "phase",
     rename_all = "camelCase",
@@ -239,8 +245,9 @@ pub enum SwitchPhase {
 }
 
 /// One catalogue model with what this computer and library know of it (`CatalogueModel`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "CatalogueModel")]
 pub struct CatalogueModelDto {
     /// The catalogue's facts: name, title, repo, sizes, languages, retrieval figures.
     #[serde(flatten)]
@@ -262,8 +269,9 @@ pub struct CatalogueModelDto {
 }
 
 /// A model whose vectors the library keeps (`StoredModel` in IPC.md).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "StoredModel")]
 pub struct StoredModelDto {
     /// Its embedder id: what `removeModelVectors` takes.
     pub id: String,
@@ -280,8 +288,9 @@ pub struct StoredModelDto {
 }
 
 /// The answer of `listModels`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "ModelList")]
 pub struct ModelListDto {
     /// The catalogue, in its order.
     pub models: Vec<CatalogueModelDto>,
@@ -370,8 +379,9 @@ pub fn model_list(
 }
 
 /// Details of one photo (`PhotoDetails` in IPC.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "PhotoDetails")]
 pub struct PhotoDetailsDto {
     /// Photo id.
     pub id: i64,
@@ -416,7 +426,7 @@ impl From<PhotoDetails> for PhotoDetailsDto {
 }
 
 /// User settings (`Settings` in IPC.md), kept in `settings.json` in the data directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// The model that answers searches: a catalogue name, `hub:<repo>[@revision]` or

@@ -17,31 +17,77 @@ use glimpse_engine::{Event, EventReceiver};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
-use crate::dto::ProgressDto;
+use crate::dto::{FailureDto, ProgressDto};
 use crate::state::AppState;
 
 /// Most coalesced emits per second.
 pub const MAX_RATE_HZ: u32 = 10;
 
-/// Event names (see docs/IPC.md).
-pub mod names {
-    /// `Progress`.
-    pub const PROGRESS: &str = "glimpse://progress";
-    /// `null`: all queued work is done.
-    pub const IDLE: &str = "glimpse://idle";
-    /// `{ path, reason }`.
-    pub const ITEM_FAILED: &str = "glimpse://item-failed";
-    /// `null`.
-    pub const FOLDERS_CHANGED: &str = "glimpse://folders-changed";
-    /// `{ contents: number[] }`.
-    pub const THUMBNAILS_READY: &str = "glimpse://thumbnails-ready";
-    /// `ModelState`.
-    pub const MODEL: &str = "glimpse://model";
-    /// `ModelSwitch | null`: at every phase change, and at most once a second while the
-    /// library is re-embedded.
-    pub const MODEL_SWITCH: &str = "glimpse://model-switch";
-    /// `{ message }`: the pipeline stopped after a store failure (`status` reports it too).
-    pub const STOPPED: &str = "glimpse://stopped";
+/// The events of the contract (docs/IPC.md): each type is one event, its name is the
+/// `event_name` below and its payload the type itself as serde writes it (a newtype is its
+/// inner value, a unit struct `null`). The generated bindings list them
+/// ([`crate::ipc::builder`]); [`send`] is the only way the shell emits them.
+pub mod contract {
+    use serde::Serialize;
+    use tauri_specta::Event;
+
+    use crate::dto::{FailureDto, ModelState, ModelSwitchDto, ProgressDto};
+
+    /// Indexing progress.
+    #[derive(Debug, Clone, Serialize, specta::Type, Event)]
+    #[tauri_specta(event_name = "glimpse://progress")]
+    pub struct ProgressEvent(pub ProgressDto);
+
+    /// All queued work is done.
+    #[derive(Debug, Clone, Serialize, specta::Type, Event)]
+    #[tauri_specta(event_name = "glimpse://idle")]
+    pub struct IdleEvent;
+
+    /// One file could not be indexed (at most one per interval; the rest of a burst is
+    /// announced by [`FoldersChangedEvent`]).
+    #[derive(Debug, Clone, Serialize, specta::Type, Event)]
+    #[tauri_specta(event_name = "glimpse://item-failed")]
+    pub struct ItemFailedEvent(pub FailureDto);
+
+    /// Folders or their counts changed: the UI reads them again.
+    #[derive(Debug, Clone, Serialize, specta::Type, Event)]
+    #[tauri_specta(event_name = "glimpse://folders-changed")]
+    pub struct FoldersChangedEvent;
+
+    /// New thumbnails exist for these contents.
+    #[derive(Debug, Clone, Serialize, specta::Type, Event)]
+    #[tauri_specta(event_name = "glimpse://thumbnails-ready")]
+    pub struct ThumbnailsReadyEvent {
+        /// Content ids.
+        pub contents: Vec<i64>,
+    }
+
+    /// The model's state changed (download progress, ready, error).
+    #[derive(Debug, Clone, Serialize, specta::Type, Event)]
+    #[tauri_specta(event_name = "glimpse://model")]
+    pub struct ModelEvent(pub ModelState);
+
+    /// A model switch moved on (`null`: none is under way any more): at every phase change,
+    /// and at most once a second while the library is re-embedded.
+    #[derive(Debug, Clone, Serialize, specta::Type, Event)]
+    #[tauri_specta(event_name = "glimpse://model-switch")]
+    pub struct ModelSwitchEvent(pub Option<ModelSwitchDto>);
+
+    /// The pipeline stopped after a store failure (`status` reports it too).
+    #[derive(Debug, Clone, Serialize, specta::Type, Event)]
+    #[tauri_specta(event_name = "glimpse://stopped")]
+    pub struct StoppedEvent {
+        /// Why, as a sentence.
+        pub message: String,
+    }
+}
+
+/// Emits a contract event to every window, under its name.
+pub fn send<E: tauri_specta::Event + Serialize + Clone>(
+    app: &AppHandle,
+    event: E,
+) -> tauri::Result<()> {
+    app.emit(E::NAME, event)
 }
 
 /// An event as it leaves for the UI.
@@ -263,40 +309,36 @@ impl SwitchPoll {
     }
 }
 
-#[derive(Clone, Serialize)]
-struct FailedPayload<'a> {
-    path: &'a str,
-    reason: &'a str,
-}
-
-#[derive(Clone, Serialize)]
-struct ThumbnailsPayload<'a> {
-    contents: &'a [i64],
-}
-
-#[derive(Clone, Serialize)]
-struct StoppedPayload<'a> {
-    message: &'a str,
-}
-
 fn emit(app: &AppHandle, state: &AppState, event: &Outgoing) {
     let result = match event {
         Outgoing::Progress(p) => {
             state.set_last_progress(Some(p.clone()));
-            app.emit(names::PROGRESS, p)
+            send(app, contract::ProgressEvent(p.clone()))
         }
-        Outgoing::ThumbnailsReady(contents) => {
-            app.emit(names::THUMBNAILS_READY, ThumbnailsPayload { contents })
-        }
-        Outgoing::ItemFailed { path, reason } => {
-            app.emit(names::ITEM_FAILED, FailedPayload { path, reason })
-        }
-        Outgoing::FoldersChanged => app.emit(names::FOLDERS_CHANGED, ()),
+        Outgoing::ThumbnailsReady(contents) => send(
+            app,
+            contract::ThumbnailsReadyEvent {
+                contents: contents.clone(),
+            },
+        ),
+        Outgoing::ItemFailed { path, reason } => send(
+            app,
+            contract::ItemFailedEvent(FailureDto {
+                path: path.clone(),
+                reason: reason.clone(),
+            }),
+        ),
+        Outgoing::FoldersChanged => send(app, contract::FoldersChangedEvent),
         Outgoing::Idle => {
             state.set_last_progress(None);
-            app.emit(names::IDLE, ())
+            send(app, contract::IdleEvent)
         }
-        Outgoing::Stopped(message) => app.emit(names::STOPPED, StoppedPayload { message }),
+        Outgoing::Stopped(message) => send(
+            app,
+            contract::StoppedEvent {
+                message: message.clone(),
+            },
+        ),
         Outgoing::ModelSwitched(model) => {
             crate::switch::on_switched(app, state, model);
             Ok(())
@@ -357,6 +399,64 @@ fn run(app: &AppHandle, state: &AppState, events: &Receiver<Event>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The payloads are what docs/IPC.md says (and what they were before the contract was
+    /// generated): a newtype is its inner value, a unit struct `null`.
+    #[test]
+    fn event_payloads_keep_their_json_shapes() {
+        use contract::*;
+        use serde_json::json;
+        let json = |v: &dyn erased::Json| v.json();
+        assert_eq!(json(&IdleEvent), json!(null));
+        assert_eq!(json(&FoldersChangedEvent), json!(null));
+        assert_eq!(json(&ModelSwitchEvent(None)), json!(null));
+        assert_eq!(
+            json(&ItemFailedEvent(FailureDto {
+                path: "/p/a.jpg".into(),
+                reason: "corrupt".into()
+            })),
+            json!({"path": "/p/a.jpg", "reason": "corrupt"})
+        );
+        assert_eq!(
+            json(&ThumbnailsReadyEvent {
+                contents: vec![1, 2]
+            }),
+            json!({"contents": [1, 2]})
+        );
+        assert_eq!(
+            json(&StoppedEvent {
+                message: "disk full".into()
+            }),
+            json!({"message": "disk full"})
+        );
+        assert_eq!(
+            json(&ProgressEvent(ProgressDto {
+                done: 1,
+                total: 2,
+                current: None,
+                rate: 0.5,
+                paused: false
+            })),
+            json!({"done": 1, "total": 2, "current": null, "rate": 0.5, "paused": false})
+        );
+        assert_eq!(
+            json(&ModelEvent(crate::dto::ModelState::Error {
+                message: "no".into()
+            })),
+            json!({"state": "error", "message": "no"})
+        );
+    }
+
+    mod erased {
+        pub trait Json {
+            fn json(&self) -> serde_json::Value;
+        }
+        impl<T: serde::Serialize> Json for T {
+            fn json(&self) -> serde_json::Value {
+                serde_json::to_value(self).expect("serializable")
+            }
+        }
+    }
 
     fn progress(done: u64) -> Event {
         Event::Progress {

@@ -19,6 +19,7 @@ pub mod dto;
 pub mod error;
 pub mod events;
 pub mod instance;
+pub mod ipc;
 pub mod launch;
 pub mod logging;
 pub mod model;
@@ -85,33 +86,8 @@ pub fn run() -> Result<(), String> {
         .plugin(tauri_plugin_autostart::Builder::new().build())
         .manage(state.clone())
         .register_asynchronous_uri_scheme_protocol(thumb::SCHEME, thumb::handle)
-        .invoke_handler(tauri::generate_handler![
-            query::query,
-            query::suggest,
-            query::timeline,
-            commands::prefetchQuery,
-            commands::addFolder,
-            commands::removeFolder,
-            commands::folders,
-            commands::status,
-            commands::photoDetails,
-            commands::openPhoto,
-            commands::revealPhoto,
-            commands::setPaused,
-            commands::retryIndexing,
-            commands::downloadModel,
-            commands::useModelDir,
-            commands::getSettings,
-            commands::setSettings,
-            commands::hideQuickSearch,
-            commands::showQuickSearch,
-            drag_out::startDrag,
-            switch::listModels,
-            switch::switchModel,
-            switch::finishModelSwitch,
-            switch::cancelModelSwitch,
-            switch::removeModelVectors,
-        ])
+        // The commands of src/commands.list, as the generated bindings call them.
+        .invoke_handler(ipc::builder().invoke_handler())
         .on_window_event(windows::on_event)
         .setup(move |app| {
             let handle = app.handle();

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use glimpse_engine::{Library, LibraryConfig, LibraryError};
 use glimpse_models::{ModelFiles, ModelRef};
-use tauri::{AppHandle, Emitter};
+use tauri::AppHandle;
 
 use crate::dto::ModelState;
-use crate::error::IpcError;
-use crate::events::{self, names};
+use crate::error::{ErrorCode, IpcError};
+use crate::events;
+use crate::events::contract::{FoldersChangedEvent, ModelEvent};
 use crate::model;
 use crate::settings;
 use crate::state::AppState;
@@ -244,7 +245,7 @@ fn in_use(e: LibraryError) -> IpcError {
         |pid| format!("Another Glimpse (process {pid})"),
     );
     IpcError::new(
-        e.code(),
+        ErrorCode::of(&e),
         format!(
             "{who} has the library in {} open: a glimpse command in a terminal, or another copy of the app.",
             data_dir.display()
@@ -284,8 +285,8 @@ fn publish(app: &AppHandle, state: &Arc<AppState>, opened: Opened) -> ModelState
             state.set_library(Err(e));
         }
     }
-    let _ = app.emit(names::MODEL, &model_state);
-    let _ = app.emit(names::FOLDERS_CHANGED, ());
+    let _ = events::send(app, ModelEvent(model_state.clone()));
+    let _ = events::send(app, FoldersChangedEvent);
     model_state
 }
 
@@ -308,7 +309,7 @@ fn wait_until_free(app: &AppHandle, state: &Arc<AppState>) {
         }
         let opened = open(state, choose_at_start(state));
         match &opened.outcome {
-            Err(e) if e.code == "in_use" => continue,
+            Err(e) if e.code == ErrorCode::InUse => continue,
             _ => {
                 tracing::info!("the other process let go of the library; opening it");
                 publish(app, state, opened);

@@ -15,17 +15,18 @@ use tauri::State;
 
 use crate::commands::CmdResult;
 use crate::dto::HitDto;
-use crate::error::IpcError;
+use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
-/// Most results one `query` call returns. The UI pages with exactly this many
-/// (`QUERY_PAGE_LIMIT` in ui/src/ipc/commands.ts; docs/IPC.md; a test holds all three
-/// equal): a page fills several screens, and a larger one only delays the first.
+/// Most results one `query` call returns. The UI pages with exactly this many (the
+/// generated bindings export it as `QUERY_PAGE_LIMIT`; docs/IPC.md states it): a page fills
+/// several screens, and a larger one only delays the first.
 pub const PAGE_LIMIT: u32 = 400;
 
 /// Which results a `query` returns (the engine's [`Scope`], as the UI names it).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
+#[serde(rename = "Scope")]
 pub enum ScopeArg {
     /// The good matches only.
     #[default]
@@ -50,8 +51,9 @@ pub struct QueryRequest {
 }
 
 /// What `query` answers (`QueryResults` in IPC.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "QueryResults")]
 pub struct QueryResultsDto {
     /// The page asked for.
     pub hits: Vec<HitDto>,
@@ -69,7 +71,7 @@ pub struct QueryResultsDto {
 
 /// A malformed query: the grammar's sentence, which names the token at fault.
 fn query_error(message: impl Into<String>) -> IpcError {
-    IpcError::new("query", message)
+    IpcError::new(ErrorCode::Query, message)
 }
 
 /// The engine query for `text` and `examples` with the text as understood, or `None` when
@@ -163,6 +165,7 @@ async fn blocking<T: Send + 'static>(
 /// of good matches or of the whole ranking (good ones first). A malformed text is the
 /// error `query`, whose message names the token at fault.
 #[tauri::command]
+#[specta::specta]
 pub async fn query(
     state: State<'_, Arc<AppState>>,
     text: String,
@@ -182,7 +185,7 @@ pub async fn query(
 }
 
 /// The filters the autocomplete completes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum SuggestKey {
     /// `in:`: folder names.
@@ -195,6 +198,7 @@ pub enum SuggestKey {
 /// (`in`) or its cameras (`camera`) that contain `prefix`, those starting with it first,
 /// with the photos each selects; at most 20.
 #[tauri::command]
+#[specta::specta]
 pub async fn suggest(
     state: State<'_, Arc<AppState>>,
     key: SuggestKey,
@@ -214,6 +218,7 @@ pub async fn suggest(
 /// The good matches of the box's text and examples by month (`[{month: "2019-06",
 /// count}]`, oldest first, months without any left out), for the timeline strip.
 #[tauri::command]
+#[specta::specta]
 pub async fn timeline(
     state: State<'_, Arc<AppState>>,
     text: String,
@@ -245,7 +250,7 @@ mod tests {
     #[test]
     fn a_malformed_query_is_the_error_query_naming_the_token() {
         let e = build("a red circle colour:red", &[]).expect_err("unknown key");
-        assert_eq!(e.code, "query");
+        assert_eq!(e.code, ErrorCode::Query);
         assert!(e.message.contains("colour:red"), "{}", e.message);
         let e = build("after:2019-13", &[]).expect_err("bad month");
         assert!(e.message.contains("after:2019-13"), "{}", e.message);
@@ -254,7 +259,7 @@ mod tests {
     #[test]
     fn like_paths_are_refused_in_the_app() {
         let e = build("like:/etc/passwd red", &[]).expect_err("a path from the page");
-        assert_eq!(e.code, "query");
+        assert_eq!(e.code, ErrorCode::Query);
         assert!(e.message.contains("Add to query"), "{}", e.message);
     }
 
@@ -330,6 +335,6 @@ mod tests {
         .expect("query");
         assert_eq!(capped.hits.len(), 2);
         let e = run(&two.lib, &request("", &[987_654], ScopeArg::All)).expect_err("unknown");
-        assert_eq!(e.code, "unknown_photo");
+        assert_eq!(e.code, ErrorCode::UnknownPhoto);
     }
 }

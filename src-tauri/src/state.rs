@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use glimpse_engine::Library;
 
 use crate::dto::{ModelState, ModelSwitchDto, ProgressDto, Settings};
-use crate::error::IpcError;
+use crate::error::{ErrorCode, IpcError};
 use crate::launch::{Demo, Launch, LaunchError};
 use crate::settings;
 
@@ -143,7 +143,9 @@ impl AppState {
             match &*slot {
                 Slot::Open(lib) => return Ok(lib.clone()),
                 Slot::Failed(e) => return Err(e.clone()),
-                Slot::Closed => return Err(IpcError::new("stopped", "Glimpse is quitting.")),
+                Slot::Closed => {
+                    return Err(IpcError::new(ErrorCode::Stopped, "Glimpse is quitting."));
+                }
                 Slot::Opening => {
                     slot = self
                         .slot_changed
@@ -156,7 +158,7 @@ impl AppState {
 
     /// Whether the last open failed because another process has the data folder.
     pub fn failed_in_use(&self) -> bool {
-        matches!(&*lock(&self.slot), Slot::Failed(e) if e.code == "in_use")
+        matches!(&*lock(&self.slot), Slot::Failed(e) if e.code == ErrorCode::InUse)
     }
 
     /// The library if it is open now (never waits).

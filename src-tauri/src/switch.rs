@@ -27,12 +27,13 @@ use glimpse_models::ModelFiles;
 use glimpse_models::ModelRef;
 use glimpse_models::source::{DownloadProgress, SourceError};
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, State};
 
 use crate::commands::CmdResult;
 use crate::dto::{ModelFacts, ModelListDto, ModelState, ModelSwitchDto, SwitchPhase, model_list};
-use crate::error::IpcError;
-use crate::events::{MAX_RATE_HZ, names};
+use crate::error::{ErrorCode, IpcError};
+use crate::events::contract::{ModelEvent, ModelSwitchEvent};
+use crate::events::{self, MAX_RATE_HZ};
 use crate::open;
 use crate::state::AppState;
 use crate::{model, settings};
@@ -102,7 +103,7 @@ fn shown_for(model: &ModelRef, from: Option<&ModelRef>, phase: SwitchPhase) -> M
 }
 
 fn emit(app: &AppHandle, shown: Option<&ModelSwitchDto>) {
-    if let Err(e) = app.emit(names::MODEL_SWITCH, shown) {
+    if let Err(e) = events::send(app, ModelSwitchEvent(shown.cloned())) {
         tracing::warn!(error = %e, "cannot emit the model switch to the UI");
     }
 }
@@ -384,7 +385,7 @@ pub fn on_switched(app: &AppHandle, state: &AppState, model_id: &str) {
         };
         tracing::info!(model = model_id, "now searching with the new model");
         state.set_model_state(model_state.clone());
-        let _ = app.emit(names::MODEL, &model_state);
+        let _ = events::send(app, ModelEvent(model_state.clone()));
     }
     let mut slot = state.switch();
     let working = slot.job.as_ref().is_some_and(|j| !j.is_cancelled());
@@ -400,9 +401,12 @@ pub fn on_switched(app: &AppHandle, state: &AppState, model_id: &str) {
 fn first_model(app: &AppHandle, state: &Arc<AppState>, target: ModelRef) -> CmdResult<()> {
     if let ModelRef::Dir(dir) = &target {
         let files = model::locate(&target.source())
-            .map_err(|e| IpcError::new("model", model::describe(&e)))?
+            .map_err(|e| IpcError::new(ErrorCode::Model, model::describe(&e)))?
             .ok_or_else(|| {
-                IpcError::new("model", format!("{}: not a model folder", dir.display()))
+                IpcError::new(
+                    ErrorCode::Model,
+                    format!("{}: not a model folder", dir.display()),
+                )
             })?;
         crate::commands::remember_model(state, &target)?;
         let (app, state) = (app.clone(), state.clone());
@@ -417,7 +421,7 @@ fn first_model(app: &AppHandle, state: &Arc<AppState>, target: ModelRef) -> CmdR
     } else {
         if state.downloading.swap(true, Ordering::SeqCst) {
             return Err(IpcError::new(
-                "model_download",
+                ErrorCode::ModelDownload,
                 "A model download is already running.",
             ));
         }
@@ -487,8 +491,8 @@ fn begin(
         }
     }
     // Finding the files here never goes online; a folder that is no model is refused now.
-    let files =
-        model::locate(&target.source()).map_err(|e| IpcError::new("model", model::describe(&e)))?;
+    let files = model::locate(&target.source())
+        .map_err(|e| IpcError::new(ErrorCode::Model, model::describe(&e)))?;
     let phase = match files {
         Some(_) => SwitchPhase::Loading,
         None => SwitchPhase::Downloading {
@@ -535,7 +539,7 @@ fn cancel(app: &AppHandle, state: &AppState, lib: Option<&Library>) -> CmdResult
     }
     state
         .update_settings(|s| s.next_model_source = None)
-        .map_err(|e| IpcError::new("io", e.to_string()))?;
+        .map_err(|e| IpcError::new(ErrorCode::Io, e.to_string()))?;
     if had {
         tracing::info!("model switch cancelled");
     }
@@ -546,6 +550,7 @@ fn cancel(app: &AppHandle, state: &AppState, lib: Option<&Library>) -> CmdResult
 /// The catalogue with what this computer and library know of each model, every model
 /// whose vectors are kept, and the switch under way.
 #[tauri::command]
+#[specta::specta]
 pub async fn listModels(state: State<'_, Arc<AppState>>) -> CmdResult<ModelListDto> {
     let state = state.inner().clone();
     tauri::async_runtime::spawn_blocking(move || {
@@ -583,6 +588,7 @@ pub async fn listModels(state: State<'_, Arc<AppState>>) -> CmdResult<ModelListD
 /// a model yet (first run) it downloads or opens the model instead, as `downloadModel` and
 /// `useModelDir` do.
 #[tauri::command]
+#[specta::specta]
 pub async fn switchModel(
     app: AppHandle,
     state: State<'_, Arc<AppState>>,
@@ -604,6 +610,7 @@ pub async fn switchModel(
 /// Switches to the model being switched to now, before it has caught up: photos it has
 /// no vector for yet become findable as it embeds them.
 #[tauri::command]
+#[specta::specta]
 pub async fn finishModelSwitch(app: AppHandle, state: State<'_, Arc<AppState>>) -> CmdResult<()> {
     let state = state.inner().clone();
     tauri::async_runtime::spawn_blocking(move || {
@@ -624,6 +631,7 @@ pub async fn finishModelSwitch(app: AppHandle, state: State<'_, Arc<AppState>>) 
 
 /// Stops the switch under way (the vectors made so far are kept) and forgets it.
 #[tauri::command]
+#[specta::specta]
 pub async fn cancelModelSwitch(app: AppHandle, state: State<'_, Arc<AppState>>) -> CmdResult<()> {
     let state = state.inner().clone();
     tauri::async_runtime::spawn_blocking(move || {
@@ -635,8 +643,9 @@ pub async fn cancelModelSwitch(app: AppHandle, state: State<'_, Arc<AppState>>) 
 }
 
 /// The answer of `removeModelVectors`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
+#[serde(rename = "Removed")]
 pub struct RemovedDto {
     /// Vectors deleted.
     pub removed: u64,
@@ -645,6 +654,7 @@ pub struct RemovedDto {
 /// Deletes the kept vectors of a model that neither answers searches nor is being switched
 /// to (`model_in_use` otherwise).
 #[tauri::command]
+#[specta::specta]
 pub async fn removeModelVectors(
     state: State<'_, Arc<AppState>>,
     id: String,

@@ -28,8 +28,8 @@ export function formatBytes(bytes: number): string {
 }
 
 /** Photos per second → "12.5 photos/s". */
-export function formatRate(rate: number): string {
-  if (!Number.isFinite(rate) || rate <= 0) return "";
+export function formatRate(rate: number | null): string {
+  if (rate === null || !Number.isFinite(rate) || rate <= 0) return "";
   return `${oneDecimal.format(rate)} photos/s`;
 }
 
@@ -45,8 +45,8 @@ export function formatRemaining(seconds: number): string {
 }
 
 /** Time left for indexing from done/total/rate, or "" when unknown. */
-export function remainingText(done: number, total: number, rate: number): string {
-  if (rate <= 0 || total <= done) return "";
+export function remainingText(done: number, total: number, rate: number | null): string {
+  if (rate === null || rate <= 0 || total <= done) return "";
   return formatRemaining((total - done) / rate);
 }
 
@@ -71,6 +71,6 @@ export function baseName(path: string): string {
 }
 
 /** Score 0..1 → "0.31". */
-export function formatScore(score: number): string {
-  return score.toFixed(2);
+export function formatScore(score: number | null): string {
+  return score === null ? "–" : score.toFixed(2);
 }

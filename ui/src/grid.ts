@@ -629,7 +629,7 @@ export class VirtualGrid {
     el.dataset.photoId = String(hit.photoId);
     el.dataset.good = String(hit.good);
     el.title = hit.path;
-    const score = scoreFormat.format(hit.score);
+    const score = hit.score === null ? "–" : scoreFormat.format(hit.score);
     el.setAttribute("aria-label", `${hit.name}, score ${score}`);
     tile.name.textContent = hit.name;
     tile.score.textContent = score;

@@ -55,6 +55,8 @@ function row(name: string, title: string, over: Partial<CatalogueModel> = {}): C
       ? { cocoTextToImageR1: 52.1, cocoImageToTextR1: 68.9, source: SIGLIP2 }
       : { cocoTextToImageR1: 30.44, cocoImageToTextR1: 50.12, source: OPENCLIP },
     summary: `${title} in one sentence.`,
+    calibration: { textCosine: siglip ? null : 0.25, imageCosine: 0.8, excludeCosine: null },
+    calibrationSource: "test",
     measuredImagesPerSecond: null,
     measuredDevice: null,
     storedVectors: 0,

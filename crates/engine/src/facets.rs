@@ -19,6 +19,7 @@ pub enum Facet {
 
 /// A value to complete a filter with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Suggestion {
     /// The value ("Paris", "Canon EOS R").
     pub value: String,
@@ -28,6 +29,7 @@ pub struct Suggestion {
 
 /// Good matches taken in one month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MonthCount {
     /// `YYYY-MM`.
     pub month: String,

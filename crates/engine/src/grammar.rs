@@ -31,6 +31,7 @@ use serde::Serialize;
 /// What a query term looks for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "value")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum TermKind {
     /// Text, embedded by the model's text tower.
     Text(String),
@@ -41,6 +42,7 @@ pub enum TermKind {
 /// One part of the query's meaning.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Term {
     /// Text or example photo.
     pub kind: TermKind,
@@ -52,6 +54,7 @@ pub struct Term {
 
 /// A calendar date the grammar accepts: a year, a month or a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Period {
     /// Year.
     pub year: i32,
@@ -132,6 +135,7 @@ pub fn rfc3339(secs: i64) -> String {
 /// Image kinds `type:` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum FileType {
     /// JPEG.
     Jpeg,
@@ -191,6 +195,7 @@ impl FileType {
 /// `orientation:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Orientation {
     /// Taller than wide, as displayed.
     Portrait,
@@ -203,6 +208,7 @@ pub enum Orientation {
 /// `sort:`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Sort {
     /// Best match first.
     #[default]
@@ -216,6 +222,7 @@ pub enum Sort {
 /// The exact conditions a photo must meet.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Filters {
     /// `in:`: any of these folders (absolute paths, or names of folders to find).
     pub folders: Vec<String>,
@@ -243,6 +250,7 @@ impl Filters {
 /// A parsed query.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ParsedQuery {
     /// Texts and example photos, positive and negative.
     pub terms: Vec<Term>,

@@ -12,6 +12,7 @@ use serde::Serialize;
 /// The network family, which decides how the model is run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Architecture {
     /// OpenAI-style CLIP (`CLIPModel`): contrastive, cosine scores.
     Clip,
@@ -22,6 +23,7 @@ pub enum Architecture {
 /// A published zero-shot retrieval figure.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Retrieval {
     /// COCO 5k, text → image, Recall@1 (%).
     pub coco_text_to_image_r1: f32,
@@ -36,6 +38,7 @@ pub struct Retrieval {
 /// per unit of cosine). docs/GOOD-MATCHES.md has the evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Calibration {
     /// A text query's good matches have at least this cosine (CLIP; `None` for SigLIP,
     /// whose `logit_bias` places the line).
@@ -52,6 +55,7 @@ pub struct Calibration {
 /// One model of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Entry {
     /// The short name users type (`--model clip-b32`).
     pub name: &'static str,

@@ -1,5 +1,6 @@
-// Typed wrappers of every command in docs/IPC.md. Each rejects with a `GlimpseError`.
-import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+// The commands of docs/IPC.md as the UI calls them: thin wrappers of the generated
+// `commands` (./bindings.ts, made from the Rust side), each rejecting with a `GlimpseError`.
+import { commands, QUERY_PAGE_LIMIT } from "./bindings";
 import { toGlimpseError } from "./error";
 import type {
   Folder,
@@ -12,47 +13,14 @@ import type {
   QueryResults,
   Settings,
   Status,
+  SuggestKey,
   Suggestion,
 } from "./types";
+import type { Removed } from "./bindings";
 
-/**
- * The names the shell registers its commands under. Tauri calls a command by the name of
- * its Rust function (only argument names are converted to camelCase), so these must match
- * the `#[tauri::command]` functions exactly; they follow docs/IPC.md.
- */
-export const COMMANDS = {
-  query: "query",
-  suggest: "suggest",
-  timeline: "timeline",
-  prefetchQuery: "prefetchQuery",
-  addFolder: "addFolder",
-  removeFolder: "removeFolder",
-  folders: "folders",
-  status: "status",
-  photoDetails: "photoDetails",
-  openPhoto: "openPhoto",
-  revealPhoto: "revealPhoto",
-  setPaused: "setPaused",
-  retryIndexing: "retryIndexing",
-  downloadModel: "downloadModel",
-  useModelDir: "useModelDir",
-  getSettings: "getSettings",
-  setSettings: "setSettings",
-  hideQuickSearch: "hideQuickSearch",
-  startDrag: "startDrag",
-  listModels: "listModels",
-  switchModel: "switchModel",
-  finishModelSwitch: "finishModelSwitch",
-  cancelModelSwitch: "cancelModelSwitch",
-  removeModelVectors: "removeModelVectors",
-} as const;
-
-/** A command name of the contract. */
-export type CommandName = keyof typeof COMMANDS;
-
-async function call<T>(command: CommandName, args?: InvokeArgs): Promise<T> {
+async function call<T>(invoke: () => Promise<T>): Promise<T> {
   try {
-    return await invoke<T>(COMMANDS[command], args);
+    return await invoke();
   } catch (error) {
     throw toGlimpseError(error);
   }
@@ -60,9 +28,9 @@ async function call<T>(command: CommandName, args?: InvokeArgs): Promise<T> {
 
 /**
  * Most results one `query` returns, and the page the UI asks for: the shell's `PAGE_LIMIT`
- * (src-tauri/src/query.rs) and docs/IPC.md say the same, and a test holds them equal.
+ * (src-tauri/src/query.rs), exported into the generated bindings.
  */
-export const QUERY_PAGE_LIMIT = 400;
+export { QUERY_PAGE_LIMIT };
 
 /**
  * A page of results for the search box's text (the query grammar) and example photos: the
@@ -70,7 +38,7 @@ export const QUERY_PAGE_LIMIT = 400;
  * malformed text rejects with code `query` and a message naming the token at fault.
  */
 export function query(request: QueryRequest): Promise<QueryResults> {
-  return call("query", { ...request });
+  return call(() => commands.query(request.text, request.examples, request.offset, request.limit, request.scope));
 }
 
 /**
@@ -78,57 +46,57 @@ export function query(request: QueryRequest): Promise<QueryResults> {
  * them ready. Fire and forget: a failure here is reported by the query that follows.
  */
 export function prefetchQuery(query: string): void {
-  call("prefetchQuery", { query }).catch(() => undefined);
+  call(() => commands.prefetchQuery(query)).catch(() => undefined);
 }
 
 /** Values for the filter being typed: folder names (`in`) or cameras (`camera`) containing `prefix`. */
-export function suggest(key: "in" | "camera", prefix: string): Promise<Suggestion[]> {
-  return call("suggest", { key, prefix });
+export function suggest(key: SuggestKey, prefix: string): Promise<Suggestion[]> {
+  return call(() => commands.suggest(key, prefix));
 }
 
 /** The good matches of a text and its example photos by month, oldest first. */
 export function timeline(text: string, examples: number[]): Promise<MonthCount[]> {
-  return call("timeline", { text, examples });
+  return call(() => commands.timeline(text, examples));
 }
 
 /** Starts watching and indexing a folder. */
 export function addFolder(path: string): Promise<Folder> {
-  return call("addFolder", { path });
+  return call(() => commands.addFolder(path));
 }
 
 /** Forgets a folder (files on disk are untouched). */
 export function removeFolder(path: string): Promise<null> {
-  return call("removeFolder", { path });
+  return call(() => commands.removeFolder(path));
 }
 
 /** Watched folders with counts. */
 export function folders(): Promise<Folder[]> {
-  return call("folders");
+  return call(() => commands.folders());
 }
 
 /** Model, folders, counts, progress and failures. */
 export function status(): Promise<Status> {
-  return call("status");
+  return call(() => commands.status());
 }
 
 /** Details of one photo for the preview. */
 export function photoDetails(photoId: number): Promise<PhotoDetails> {
-  return call("photoDetails", { photoId });
+  return call(() => commands.photoDetails(photoId));
 }
 
 /** Opens a photo in the default app. */
 export function openPhoto(photoId: number): Promise<null> {
-  return call("openPhoto", { photoId });
+  return call(() => commands.openPhoto(photoId));
 }
 
 /** Shows a photo in the file manager. */
 export function revealPhoto(photoId: number): Promise<null> {
-  return call("revealPhoto", { photoId });
+  return call(() => commands.revealPhoto(photoId));
 }
 
 /** Pauses or resumes indexing. */
 export function setPaused(paused: boolean): Promise<null> {
-  return call("setPaused", { paused });
+  return call(() => commands.setPaused(paused));
 }
 
 /**
@@ -136,32 +104,32 @@ export function setPaused(paused: boolean): Promise<null> {
  * shell reopens the library, which rescans the folders. A cause still there stops it again.
  */
 export function retryIndexing(): Promise<null> {
-  return call("retryIndexing");
+  return call(() => commands.retryIndexing());
 }
 
 /** Starts downloading the model (`null`: the default repository); progress comes as events. */
 export function downloadModel(repo: string | null): Promise<null> {
-  return call("downloadModel", { repo });
+  return call(() => commands.downloadModel(repo));
 }
 
 /** Uses a model from a local folder. */
 export function useModelDir(path: string): Promise<ModelState> {
-  return call("useModelDir", { path });
+  return call(() => commands.useModelDir(path));
 }
 
-/** Current settings. */
+/** Current settings (the shell sends every field: see `Settings`). */
 export function getSettings(): Promise<Settings> {
-  return call("getSettings");
+  return call(() => commands.getSettings() as Promise<Settings>);
 }
 
 /** Saves settings and returns them as stored. */
 export function setSettings(settings: Settings): Promise<Settings> {
-  return call("setSettings", { settings });
+  return call(() => commands.setSettings(settings) as Promise<Settings>);
 }
 
 /** Hides the quick-search window. */
 export function hideQuickSearch(): Promise<null> {
-  return call("hideQuickSearch");
+  return call(() => commands.hideQuickSearch());
 }
 
 /**
@@ -169,12 +137,12 @@ export function hideQuickSearch(): Promise<null> {
  * thumbnail (the drag icon) from the id: the page never hands it a path.
  */
 export function startDrag(photoId: number): Promise<null> {
-  return call("startDrag", { photoId });
+  return call(() => commands.startDrag(photoId));
 }
 
 /** The catalogue with speeds, kept vectors and flags; every model with kept vectors; the switch. */
 export function listModels(): Promise<ModelList> {
-  return call("listModels");
+  return call(() => commands.listModels());
 }
 
 /**
@@ -183,20 +151,20 @@ export function listModels(): Promise<ModelList> {
  * `glimpse://model-switch`.
  */
 export function switchModel(model: string): Promise<ModelSwitch | null> {
-  return call("switchModel", { model });
+  return call(() => commands.switchModel(model));
 }
 
 /** Switches to the model being switched to now, before it has caught up. */
 export function finishModelSwitch(): Promise<null> {
-  return call("finishModelSwitch");
+  return call(() => commands.finishModelSwitch());
 }
 
 /** Stops the switch under way (vectors made so far are kept). */
 export function cancelModelSwitch(): Promise<null> {
-  return call("cancelModelSwitch");
+  return call(() => commands.cancelModelSwitch());
 }
 
 /** Deletes the kept vectors of a model not in use. */
-export function removeModelVectors(id: string): Promise<{ removed: number }> {
-  return call("removeModelVectors", { id });
+export function removeModelVectors(id: string): Promise<Removed> {
+  return call(() => commands.removeModelVectors(id));
 }

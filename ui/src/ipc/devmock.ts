@@ -13,6 +13,7 @@ import { mockConvertFileSrc, mockIPC, mockWindows } from "@tauri-apps/api/mocks"
 import { FILTER_KEYS, tokenize } from "../querytext";
 import type {
   CatalogueModel,
+  FileType,
   Folder,
   Hit,
   ModelList,
@@ -32,7 +33,7 @@ const SIGLIP2 = "SigLIP 2 paper, Table 1 (Tschannen et al. 2025, arXiv 2502.1478
 const MULTI = "Multilingual (trained on 109 languages)";
 
 /** The catalogue as the shell lists it (crates/models' figures), for the dev shell only. */
-const DEV_CATALOGUE: Omit<CatalogueModel, "measuredImagesPerSecond" | "measuredDevice" | "storedVectors" | "inUse" | "switchingTo" | "default" | "downloaded">[] = [
+const DEV_CATALOGUE: Omit<CatalogueModel, "calibration" | "calibrationSource" | "measuredImagesPerSecond" | "measuredDevice" | "storedVectors" | "inUse" | "switchingTo" | "default" | "downloaded">[] = [
   { name: "clip-b32", title: "OpenAI CLIP ViT-B/32", repo: "openai/clip-vit-base-patch32", revision: "refs/pr/15", architecture: "clip", downloadBytes: 607_386_427, dim: 512, imageSize: 224, languages: "English", multilingual: false, retrieval: { cocoTextToImageR1: 30.44, cocoImageToTextR1: 50.12, source: OPENCLIP }, summary: "The 2021 classic: small and the fastest to index; finds the obvious." },
   { name: "clip-b16", title: "OpenAI CLIP ViT-B/16", repo: "openai/clip-vit-base-patch16", revision: "refs/pr/10", architecture: "clip", downloadBytes: 600_761_307, dim: 512, imageSize: 224, languages: "English", multilingual: false, retrieval: { cocoTextToImageR1: 33.09, cocoImageToTextR1: 52.42, source: OPENCLIP }, summary: "Finer detail than B/32 at about four times the indexing time." },
   { name: "laion-b32", title: "LAION-2B CLIP ViT-B/32", repo: "laion/CLIP-ViT-B-32-laion2B-s34B-b79K", revision: "refs/pr/4", architecture: "clip", downloadBytes: 607_386_427, dim: 512, imageSize: 224, languages: "English", multilingual: false, retrieval: { cocoTextToImageR1: 39.34, cocoImageToTextR1: 56.32, source: OPENCLIP }, summary: "B/32's speed, trained on 2 billion pictures: clearly better than OpenAI's." },
@@ -131,6 +132,8 @@ export function installDevBackend(params: URLSearchParams): void {
   const modelList = (): ModelList => ({
     models: DEV_CATALOGUE.map((m) => ({
       ...m,
+      calibration: { textCosine: m.architecture === "clip" ? 0.25 : null, imageCosine: 0.8, excludeCosine: null },
+      calibrationSource: "the dev shell's made-up line",
       measuredImagesPerSecond: speeds.get(m.name) ?? null,
       measuredDevice: speeds.has(m.name) ? "cpu" : null,
       storedVectors: vectors.get(m.name) ?? 0,
@@ -224,7 +227,7 @@ export function installDevBackend(params: URLSearchParams): void {
       const f = understood.filters;
       if (t.key === "in") f.folders.push(t.value);
       else if (t.key === "camera") f.cameras.push(t.value.toLowerCase());
-      else if (t.key === "type") f.types.push(t.value.toLowerCase());
+      else if (t.key === "type") f.types.push(t.value.toLowerCase() as FileType);
       else if (t.key === "after" || t.key === "before") {
         const p = period(t.value);
         if (!p) return { error: `“${written}”: write YYYY or YYYY-MM (the dev shell knows no days)` };
@@ -238,7 +241,7 @@ export function installDevBackend(params: URLSearchParams): void {
     const passes = (id: number): boolean => {
       if (f.folders.length > 0 && !f.folders.some((name) => folderOf(id).toLowerCase().includes(name.toLowerCase()))) return false;
       if (f.cameras.some((c) => !cameraOf(id).toLowerCase().includes(c))) return false;
-      if (f.types.length > 0 && !f.types.includes("jpeg") && !f.types.includes("jpg")) return false;
+      if (f.types.length > 0 && !f.types.includes("jpeg")) return false;
       if (f.after && takenOf(id) < start(f.after)) return false;
       if (f.before && takenOf(id) >= start(f.before)) return false;
       return true;

@@ -1,44 +1,15 @@
+import { ERROR_CODES, type ErrorCode as ShellErrorCode } from "./bindings";
+
 // The one error type of the UI. Every failing command rejects with `{ code, message }`;
 // the UI branches on `code` and shows `message`, never the code.
 
-/** Error codes the shell sends (docs/IPC.md), plus `unknown` for anything else. */
-export type ErrorCode =
-  | "no_model"
-  | "model_download"
-  | "not_a_folder"
-  | "unknown_folder"
-  | "unknown_photo"
-  | "image"
-  | "io"
-  | "catalog"
-  | "vectors"
-  | "model"
-  | "stopped"
-  | "invalid"
-  | "in_use"
-  | "query"
-  | "superseded"
-  | "unknown";
+/** Error codes the shell sends (generated from src-tauri/src/error.rs), plus `unknown` for anything else. */
+export type ErrorCode = ShellErrorCode | "unknown";
 
-const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "no_model",
-  "model_download",
-  "not_a_folder",
-  "unknown_folder",
-  "unknown_photo",
-  "image",
-  "io",
-  "catalog",
-  "vectors",
-  "model",
-  "stopped",
-  "invalid",
-  "in_use",
-  "query",
-  "superseded",
-]);
+const KNOWN_CODES: ReadonlySet<string> = new Set<string>(ERROR_CODES);
 
 // Shown only when the shell sends a code without a message: a sentence is always shown.
+// A code added on the Rust side fails the typecheck here until it has one.
 const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   no_model: "The AI model is not installed yet.",
   model_download: "The AI model could not be downloaded.",
@@ -50,9 +21,11 @@ const FALLBACK_MESSAGES: Record<ErrorCode, string> = {
   catalog: "The photo catalog could not be updated.",
   vectors: "The search index could not be updated.",
   model: "The AI model failed.",
+  model_in_use: "That model is in use.",
   stopped: "Glimpse is shutting down.",
   invalid: "That request was not valid.",
   in_use: "This library is open in another Glimpse.",
+  watch: "A folder could not be watched for changes.",
   query: "The search could not be understood.",
   superseded: "A newer search replaced this one.",
   unknown: "Something went wrong.",

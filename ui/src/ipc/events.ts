@@ -1,28 +1,21 @@
-// Typed subscriptions to the shell's events (docs/IPC.md) and to native file drops.
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+// Typed subscriptions to the shell's events (docs/IPC.md), through the generated `events`
+// (./bindings.ts, made from the Rust side), and to native file drops.
 import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { events } from "./bindings";
 import { toGlimpseError } from "./error";
-import type { DropEvent, DropPosition, Failure, ModelState, ModelSwitch, Progress, ThumbnailsReady } from "./types";
+import type { DropEvent, DropPosition, Failure, ModelState, ModelSwitch, Progress } from "./types";
 
 /** Stops a subscription. */
 export type Unlisten = () => void;
 
-/** Event names of the contract. */
-export const EVENTS = {
-  progress: "glimpse://progress",
-  idle: "glimpse://idle",
-  itemFailed: "glimpse://item-failed",
-  foldersChanged: "glimpse://folders-changed",
-  thumbnailsReady: "glimpse://thumbnails-ready",
-  model: "glimpse://model",
-  modelSwitch: "glimpse://model-switch",
-  stopped: "glimpse://stopped",
-} as const;
+/** A generated event: what `listen` needs of it. */
+interface ShellEvent<T> {
+  listen(callback: (event: { payload: T }) => void): Promise<Unlisten>;
+}
 
-async function on<T>(name: string, callback: (payload: T) => void): Promise<Unlisten> {
+async function on<T>(event: ShellEvent<T>, callback: (payload: T) => void): Promise<Unlisten> {
   try {
-    const unlisten: UnlistenFn = await listen<T>(name, (event) => callback(event.payload));
-    return unlisten;
+    return await event.listen((e) => callback(e.payload));
   } catch (error) {
     throw toGlimpseError(error);
   }
@@ -30,37 +23,37 @@ async function on<T>(name: string, callback: (payload: T) => void): Promise<Unli
 
 /** Indexing progress (≤ 10 Hz). */
 export function onProgress(callback: (progress: Progress) => void): Promise<Unlisten> {
-  return on(EVENTS.progress, callback);
+  return on(events.glimpseProgress, callback);
 }
 
 /** Indexing finished: nothing is pending. */
 export function onIdle(callback: () => void): Promise<Unlisten> {
-  return on<null>(EVENTS.idle, () => callback());
+  return on(events.glimpseIdle, () => callback());
 }
 
 /** A file could not be indexed. */
 export function onItemFailed(callback: (failure: Failure) => void): Promise<Unlisten> {
-  return on(EVENTS.itemFailed, callback);
+  return on(events.glimpseItemFailed, callback);
 }
 
 /** Folders or their counts changed: fetch them again. */
 export function onFoldersChanged(callback: () => void): Promise<Unlisten> {
-  return on<null>(EVENTS.foldersChanged, () => callback());
+  return on(events.glimpseFoldersChanged, () => callback());
 }
 
 /** New thumbnails can be loaded for these content ids. */
 export function onThumbnailsReady(callback: (contentIds: number[]) => void): Promise<Unlisten> {
-  return on<ThumbnailsReady>(EVENTS.thumbnailsReady, (payload) => callback(payload.contents));
+  return on(events.glimpseThumbnailsReady, (payload) => callback(payload.contents));
 }
 
 /** The model changed state (download progress, ready, error). */
 export function onModel(callback: (model: ModelState) => void): Promise<Unlisten> {
-  return on(EVENTS.model, callback);
+  return on(events.glimpseModel, callback);
 }
 
 /** A model switch moved on (`null`: none is under way any more). */
 export function onModelSwitch(callback: (change: ModelSwitch | null) => void): Promise<Unlisten> {
-  return on(EVENTS.modelSwitch, callback);
+  return on(events.glimpseModelSwitch, callback);
 }
 
 /**
@@ -68,7 +61,7 @@ export function onModelSwitch(callback: (change: ModelSwitch | null) => void): P
  * the reason, in words. Searching keeps working; `retryIndexing` starts it again.
  */
 export function onStopped(callback: (message: string) => void): Promise<Unlisten> {
-  return on<{ message: string }>(EVENTS.stopped, (payload) => callback(payload.message));
+  return on(events.glimpseStopped, (payload) => callback(payload.message));
 }
 
 /**

@@ -34,8 +34,8 @@ export function parseModelSource(source: string): { kind: "hub" | "dir"; value: 
 }
 
 /** "52.1 %" (one decimal, as the papers print them; the space does not break). */
-export function formatRecall(r1: number): string {
-  return `${r1.toFixed(1)}\u00a0%`;
+export function formatRecall(r1: number | null): string {
+  return r1 === null ? "–" : `${r1.toFixed(1)}\u00a0%`;
 }
 
 /** The facts line of a catalogue model: download, dimension, languages. */
