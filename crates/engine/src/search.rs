@@ -197,6 +197,9 @@ struct Embedded {
 /// lookups, far more than starting a thread (~30 µs).
 const KEYS_PER_THREAD: usize = 1_000;
 
+/// A content and its cosine to each term.
+type TermCosines = (ContentId, Vec<f32>);
+
 /// Each key's cosine to each term (in term order), from the index's stored vectors, on up
 /// to every core: a date range's ~5,000 candidates took ~6 ms on one (USearch's `get` is
 /// ~1.2 µs a key), most of such a query's search time.
@@ -205,7 +208,7 @@ fn score_exactly(
     keys: &[u64],
     terms: &[Embedded],
 ) -> Result<HashMap<ContentId, Vec<f32>>> {
-    let score = |part: &[u64]| -> Result<Vec<(ContentId, Vec<f32>)>> {
+    let score = |part: &[u64]| -> Result<Vec<TermCosines>> {
         let mut out = Vec::with_capacity(part.len());
         index.for_each_vector(part, |key, v| {
             out.push((
@@ -220,7 +223,7 @@ fn score_exactly(
     let chunk = keys.len().div_ceil(threads).max(1);
     let mut parts = keys.chunks(chunk);
     let first = parts.next().unwrap_or(&[]);
-    let scored: Vec<Result<Vec<(ContentId, Vec<f32>)>>> = std::thread::scope(|s| {
+    let scored: Vec<Result<Vec<TermCosines>>> = std::thread::scope(|s| {
         let others: Vec<_> = parts.map(|part| s.spawn(move || score(part))).collect();
         let mut all = vec![score(first)];
         for handle in others {
