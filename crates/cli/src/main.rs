@@ -175,11 +175,24 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // One line: the chain of causes, never a backtrace.
-            eprintln!("glimpse: error: {e:#}");
+            eprintln!("glimpse: error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error as one line: its message and each cause the message does not already say
+/// (many errors quote their source in their own text), never a backtrace.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

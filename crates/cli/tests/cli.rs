@@ -235,6 +235,12 @@ fn errors_are_one_clear_line() {
         .args(["embed", "image"])
         .arg(data.path().join("missing.png")));
     assert_clean_error(&out, "missing.png");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "the cause is said once: {stderr}"
+    );
 
     let out = run(glimpse(data.path(), &model)
         .args(["index"])
