@@ -61,11 +61,6 @@ impl Preparer {
         }
     }
 
-    /// How large a decoded image the thumbnail and the model input need.
-    pub fn need(&self) -> MinSize {
-        self.need
-    }
-
     /// The model's preprocessing.
     pub fn preprocessor(&self) -> &Preprocessor {
         &self.preprocessor
@@ -129,11 +124,7 @@ impl Encoder {
     /// The unit vector of an image file, decoded and preprocessed as indexing does it.
     pub fn embed_image(&self, path: &Path) -> Result<Vec<f32>> {
         let bytes = read(path)?;
-        self.embed_bytes(path, &bytes)
-    }
-
-    pub(crate) fn embed_bytes(&self, path: &Path, bytes: &[u8]) -> Result<Vec<f32>> {
-        embed_prepared(&self.embedder, &self.preparer, path, bytes)
+        embed_prepared(&self.embedder, &self.preparer, path, &bytes)
     }
 }
 
