@@ -67,7 +67,7 @@ impl Preparer {
     }
 
     /// Decodes `bytes` (read from `path`, which names errors and picks no format: the bytes
-    /// are sniffed) at the scale [`Self::need`] allows, EXIF-oriented.
+    /// are sniffed) at the smallest scale the thumbnail and the model input allow, EXIF-oriented.
     pub fn decode(&self, path: &Path, bytes: &[u8]) -> std::result::Result<Decoded, MediaError> {
         glimpse_media::decode_scaled(path, bytes, self.need)
     }
