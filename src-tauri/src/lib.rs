@@ -94,8 +94,12 @@ pub fn run() -> Result<(), String> {
             let shower = handle.clone();
             let served = primary.serve(move || windows::show(&shower, windows::MAIN));
             app.manage(served);
-            let query = setup_state.demo.as_ref().map(|d| d.query.as_str());
-            windows::create(handle, query, setup_state.e2e)?;
+            // Demo mode types its query; otherwise the window opens on the last search.
+            let query = match &setup_state.demo {
+                Some(demo) => Some(demo.query.clone()),
+                None => setup_state.last_query(),
+            };
+            windows::create(handle, query.as_deref(), setup_state.e2e)?;
             tray::install(handle);
             shortcut::register(handle);
             open::start(handle.clone(), setup_state.clone());

@@ -181,7 +181,17 @@ pub async fn query(
         limit,
         scope: scope.unwrap_or_default(),
     };
-    blocking(&state, move |lib| run(lib, &request)).await
+    let app = state.inner().clone();
+    blocking(&state, move |lib| {
+        let results = run(lib, &request)?;
+        // A new search's first page (not a page further down, not an example search, which
+        // names photos of this session) is what the next start opens on.
+        if request.offset == 0 && request.examples.is_empty() {
+            app.remember_query(&request.text);
+        }
+        Ok(results)
+    })
+    .await
 }
 
 /// The filters the autocomplete completes.

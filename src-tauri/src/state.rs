@@ -58,7 +58,14 @@ pub struct AppState {
     /// Held while a model to switch to is loaded and handed to the library, so two
     /// switches asked for in quick succession reach the library one after the other.
     switch_turn: Mutex<()>,
+    /// The last search's text as kept in [`LAST_QUERY_FILE`].
+    last_query: Mutex<Option<String>>,
 }
+
+/// The file in the data folder that keeps the last search's text, so the main window
+/// opens on it (its results come from the vectors the library keeps while the model
+/// loads). A plain file the shell reads before the window is made, not the catalog.
+pub const LAST_QUERY_FILE: &str = "last-query.txt";
 
 /// The model switch as the app knows it.
 #[derive(Default)]
@@ -128,12 +135,47 @@ impl AppState {
             downloading: AtomicBool::new(false),
             switch: Mutex::new(SwitchSlot::default()),
             switch_turn: Mutex::new(()),
+            last_query: Mutex::new(None),
         })
     }
 
     /// The data folder.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The text of the last search of an earlier session (none in demo mode, which types
+    /// its own), read from [`LAST_QUERY_FILE`]; `None` when there is none or it is blank.
+    pub fn last_query(&self) -> Option<String> {
+        if self.demo.is_some() {
+            return None;
+        }
+        let path = self.data_dir.join(LAST_QUERY_FILE);
+        let text = std::fs::read_to_string(&path).ok()?;
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+
+    /// Keeps `text` as the last search (written only when it changed). A failure is
+    /// logged: it costs the next start its restored search, nothing else.
+    pub fn remember_query(&self, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let mut last = lock(&self.last_query);
+        if last.as_deref() == Some(text) {
+            return;
+        }
+        let path = self.data_dir.join(LAST_QUERY_FILE);
+        let tmp = self.data_dir.join(format!(".{LAST_QUERY_FILE}.tmp"));
+        let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
+        match written {
+            Ok(()) => *last = Some(text.to_owned()),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot keep the last search")
+            }
+        }
     }
 
     /// The library, waiting while it is being opened.

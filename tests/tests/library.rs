@@ -541,3 +541,81 @@ fn quitting_while_a_folder_is_scanned_loses_no_photo() {
         assert_eq!(known(), files, "photos known after quit {round}");
     }
 }
+
+/// A library reopened on a model it has loaded before opens without waiting for the
+/// model's network and answers its last searches from the query vectors it keeps: shown
+/// with a model whose weights were changed after the first session, keeping their size
+/// and time (so the library cannot tell before loading them; loaded, they are another
+/// model, which it refuses). The kept search gives the same results as before; a new one,
+/// which needs the network, says why it cannot run.
+#[test]
+fn a_reopened_library_answers_its_last_searches_before_the_model_loads() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let models = tempfile::tempdir().expect("tempdir");
+    let model_dir = models.path().join("shapes-clip");
+    std::fs::create_dir_all(&model_dir).expect("mkdir");
+    for entry in std::fs::read_dir(fixtures_dir().join("shapes-clip")).expect("model dir") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            std::fs::copy(entry.path(), model_dir.join(entry.file_name())).expect("copy");
+        }
+    }
+    let config = || {
+        LibraryConfig::new(data.path())
+            .with_model(ModelFiles::from_dir(&model_dir).expect("model files"))
+    };
+    let photos = data.path().join("photos");
+    let names: Vec<String> = labels().into_keys().take(48).collect();
+    copy_shapes(
+        &photos,
+        &names.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+
+    let library = Library::open(config()).expect("open");
+    assert!(
+        library.model_loaded(),
+        "a model new to the library is loaded at open"
+    );
+    library.add_folder(&photos).expect("add folder");
+    library.wait_idle().expect("index");
+    let before = library.search("a red circle", 10).expect("search");
+    assert_eq!(before.len(), 10);
+    drop(library);
+
+    let weights = model_dir.join("model.safetensors");
+    let modified = std::fs::metadata(&weights)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let mut bytes = std::fs::read(&weights).expect("read weights");
+    // Weights changed in place (the last bytes of the last tensor): the files name another
+    // model now, which the library finds out only by loading it.
+    let end = bytes.len();
+    for b in &mut bytes[end - 64..] {
+        *b = !*b;
+    }
+    std::fs::write(&weights, &bytes).expect("damage weights");
+    std::fs::File::options()
+        .write(true)
+        .open(&weights)
+        .and_then(|f| f.set_modified(modified))
+        .expect("keep the time");
+
+    let library = Library::open(config()).expect("reopen without loading the model");
+    let after = library.search("a red circle", 10).expect("kept search");
+    let key = |hits: &[glimpse_engine::Hit]| -> Vec<(PathBuf, String)> {
+        hits.iter()
+            .map(|h| (h.path.clone(), format!("{:.6}", h.score)))
+            .collect()
+    };
+    assert_eq!(
+        key(&after),
+        key(&before),
+        "the kept query vector gives the same results"
+    );
+    let err = library
+        .search("a blue square", 10)
+        .expect_err("a new text needs the model");
+    assert_eq!(err.code(), "model", "{err}");
+    assert!(err.to_string().contains("could not be loaded"), "{err}");
+    assert!(!library.model_loaded());
+}

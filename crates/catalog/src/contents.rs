@@ -89,7 +89,7 @@ const CONTENT_COLUMNS: &str =
     "id, hash, format, width, height, taken_at, camera_make, camera_model, thumb_rev";
 
 /// Vectors are stored as little-endian f32 so the file reads the same on every machine.
-fn vector_to_blob(v: &[f32]) -> Vec<u8> {
+pub(crate) fn vector_to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 

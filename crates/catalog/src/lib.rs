@@ -29,6 +29,7 @@ mod facets;
 mod folders;
 mod paths;
 mod photos;
+mod queries;
 mod schema;
 mod select;
 

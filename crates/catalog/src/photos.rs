@@ -277,10 +277,13 @@ impl Catalog {
     /// Marks pending every indexed photo whose content has no vector for `embedder` (the
     /// model or preprocessing changed). Returns how many.
     pub fn requeue_unembedded(&self, embedder: &str) -> Result<usize> {
+        // `NOT IN` a list read from `embeddings_embedder` (which covers (embedder,
+        // content_id)) rather than a correlated `NOT EXISTS`: the latter probes the
+        // embeddings table, whose rows carry the vectors, once per photo — 1.9 s at every
+        // open of a 100k library instead of 0.05 s.
         Ok(self.conn.execute(
-            "UPDATE photos SET state = 0 WHERE state = 1 AND (content_id IS NULL OR NOT EXISTS
-                 (SELECT 1 FROM embeddings e WHERE e.content_id = photos.content_id
-                  AND e.embedder = ?1))",
+            "UPDATE photos SET state = 0 WHERE state = 1 AND (content_id IS NULL OR
+                 content_id NOT IN (SELECT content_id FROM embeddings WHERE embedder = ?1))",
             [embedder],
         )?)
     }

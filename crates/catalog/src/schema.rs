@@ -3,11 +3,11 @@
 
 use rusqlite::Connection;
 
-use crate::{CatalogError, Result, contents, folders, photos, select};
+use crate::{CatalogError, Result, contents, folders, photos, queries, select};
 
 /// The schema version this build writes. Bump it and append a step to `MIGRATIONS` for
 /// every change; never edit a step that has shipped.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&[&str]] = &[
@@ -20,6 +20,7 @@ const MIGRATIONS: &[&[&str]] = &[
     &[contents::CREATE_V2],
     &[select::CREATE_V3],
     &[photos::CREATE_V4],
+    &[queries::CREATE_V5],
 ];
 
 /// Brings the schema up to [`SCHEMA_VERSION`] in one transaction per step.

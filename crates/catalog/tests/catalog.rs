@@ -670,3 +670,36 @@ fn a_photos_time_follows_its_capture_time_and_mtime() {
     assert_eq!(in_range(&cat, 400, 401), [plain], "a new mtime moves it");
     assert!(in_range(&cat, 300, 301).is_empty());
 }
+
+/// Query vectors are kept per embedder, most recent first, and only the newest few.
+#[test]
+fn recent_query_vectors_are_kept_per_model_newest_first() {
+    let cat = Catalog::open_in_memory().expect("catalog");
+    cat.put_query_vector("m", "a dog", &[1.0, 0.0], 1, 2)
+        .expect("put");
+    cat.put_query_vector("m", "a cat", &[0.0, 1.0], 2, 2)
+        .expect("put");
+    cat.put_query_vector("other", "a dog", &[0.5, 0.5], 3, 2)
+        .expect("put");
+    assert_eq!(
+        cat.query_vectors("m", 10).expect("read"),
+        [
+            ("a cat".to_owned(), vec![0.0, 1.0]),
+            ("a dog".to_owned(), vec![1.0, 0.0])
+        ]
+    );
+    // Used again: it becomes the newest; a third text pushes the oldest out.
+    cat.put_query_vector("m", "a dog", &[1.0, 0.0], 4, 2)
+        .expect("put");
+    cat.put_query_vector("m", "a bird", &[0.6, 0.8], 5, 2)
+        .expect("put");
+    let texts: Vec<String> = cat
+        .query_vectors("m", 10)
+        .expect("read")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(texts, ["a bird", "a dog"]);
+    assert_eq!(cat.query_vectors("other", 10).expect("read").len(), 1);
+    assert_eq!(cat.query_vectors("m", 1).expect("read").len(), 1);
+}

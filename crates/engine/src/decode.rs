@@ -43,7 +43,16 @@ impl Decoder {
                 continue;
             };
             if preparer.as_ref().is_none_or(|(id, _)| *id != slot.id) {
-                let made = Preparer::new(slot.embedder.preprocessor(), self.thumbnail_edge_px);
+                // Waits while the model loads in the background; one that failed to load
+                // leaves the file pending (the library says why it cannot index).
+                let embedder = match slot.embedder() {
+                    Ok(embedder) => embedder,
+                    Err(e) => {
+                        self.shared.stop(&e);
+                        continue;
+                    }
+                };
+                let made = Preparer::new(embedder.preprocessor(), self.thumbnail_edge_px);
                 preparer = Some((slot.id.clone(), made));
             }
             let Some((_, prep)) = &preparer else {

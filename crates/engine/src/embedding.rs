@@ -45,9 +45,17 @@ pub(crate) fn run(
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }
+        // A decoder made these pixels with the loaded model's preprocessor: it is loaded.
+        let embedder = match slot.embedder() {
+            Ok(embedder) => embedder,
+            Err(e) => {
+                shared.stop(&e);
+                continue;
+            }
+        };
         let started = std::time::Instant::now();
         let images = batch.len();
-        let ops = embed_batch(&slot.embedder, batch);
+        let ops = embed_batch(&embedder, batch);
         let took = started.elapsed();
         shared.rest_after(took);
         let measured = slot
@@ -57,9 +65,9 @@ pub(crate) fn run(
             .and_then(|mut m| m.add(images, took.as_secs_f64()));
         if let Some(images_per_second) = measured {
             let speed = crate::models::ModelSpeed {
-                model: slot.embedder.model_name().to_string(),
+                model: embedder.model_name().to_string(),
                 images_per_second,
-                device: slot.embedder.device_name().to_string(),
+                device: embedder.device_name().to_string(),
                 measured_at: std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs() as i64),

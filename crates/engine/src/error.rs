@@ -56,6 +56,9 @@ pub enum LibraryError {
     /// the text encoder: whoever typed on wants that one's answer, not this one's.
     #[error("a newer search replaced this one")]
     Superseded,
+    /// The model, loaded in the background after the library opened, could not be loaded.
+    #[error("the model could not be loaded: {0}")]
+    ModelLoad(String),
     /// The library's background threads have stopped (after a store failure).
     #[error("the indexing pipeline has stopped: {0}")]
     Stopped(String),
@@ -97,7 +100,7 @@ impl LibraryError {
             Self::Io { .. } => "io",
             Self::NoModel => "no_model",
             Self::ModelInUse(_) => "model_in_use",
-            Self::Calibration(_) => "model",
+            Self::Calibration(_) | Self::ModelLoad(_) => "model",
             Self::NotAFolder(_) => "not_a_folder",
             Self::UnknownFolder(_) => "unknown_folder",
             Self::UnknownPhoto(_) => "unknown_photo",

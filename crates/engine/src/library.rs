@@ -202,6 +202,23 @@ impl Library {
         // next one catches up; a plain open queues what the model has no vector for.
         let switching = config.model.is_some() && config.next_model.is_some();
         let mut reconciliation = Reconciliation::default();
+        // A model opened here before lets search start on kept vectors while its network
+        // loads (1–2 s for ViT-B/32 on a laptop CPU); a new one is loaded first.
+        let deferred = match &config.model {
+            Some(files) => Slot::open_deferred(
+                &catalog,
+                &paths,
+                files,
+                config.device,
+                config.quantization,
+                !switching,
+            )?,
+            None => None,
+        };
+        let mut loader = None;
+        if let Some((_, report, _)) = &deferred {
+            reconciliation.merge(*report);
+        }
         let mut open_slot = |files: &ModelFiles| -> Result<Arc<Slot>> {
             let (slot, report) = Slot::open(
                 &catalog,
@@ -214,7 +231,15 @@ impl Library {
             reconciliation.merge(report);
             Ok(Arc::new(slot))
         };
-        let search = config.model.as_ref().map(&mut open_slot).transpose()?;
+        let search = match (deferred, &config.model) {
+            (Some((slot, _, load)), _) => {
+                let slot = Arc::new(slot);
+                loader = Some((slot.clone(), load));
+                Some(slot)
+            }
+            (None, Some(files)) => Some(open_slot(files)?),
+            (None, None) => None,
+        };
         let next = match (&search, &config.next_model) {
             (Some(search), Some(files)) => {
                 let next = open_slot(files)?;
@@ -223,6 +248,11 @@ impl Library {
             _ => None,
         };
         let has_model = search.is_some();
+        let search_id = search.as_ref().map(|s| s.id.clone());
+        let kept_queries = match &search {
+            Some(slot) => catalog.query_vectors(&slot.id, crate::writer::KEPT_QUERY_VECTORS)?,
+            None => Vec::new(),
+        };
 
         let shared = Arc::new(Shared {
             paths: paths.clone(),
@@ -255,6 +285,17 @@ impl Library {
             "glimpse-writer",
             Box::new(move || writer.run(writer_rx)),
         )?);
+        if let Some((slot, load)) = loader {
+            let writer = writer_tx.clone();
+            threads.push(spawn(
+                "glimpse-model",
+                Box::new(move || {
+                    if let Some((key, value)) = load.run(&slot) {
+                        let _ = writer.send(WriteOp::SetMeta { key, value });
+                    }
+                }),
+            )?);
+        }
 
         // The decode pool and the embedder thread follow the writer's current indexing
         // model, so a model switch needs no new threads.
@@ -302,7 +343,10 @@ impl Library {
                 .collect::<std::result::Result<_, _>>()?,
             next_reader: std::sync::atomic::AtomicUsize::new(0),
             shared,
-            text_cache: TextCache::default(),
+            text_cache: TextCache::with_kept(
+                search_id.as_deref().unwrap_or_default(),
+                kept_queries,
+            ),
             device: config.device,
             quantization: config.quantization,
             writer_tx: Some(writer_tx),
@@ -319,6 +363,16 @@ impl Library {
     /// The id of the embedder that answers queries (model, revision, preprocessing).
     pub fn embedder_id(&self) -> Option<String> {
         self.shared.search_slot().map(|s| s.id.clone())
+    }
+
+    /// Whether the search model's network is loaded. A library opened on a model it has
+    /// loaded before opens at once and loads the network in the background: until then, a
+    /// search answers from the query vectors the library keeps (its last searches) and from
+    /// photos' vectors, and one that needs the network waits for it.
+    pub fn model_loaded(&self) -> bool {
+        self.shared
+            .search_slot()
+            .is_some_and(|s| s.model.is_ready())
     }
 
     /// The search model's good-match line and where it comes from (catalogue, the model

@@ -8,23 +8,24 @@
 //! so switching back costs nothing.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use glimpse_catalog::Catalog;
 use glimpse_embed::{DeviceChoice, Embedder, ModelFiles};
 use glimpse_vectors::{IndexSettings, Quantization, VectorIndex};
 use serde::Serialize;
 
-use crate::Result;
 use crate::config::DataPaths;
 use crate::search::MatchLine;
 use crate::store::{Reconciliation, open_index};
+use crate::{LibraryError, Result};
 
-/// One loaded model with its index.
+/// One model with its index. The network itself may still be loading (see [`ModelCell`]):
+/// everything else a search by kept vectors needs is here from the start.
 pub(crate) struct Slot {
     /// The embedder id (model, revision, preprocessing): the vectors' key in the catalog.
     pub(crate) id: String,
-    pub(crate) embedder: Arc<Embedder>,
+    pub(crate) model: ModelCell,
     pub(crate) index: Arc<VectorIndex>,
     pub(crate) index_path: PathBuf,
     /// Forward-pass time over the images embedded so far, until the speed is recorded.
@@ -46,8 +47,8 @@ const DEFAULT_IMAGE_COSINE: f32 = 0.85;
 
 /// The good-match line of a loaded model: the catalogue's or its folder's calibration, the
 /// model's own logit bias for SigLIP's text line, defaults otherwise.
-fn match_line(embedder: &Embedder, files: &ModelFiles) -> Result<(MatchLine, String)> {
-    let scale = embedder.logit_scale();
+fn match_line(summary: &ModelSummary, files: &ModelFiles) -> Result<(MatchLine, String)> {
+    let scale = summary.logit_scale;
     let calibrated = glimpse_models::calibration_for(files)?;
     let (text_cosine, image_cosine, exclude_cosine, source) = match &calibrated {
         Some(c) => (
@@ -63,7 +64,7 @@ fn match_line(embedder: &Embedder, files: &ModelFiles) -> Result<(MatchLine, Str
             "uncalibrated: the defaults of docs/GOOD-MATCHES.md".to_owned(),
         ),
     };
-    let text_bias = match (text_cosine, embedder.logit_bias()) {
+    let text_bias = match (text_cosine, summary.logit_bias) {
         (Some(t), _) => -scale * t,
         (None, Some(bias)) => bias,
         (None, None) => -scale * DEFAULT_TEXT_COSINE,
@@ -138,16 +139,64 @@ impl Slot {
         requeue: bool,
     ) -> Result<(Self, Reconciliation)> {
         let embedder = Embedder::load(files, device)?;
-        let (line, line_source) = match_line(&embedder, files)?;
-        let id = embedder.id().to_string();
+        let summary = ModelSummary::of(&embedder, files);
+        remember_summary(catalog, files, &summary);
+        let cell = ModelCell::ready(embedder);
+        Self::with_model(catalog, paths, files, &summary, cell, quantization, requeue)
+    }
+
+    /// Opens the index of a model this library has loaded before (its summary kept in the
+    /// catalog, the files unchanged since), leaving the network to `loader`, to be run on
+    /// a thread of its own: searches by kept vectors (the last queries' texts) and by
+    /// photos answer before it has finished. `None` when the model is new here or its files
+    /// changed: then [`Slot::open`] loads it first.
+    pub(crate) fn open_deferred(
+        catalog: &Catalog,
+        paths: &DataPaths,
+        files: &ModelFiles,
+        device: DeviceChoice,
+        quantization: Quantization,
+        requeue: bool,
+    ) -> Result<Option<(Self, Reconciliation, ModelLoader)>> {
+        let Some(summary) = remembered_summary(catalog, files) else {
+            return Ok(None);
+        };
+        let (slot, report) = Self::with_model(
+            catalog,
+            paths,
+            files,
+            &summary,
+            ModelCell::loading(),
+            quantization,
+            requeue,
+        )?;
+        let loader = ModelLoader {
+            files: files.clone(),
+            device,
+            summary,
+        };
+        Ok(Some((slot, report, loader)))
+    }
+
+    fn with_model(
+        catalog: &Catalog,
+        paths: &DataPaths,
+        files: &ModelFiles,
+        summary: &ModelSummary,
+        model: ModelCell,
+        quantization: Quantization,
+        requeue: bool,
+    ) -> Result<(Self, Reconciliation)> {
+        let (line, line_source) = match_line(summary, files)?;
+        let id = summary.id.clone();
         let index_path = paths.vector_index(&id);
-        let mut settings = IndexSettings::new(embedder.dim());
+        let mut settings = IndexSettings::new(summary.dim);
         settings.quantization = quantization;
         let (index, report) = open_index(catalog, &index_path, settings, &id, requeue)?;
         Ok((
             Self {
                 id,
-                embedder: Arc::new(embedder),
+                model,
                 index: Arc::new(index),
                 index_path,
                 meter: Mutex::new(SpeedMeter::default()),
@@ -157,6 +206,203 @@ impl Slot {
             report,
         ))
     }
+
+    /// The network, waiting while it loads.
+    pub(crate) fn embedder(&self) -> Result<Arc<Embedder>> {
+        self.model.wait()
+    }
+}
+
+/// What a library needs of a model before its network has loaded, kept in the catalog's
+/// `meta` table (key `model:` and the model's name) after every load.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct ModelSummary {
+    /// The files it was loaded from, with their sizes and modification times, and the
+    /// build that loaded them: anything else is another model.
+    fingerprint: String,
+    /// The embedder id.
+    id: String,
+    /// Vector length.
+    dim: usize,
+    /// `exp(logit_scale)`.
+    logit_scale: f32,
+    /// SigLIP's logit bias.
+    logit_bias: Option<f32>,
+}
+
+/// The `meta` key of a model's summary: this prefix and the model's name.
+const SUMMARY_KEY_PREFIX: &str = "model:";
+
+impl ModelSummary {
+    fn of(embedder: &Embedder, files: &ModelFiles) -> Self {
+        Self {
+            fingerprint: fingerprint(files),
+            id: embedder.id().to_owned(),
+            dim: embedder.dim(),
+            logit_scale: embedder.logit_scale(),
+            logit_bias: embedder.logit_bias(),
+        }
+    }
+
+    fn key(files: &ModelFiles) -> String {
+        format!("{SUMMARY_KEY_PREFIX}{}", files.name)
+    }
+}
+
+/// The model's files as they are now (path, size, modification time), the revision, and
+/// this build's version and preprocessing (either may change the id).
+fn fingerprint(files: &ModelFiles) -> String {
+    let mut out = format!(
+        "glimpse {} pp{} rev {:?}",
+        env!("CARGO_PKG_VERSION"),
+        glimpse_embed::PREPROCESS_VERSION,
+        files.revision
+    );
+    let paths = [
+        Some(&files.config),
+        Some(&files.tokenizer),
+        files.preprocessor.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(files.weights_index.as_ref())
+    .chain(files.weights.iter());
+    for path in paths {
+        let stamp = std::fs::metadata(path)
+            .map(|m| (m.len(), crate::scan::mtime_ns(&m)))
+            .unwrap_or((0, 0));
+        out.push_str(&format!(";{}:{}:{}", path.display(), stamp.0, stamp.1));
+    }
+    out
+}
+
+/// The kept summary of `files`' model, when the files have not changed since.
+fn remembered_summary(catalog: &Catalog, files: &ModelFiles) -> Option<ModelSummary> {
+    let text = catalog.meta(&ModelSummary::key(files)).ok()??;
+    let summary: ModelSummary = serde_json::from_str(&text).ok()?;
+    (summary.fingerprint == fingerprint(files)).then_some(summary)
+}
+
+/// Keeps `summary` for the next open. Only a cache: failing to write it costs the next
+/// open the model's load time, nothing else.
+fn remember_summary(catalog: &Catalog, files: &ModelFiles, summary: &ModelSummary) {
+    if let Some((key, value)) = summary_meta(files, summary)
+        && let Err(e) = catalog.set_meta(&key, &value)
+    {
+        tracing::warn!(error = %e, "cannot keep the model's summary");
+    }
+}
+
+/// A model's network: loaded, loading on a thread of its own, or failed to load.
+pub(crate) struct ModelCell {
+    state: Mutex<Loaded>,
+    changed: Condvar,
+}
+
+enum Loaded {
+    Loading,
+    Ready(Arc<Embedder>),
+    Failed(String),
+}
+
+impl ModelCell {
+    fn ready(embedder: Embedder) -> Self {
+        Self {
+            state: Mutex::new(Loaded::Ready(Arc::new(embedder))),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn loading() -> Self {
+        Self {
+            state: Mutex::new(Loaded::Loading),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn set(&self, loaded: Loaded) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = loaded;
+        self.changed.notify_all();
+    }
+
+    /// The network, waiting while it loads.
+    fn wait(&self) -> Result<Arc<Embedder>> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match &*state {
+                Loaded::Ready(e) => return Ok(e.clone()),
+                Loaded::Failed(message) => return Err(LibraryError::ModelLoad(message.clone())),
+                Loaded::Loading => {
+                    state = self
+                        .changed
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+        }
+    }
+
+    /// Whether the network is loaded.
+    pub(crate) fn is_ready(&self) -> bool {
+        matches!(
+            &*self.state.lock().unwrap_or_else(PoisonError::into_inner),
+            Loaded::Ready(_)
+        )
+    }
+}
+
+/// Loads a deferred slot's network (on the library's `glimpse-model` thread).
+pub(crate) struct ModelLoader {
+    files: ModelFiles,
+    device: DeviceChoice,
+    summary: ModelSummary,
+}
+
+impl ModelLoader {
+    /// Loads the network into `slot`. A model whose id is not the kept one (its files were
+    /// replaced keeping their sizes and times) is refused: the index open is another
+    /// model's. Returns the `meta` key and value to keep when the summary changed.
+    pub(crate) fn run(self, slot: &Slot) -> Option<(String, String)> {
+        let started = std::time::Instant::now();
+        match Embedder::load(&self.files, self.device) {
+            Ok(embedder) => {
+                let fresh = ModelSummary::of(&embedder, &self.files);
+                if fresh.id != self.summary.id {
+                    let message = format!(
+                        "the model's files changed since the library was last opened (now {}, was {}): open the library again",
+                        fresh.id, self.summary.id
+                    );
+                    tracing::error!(%message, "model not used");
+                    slot.model.set(Loaded::Failed(message));
+                    return summary_meta(&self.files, &fresh);
+                }
+                tracing::info!(
+                    id = %slot.id,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "model loaded in the background"
+                );
+                slot.model.set(Loaded::Ready(Arc::new(embedder)));
+                if fresh == self.summary {
+                    None
+                } else {
+                    summary_meta(&self.files, &fresh)
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the model could not be loaded");
+                slot.model.set(Loaded::Failed(e.to_string()));
+                None
+            }
+        }
+    }
+}
+
+/// The `meta` key and value that keep `files`' `summary`.
+pub(crate) fn summary_meta(files: &ModelFiles, summary: &ModelSummary) -> Option<(String, String)> {
+    Some((
+        ModelSummary::key(files),
+        serde_json::to_string(summary).ok()?,
+    ))
 }
 
 /// The library's models.

@@ -85,6 +85,14 @@ pub(crate) enum WriteOp {
     CancelSwitch { reply: Sender<Result<()>> },
     /// The first measured speed of a model on this computer (kept if one is stored).
     RecordSpeed(crate::models::ModelSpeed),
+    /// A value for the catalog's `meta` table (a model's summary, the last query).
+    SetMeta { key: String, value: String },
+    /// A query's text vector, kept so a reopened library answers it before its model loads.
+    QueryVector {
+        embedder: String,
+        text: String,
+        vector: Arc<Vec<f32>>,
+    },
     /// Delete a model's stored vectors and index file.
     RemoveModel {
         id: String,

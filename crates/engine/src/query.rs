@@ -47,6 +47,19 @@ impl Default for TextCache {
 }
 
 impl TextCache {
+    /// A cache holding `model`'s kept query vectors (most recent first), so the last
+    /// searches answer before the model has loaded.
+    pub(crate) fn with_kept(model: &str, kept: Vec<(String, Vec<f32>)>) -> Self {
+        let cache = Self::default();
+        if let Ok(mut entries) = cache.entries.lock() {
+            // Oldest first, so the most recent is the least likely to be evicted.
+            for (text, vector) in kept.into_iter().rev() {
+                entries.put((model.to_owned(), text), Arc::new(vector));
+            }
+        }
+        cache
+    }
+
     fn get(&self, model: &str, key: &str) -> Option<Arc<Vec<f32>>> {
         self.entries
             .lock()
@@ -295,7 +308,7 @@ impl Library {
         self.text_cache.encodes.fetch_add(1, Ordering::Relaxed);
         let vector = Arc::new(
             model
-                .embedder
+                .embedder()?
                 .embed_texts(&[key])?
                 .into_iter()
                 .next()
@@ -304,6 +317,12 @@ impl Library {
         if let Ok(mut c) = self.text_cache.entries.lock() {
             c.put((model.id.clone(), key.to_owned()), vector.clone());
         }
+        // Kept for the next open (a cache: a failed write costs an encode later).
+        let _ = self.send(crate::ops::WriteOp::QueryVector {
+            embedder: model.id.clone(),
+            text: key.to_owned(),
+            vector: vector.clone(),
+        });
         Ok(vector)
     }
 
@@ -328,10 +347,11 @@ impl Library {
 
     /// An image file's vector by `model`, prepared as indexing prepares it.
     pub(crate) fn embed_file(&self, model: &Slot, path: &Path) -> Result<Vec<f32>> {
+        let embedder = model.embedder()?;
         let preparer =
-            crate::prepare::Preparer::new(model.embedder.preprocessor(), self.thumbnail_edge_px);
+            crate::prepare::Preparer::new(embedder.preprocessor(), self.thumbnail_edge_px);
         let bytes = crate::prepare::read(path)?;
-        crate::prepare::embed_prepared(&model.embedder, &preparer, path, &bytes)
+        crate::prepare::embed_prepared(&embedder, &preparer, path, &bytes)
     }
 
     /// Counts, folders and failures.

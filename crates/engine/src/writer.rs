@@ -18,6 +18,10 @@ use crate::models::{Slot, Slots};
 use crate::ops::WriteOp;
 use crate::{Event, LibraryError, Result};
 
+/// Query vectors kept per model: the texts of the last searches, with the prefetched
+/// prefixes typed on the way to them (2 KB each for a 512-d model).
+pub(crate) const KEPT_QUERY_VECTORS: usize = 256;
+
 /// `meta` keys of measured model speeds: this prefix and the model's name.
 pub(crate) const SPEED_KEY_PREFIX: &str = "speed:";
 
@@ -490,6 +494,17 @@ fn apply(cat: &Catalog, shared: &Shared, ops: Vec<WriteOp>) -> glimpse_catalog::
                     cat.set_meta(&key, &value)?;
                     tracing::info!(?speed, "model speed measured");
                 }
+            }
+            WriteOp::SetMeta { key, value } => cat.set_meta(&key, &value)?,
+            WriteOp::QueryVector {
+                embedder,
+                text,
+                vector,
+            } => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros() as i64);
+                cat.put_query_vector(&embedder, &text, &vector, now, KEPT_QUERY_VECTORS)?;
             }
             WriteOp::AddFolder { .. }
             | WriteOp::RemoveFolder { .. }

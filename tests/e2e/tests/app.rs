@@ -2170,3 +2170,95 @@ async fn a_stopped_pipeline_shows_why_and_retry_goes_on() -> Result<()> {
     let outcome = stopped_flow(&app, photos.path(), &names[4..6]).await;
     finish(app, outcome, "stopped").await
 }
+
+/// Issue 20: the main window opens on the last search of the session before, its results
+/// shown from the vectors the library keeps while the model loads in the background.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_opens_on_the_last_search() -> Result<()> {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let model = repo_root().join("tests/fixtures/shapes-clip");
+    let photos = tempfile::tempdir()?;
+    copy_dir(&repo_root().join("tests/fixtures/shapes"), photos.path())?;
+    let data = tempfile::Builder::new()
+        .prefix("glimpse-e2e-last-")
+        .tempdir()?;
+    let env = [
+        ("GLIMPSE_MODEL_DIR", model.as_os_str()),
+        ("GLIMPSE_DATA_DIR", data.path().as_os_str()),
+    ];
+
+    let app = start_app(&env).await?;
+    let first = async {
+        let client = &app.client;
+        invoke(client, "addFolder", json!({"path": photos.path()})).await?;
+        wait_indexed(client, 240).await?;
+        set_query(client, "a red circle").await?;
+        wait_results_for(client, "a red circle").await?;
+        good_paths(client, "a red circle").await
+    }
+    .await;
+    finish_keeping(app, &first, "last-search-1").await?;
+    let shown_before = first?;
+
+    let app = start_app(&env).await?;
+    let second = async {
+        let client = &app.client;
+        let (line, good) = wait_results_for(client, "a red circle").await?;
+        ensure!(good > 0, "the restored search has good matches: {line}");
+        let input = find(client, "[data-testid=search-input]").await?;
+        let typed = input.prop("value").await?.unwrap_or_default();
+        ensure!(
+            typed == "a red circle",
+            "the box shows the last search: {typed:?}"
+        );
+        // The grid draws the tiles in view, good matches first: the same ones, in the same
+        // order, as the first session's good matches.
+        let shown = wait_until(UI_TIMEOUT, "the tiles to be drawn", || async {
+            let shown = tile_paths(client).await?;
+            Ok((shown.len() >= 10).then_some(shown))
+        })
+        .await?;
+        let n = shown.len().min(shown_before.len());
+        ensure!(
+            n >= 10 && shown[..n] == shown_before[..n],
+            "the same results as before: {shown:?} vs {shown_before:?}"
+        );
+        // Answered from the kept vector: the model's network loaded in the background.
+        let logs = data.path().join("logs");
+        wait_until(
+            UI_TIMEOUT,
+            "the model to load in the background",
+            || async {
+                let mut text = String::new();
+                for entry in std::fs::read_dir(&logs)? {
+                    text.push_str(&std::fs::read_to_string(entry?.path())?);
+                }
+                Ok(text
+                    .contains("model loaded in the background")
+                    .then_some(()))
+            },
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    finish(app, second, "last-search-2").await
+}
+
+/// Closes `app`, screenshotting a failure, and reports a failure to close.
+async fn finish_keeping<T>(app: App, outcome: &Result<T>, test: &str) -> Result<()> {
+    if outcome.is_err() {
+        let _ = screenshot(&app.client, &format!("failure-{test}")).await;
+    }
+    app.close().await
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}
