@@ -561,3 +561,47 @@ fn legacy_config_end_token_still_pools_at_the_end_token() -> Result<()> {
     }
     Ok(())
 }
+
+/// The image tower can be freed while only texts are embedded: the next image builds it
+/// again from the same files and gets exactly the vector it had; weights that changed in
+/// the meantime are refused rather than mixed with the text tower loaded before.
+#[test]
+fn the_image_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
+    let dir = copy_model()?;
+    let model = dir.path().join("model");
+    let embedder = Embedder::load(&ModelFiles::from_dir(&model)?, DeviceChoice::Cpu)?;
+    let reference = reference()?;
+    let pixels = reference_pixels()?;
+    let px = Pixels::from_chw(pixels[&reference.images[0].file].clone(), 224, 224)?;
+    let before = embedder.embed_pixels(std::slice::from_ref(&px))?;
+    let text = embedder.embed_texts(&["a photo of a cat"])?;
+
+    assert!(embedder.images_loaded());
+    assert!(embedder.release_images(), "it was loaded");
+    assert!(!embedder.images_loaded());
+    assert!(!embedder.release_images(), "released once");
+    assert_eq!(
+        embedder.embed_texts(&["a photo of a cat"])?,
+        text,
+        "texts need no images"
+    );
+    let after = embedder.embed_pixels(std::slice::from_ref(&px))?;
+    assert!(embedder.images_loaded());
+    assert_eq!(after, before, "the same weights, the same vector");
+
+    embedder.release_images();
+    let weights = model.join("model.safetensors");
+    let bytes = std::fs::read(&weights)?;
+    std::fs::write(&weights, &bytes)?; // same bytes, a new modification time
+    let f = std::fs::File::options().write(true).open(&weights)?;
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))?;
+    let err = embedder
+        .embed_pixels(std::slice::from_ref(&px))
+        .expect_err("changed weights are not mixed in");
+    assert!(
+        err.to_string()
+            .contains("changed since the model was loaded"),
+        "{err}"
+    );
+    Ok(())
+}

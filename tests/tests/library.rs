@@ -619,3 +619,48 @@ fn a_reopened_library_answers_its_last_searches_before_the_model_loads() {
     assert!(err.to_string().contains("could not be loaded"), "{err}");
     assert!(!library.model_loaded());
 }
+
+/// At rest the library frees its model's image tower (after 200 ms here; 20 s by
+/// default): text searches go on without it, and a search by an image file builds it
+/// again and ranks exactly as before.
+#[test]
+fn the_image_tower_is_freed_at_rest_and_built_again_for_an_image_search() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let photos = data.path().join("photos");
+    let names: Vec<String> = labels().into_keys().take(24).collect();
+    copy_shapes(
+        &photos,
+        &names.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let mut config = LibraryConfig::new(data.path()).with_model(shapes_model());
+    config.image_tower_idle = std::time::Duration::from_millis(200);
+    let library = Library::open(config).expect("open");
+    library.add_folder(&photos).expect("add folder");
+    library.wait_idle().expect("index");
+    let probe = photos.join(&names[0]);
+    let ranked = |hits: Vec<glimpse_engine::Hit>| -> Vec<(PathBuf, f32)> {
+        hits.into_iter().map(|h| (h.path, h.score)).collect()
+    };
+    let like = glimpse_engine::SimilarTo::File(probe);
+    let before = ranked(library.similar(&like, 10).expect("similar"));
+    let text = ranked(library.search("a red circle", 10).expect("search"));
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while library.images_loaded() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the image tower is still loaded 30 s after the last image"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        ranked(library.search("a red circle", 10).expect("search")),
+        text
+    );
+    let after = ranked(
+        library
+            .similar(&like, 10)
+            .expect("similar after the release"),
+    );
+    assert_eq!(after, before, "the same tower again, the same ranking");
+}

@@ -20,6 +20,7 @@
 pub mod decoding;
 pub mod indexing;
 pub mod latency;
+pub mod launch;
 pub mod model;
 pub mod newest;
 pub mod photos;

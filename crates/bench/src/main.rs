@@ -132,6 +132,23 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Write a library over a folder of real photos (e.g. `make-photos --count 100000
+    /// --size 96x72`) with synthetic vectors under the model's id, for the app's launch and
+    /// memory figures (tests/e2e/tests/bench.rs).
+    LaunchLibrary {
+        /// Model folder (its embedder id keys the vectors).
+        #[arg(long)]
+        model: PathBuf,
+        /// Photo folder (its JPEG, PNG and WebP files).
+        #[arg(long)]
+        photos: PathBuf,
+        /// New library data folder.
+        #[arg(long)]
+        data: PathBuf,
+        /// Seed of the vectors and dates.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Decode speed of image files (e.g. from `make_formats.py --bench DIR`): the
     /// indexer's scaled decode and a full-size decode, per file.
     Decode {
@@ -234,6 +251,15 @@ fn main() -> Result<()> {
                 summary.elapsed.as_secs_f64(),
                 summary.threads
             );
+        }
+        Command::LaunchLibrary {
+            model,
+            photos,
+            data,
+            seed,
+        } => {
+            let n = glimpse_bench::launch::build(&model, &photos, &data, seed)?;
+            println!("{n} photos registered in {}", data.display());
         }
         Command::Query {
             model,

@@ -70,7 +70,14 @@ impl Config {
         match self {
             Self::Clip(c) => model::tensor_names(c)
                 .into_iter()
-                .map(|n| (n, Want::Load))
+                .map(|n| {
+                    let want = if n == model::TOKEN_EMBEDDING {
+                        Want::OnDisk
+                    } else {
+                        Want::Load
+                    };
+                    (n, want)
+                })
                 .collect(),
             Self::Siglip(c) => siglip::tensor_names(c),
         }
@@ -106,6 +113,22 @@ pub struct Embedder {
     image_hw: (usize, usize),
     /// `exp(logit_scale)`: how the model scales cosines into logits.
     logit_scale: f32,
+    /// Where the image tower comes from when it is built again after a release.
+    vision_source: VisionSource,
+}
+
+/// The weights files (with the size and time they had when the model was loaded) and the
+/// image tower's tensors in them.
+struct VisionSource {
+    files: Vec<(PathBuf, Option<(u64, std::time::SystemTime)>)>,
+    names: Vec<String>,
+    /// Held while the tower is built again, so two callers build it once.
+    turn: std::sync::Mutex<()>,
+}
+
+fn stamp(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
 }
 
 // The engine moves the embedder into its own thread and shares preprocessors across
@@ -168,6 +191,24 @@ impl Embedder {
 
         let tokenizer_bytes = read(&files.tokenizer)?;
         let needed = config.tensor_names();
+        let is_vision: fn(&str) -> bool = match architecture {
+            Architecture::Clip => model::is_vision_tensor,
+            Architecture::Siglip => siglip::is_vision_tensor,
+        };
+        let vision_source = VisionSource {
+            files: files
+                .weights
+                .iter()
+                .map(|p| (p.clone(), stamp(p)))
+                .collect(),
+            names: needed
+                .iter()
+                .map(|(n, _)| n)
+                .filter(|n| is_vision(n))
+                .cloned()
+                .collect(),
+            turn: std::sync::Mutex::new(()),
+        };
         let dim = config.dim();
         let parts = match config {
             Config::Clip(c) => {
@@ -236,10 +277,20 @@ impl Embedder {
         let mut on_disk = std::mem::take(&mut weights.on_disk);
         let vb = VarBuilder::from_tensors(weights.tensors, MODEL_DTYPE, &device);
         let net = match parts {
-            Parts::Clip(c, tokenizer) => Net::Clip {
-                model: Box::new(ClipModel::new(&c, vb).map_err(weights_error)?),
-                tokenizer,
-            },
+            Parts::Clip(c, tokenizer) => {
+                let token_embedding = on_disk.remove(model::TOKEN_EMBEDDING).ok_or_else(|| {
+                    EmbedError::MissingTensor {
+                        path: location.clone(),
+                        name: model::TOKEN_EMBEDDING.to_owned(),
+                    }
+                })?;
+                Net::Clip {
+                    model: Box::new(
+                        ClipModel::new(&c, token_embedding, vb).map_err(weights_error)?,
+                    ),
+                    tokenizer,
+                }
+            }
             Parts::Siglip(c, tokenizer) => {
                 let token_embedding = on_disk.remove(siglip::TOKEN_EMBEDDING).ok_or_else(|| {
                     EmbedError::MissingTensor {
@@ -273,7 +324,78 @@ impl Embedder {
             dim,
             image_hw: (image_size, image_size),
             logit_scale,
+            vision_source,
         })
+    }
+
+    /// Whether the image tower is in memory (it is after [`Embedder::load`]).
+    pub fn images_loaded(&self) -> bool {
+        match &self.net {
+            Net::Clip { model, .. } => model.has_vision(),
+            Net::Siglip { model, .. } => model.has_vision(),
+        }
+    }
+
+    /// Frees the image tower (most of the model: 350 MB of ViT-B/32's 600), for a model
+    /// that only answers text queries for a while. The next image embedded builds it again
+    /// from the same weights files (about half a second for ViT-B/32), or fails if they
+    /// changed since the model was loaded. Returns whether it was in memory.
+    pub fn release_images(&self) -> bool {
+        let loaded = self.images_loaded();
+        match &self.net {
+            Net::Clip { model, .. } => model.release_vision(),
+            Net::Siglip { model, .. } => model.release_vision(),
+        }
+        if loaded {
+            tracing::debug!(id = %self.id, "image tower released");
+        }
+        loaded
+    }
+
+    /// Builds the image tower again after [`Embedder::release_images`].
+    fn restore_images(&self) -> Result<(), EmbedError> {
+        let source = &self.vision_source;
+        let _turn = source
+            .turn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.images_loaded() {
+            return Ok(());
+        }
+        for (path, was) in &source.files {
+            if stamp(path) != *was {
+                return Err(EmbedError::Config {
+                    path: path.clone(),
+                    reason: "the weights changed since the model was loaded: load it again"
+                        .to_owned(),
+                });
+            }
+        }
+        let started = std::time::Instant::now();
+        let wanted: HashMap<String, Want> = source
+            .names
+            .iter()
+            .map(|n| (n.clone(), Want::Load))
+            .collect();
+        let paths: Vec<&Path> = source.files.iter().map(|(p, _)| p.as_path()).collect();
+        let weights =
+            crate::weights_stream::load(&paths, blake3::Hasher::new(), &wanted, MODEL_DTYPE)?;
+        let location = paths.first().map(|p| p.to_path_buf()).unwrap_or_default();
+        let vb = VarBuilder::from_tensors(weights.tensors, MODEL_DTYPE, &self.device);
+        match &self.net {
+            Net::Clip { model, .. } => model.restore_vision(vb),
+            Net::Siglip { model, .. } => model.restore_vision(vb),
+        }
+        .map_err(|source| EmbedError::Weights {
+            path: location,
+            source,
+        })?;
+        tracing::debug!(
+            id = %self.id,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "image tower loaded again"
+        );
+        Ok(())
     }
 
     /// Which family the model belongs to (from `config.json`'s `model_type`).
@@ -389,11 +511,7 @@ impl Embedder {
                     .take(longest),
             );
         }
-        let ids = Tensor::from_vec(flat, (texts.len(), longest), &self.device)
-            .map_err(EmbedError::Inference)?;
-        let features = model
-            .text_features(&ids, &pool_at)
-            .map_err(EmbedError::Inference)?;
+        let features = model.text_features(&flat, texts.len(), &pool_at, &self.device)?;
         features.to_vec2::<f32>().map_err(EmbedError::Inference)
     }
 
@@ -421,11 +539,21 @@ impl Embedder {
         }
         let pixels = Tensor::from_vec(flat, (batch.len(), 3, height, width), &self.device)
             .map_err(EmbedError::Inference)?;
-        let features = match &self.net {
+        let run = || match &self.net {
             Net::Clip { model, .. } => model.image_features(&pixels),
             Net::Siglip { model, .. } => model.image_features(&pixels),
-        }
-        .map_err(EmbedError::Inference)?;
+        };
+        let features = match run().map_err(EmbedError::Inference)? {
+            Some(features) => features,
+            None => {
+                self.restore_images()?;
+                run().map_err(EmbedError::Inference)?.ok_or_else(|| {
+                    EmbedError::Inference(candle_core::Error::Msg(
+                        "the image tower was released while an image waited for it".into(),
+                    ))
+                })?
+            }
+        };
         features.to_vec2::<f32>().map_err(EmbedError::Inference)
     }
 

@@ -6,18 +6,28 @@
 //! slow to build.
 
 use candle_core::{D, DType, Device, IndexOp, Module, Result, Tensor};
-use candle_nn::{
-    Conv2d, Conv2dConfig, Embedding, LayerNorm, VarBuilder, conv2d_no_bias, embedding, layer_norm,
-};
+use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, VarBuilder, conv2d_no_bias, layer_norm};
 
 use crate::config::{Activation, ClipConfig, TextConfig, VisionConfig};
+use crate::error::EmbedError;
 use crate::few_rows::FewRowsMatmul;
+use crate::rows::DiskRows;
+
+/// The token embedding (49,408 × 512 for ViT-B/32: 101 MB as f32): left in the weights file,
+/// its rows read per query, as SigLIP's is; a query reads a dozen rows.
+pub(crate) const TOKEN_EMBEDDING: &str = "text_model.embeddings.token_embedding.weight";
 
 /// Every tensor name `ClipModel::new` reads, so a checkpoint can be checked up front and
 /// a missing one reported by name (Candle's own CLIP would put random values there).
+/// Whether `name` is a tensor of the image tower (all that [`ClipModel::restore_vision`]
+/// reads).
+pub(crate) fn is_vision_tensor(name: &str) -> bool {
+    name.starts_with("vision_model.") || name.starts_with("visual_projection.")
+}
+
 pub(crate) fn tensor_names(config: &ClipConfig) -> Vec<String> {
     let mut names = vec![
-        "text_model.embeddings.token_embedding.weight".to_owned(),
+        TOKEN_EMBEDDING.to_owned(),
         "text_model.embeddings.position_embedding.weight".to_owned(),
         "text_model.final_layer_norm.weight".to_owned(),
         "text_model.final_layer_norm.bias".to_owned(),
@@ -366,7 +376,7 @@ impl Encoder {
 }
 
 struct TextTower {
-    token_embedding: Embedding,
+    token_embedding: DiskRows,
     position_embedding: Tensor,
     encoder: Encoder,
     final_layer_norm: LayerNorm,
@@ -374,12 +384,25 @@ struct TextTower {
 }
 
 impl TextTower {
-    fn new(c: &TextConfig, projection_dim: usize, vb: VarBuilder) -> Result<Self> {
+    fn new(
+        c: &TextConfig,
+        projection_dim: usize,
+        token_embedding: DiskRows,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        if token_embedding.dims() != (c.vocab_size, c.hidden_size) {
+            candle_core::bail!(
+                "{TOKEN_EMBEDDING} is {:?}, the config says ({}, {})",
+                token_embedding.dims(),
+                c.vocab_size,
+                c.hidden_size
+            );
+        }
         let shape = EncoderShape::text(c, Weights::F16);
         let tm = vb.pp("text_model");
         let emb = tm.pp("embeddings");
         Ok(Self {
-            token_embedding: embedding(c.vocab_size, c.hidden_size, emb.pp("token_embedding"))?,
+            token_embedding,
             position_embedding: emb.get(
                 (c.max_position_embeddings, c.hidden_size),
                 "position_embedding.weight",
@@ -399,26 +422,36 @@ impl TextTower {
         })
     }
 
-    /// `ids`: (batch, tokens) u32; `pool_at[i]`: the position of item i's first end token.
-    fn forward(&self, ids: &Tensor, pool_at: &[usize]) -> Result<Tensor> {
-        let (b, n) = ids.dims2()?;
-        let x = self
-            .token_embedding
-            .forward(ids)?
-            .broadcast_add(&self.position_embedding.narrow(0, 0, n)?)?;
-        let mask = causal_mask(n, x.device())?;
-        let x = self.encoder.forward(&x, Some(&mask))?;
-        // Pool first, then normalise: the final layer norm works per token, so this is the
-        // same as HF's order and cheaper.
-        let rows: Vec<u32> = pool_at
-            .iter()
-            .enumerate()
-            .map(|(i, &p)| (i * n + p) as u32)
-            .collect();
-        let rows = Tensor::new(rows.as_slice(), x.device())?;
-        let pooled = x.reshape((b * n, ()))?.index_select(&rows, 0)?;
-        let pooled = self.final_layer_norm.forward(&pooled)?;
-        self.projection.forward(&pooled)
+    /// `ids`: `batch` texts of the same length, one after the other; `pool_at[i]`: the
+    /// position of item i's first end token.
+    fn forward(
+        &self,
+        ids: &[u32],
+        batch: usize,
+        pool_at: &[usize],
+        device: &Device,
+    ) -> std::result::Result<Tensor, EmbedError> {
+        let n = ids.len() / batch.max(1);
+        let hidden = self.token_embedding.dims().1;
+        let rows = self.token_embedding.gather(ids)?;
+        let run = || -> Result<Tensor> {
+            let x = Tensor::from_vec(rows, (batch, n, hidden), device)?
+                .broadcast_add(&self.position_embedding.narrow(0, 0, n)?)?;
+            let mask = causal_mask(n, x.device())?;
+            let x = self.encoder.forward(&x, Some(&mask))?;
+            // Pool first, then normalise: the final layer norm works per token, so this is
+            // the same as HF's order and cheaper.
+            let rows: Vec<u32> = pool_at
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| (i * n + p) as u32)
+                .collect();
+            let rows = Tensor::new(rows.as_slice(), x.device())?;
+            let pooled = x.reshape((batch * n, ()))?.index_select(&rows, 0)?;
+            let pooled = self.final_layer_norm.forward(&pooled)?;
+            self.projection.forward(&pooled)
+        };
+        run().map_err(EmbedError::Inference)
     }
 }
 
@@ -498,28 +531,87 @@ impl VisionTower {
     }
 }
 
-/// Both towers; outputs are L2-normalised projections.
+/// Both towers; outputs are L2-normalised projections. The image tower can be released
+/// while nothing needs it ([`ClipModel::release_vision`]) and built again from the weights.
 pub(crate) struct ClipModel {
     text: TextTower,
-    vision: VisionTower,
+    vision: std::sync::Mutex<Option<std::sync::Arc<VisionTower>>>,
+    config: ClipConfig,
 }
 
 impl ClipModel {
-    pub(crate) fn new(config: &ClipConfig, vb: VarBuilder) -> Result<Self> {
+    /// The model from `vb`, with the token embedding left on disk as `token_embedding`.
+    pub(crate) fn new(
+        config: &ClipConfig,
+        token_embedding: DiskRows,
+        vb: VarBuilder,
+    ) -> Result<Self> {
         Ok(Self {
-            text: TextTower::new(&config.text, config.projection_dim, vb.clone())?,
-            vision: VisionTower::new(&config.vision, config.projection_dim, vb)?,
+            text: TextTower::new(
+                &config.text,
+                config.projection_dim,
+                token_embedding,
+                vb.clone(),
+            )?,
+            vision: std::sync::Mutex::new(Some(std::sync::Arc::new(VisionTower::new(
+                &config.vision,
+                config.projection_dim,
+                vb,
+            )?))),
+            config: config.clone(),
         })
     }
 
-    /// (batch, projection_dim), unit rows.
-    pub(crate) fn text_features(&self, ids: &Tensor, pool_at: &[usize]) -> Result<Tensor> {
-        l2_normalize(&self.text.forward(ids, pool_at)?)
+    /// Whether the image tower is in memory.
+    pub(crate) fn has_vision(&self) -> bool {
+        self.vision
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
     }
 
-    /// (batch, projection_dim), unit rows.
-    pub(crate) fn image_features(&self, pixels: &Tensor) -> Result<Tensor> {
-        l2_normalize(&self.vision.forward(pixels)?)
+    /// Drops the image tower (ViT-B/32: 88M weights, 350 MB); a forward pass under way
+    /// keeps its own reference until it ends.
+    pub(crate) fn release_vision(&self) {
+        self.vision
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+    }
+
+    /// Builds the image tower again from `vb` (the vision tensors of the same weights).
+    pub(crate) fn restore_vision(&self, vb: VarBuilder) -> Result<()> {
+        let tower = VisionTower::new(&self.config.vision, self.config.projection_dim, vb)?;
+        *self
+            .vision
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::sync::Arc::new(tower));
+        Ok(())
+    }
+
+    /// `ids`: `batch` texts of the same length, one after the other → (batch,
+    /// projection_dim), unit rows.
+    pub(crate) fn text_features(
+        &self,
+        ids: &[u32],
+        batch: usize,
+        pool_at: &[usize],
+        device: &Device,
+    ) -> std::result::Result<Tensor, EmbedError> {
+        l2_normalize(&self.text.forward(ids, batch, pool_at, device)?)
+            .map_err(EmbedError::Inference)
+    }
+
+    /// (batch, projection_dim), unit rows; `None` while the image tower is released.
+    pub(crate) fn image_features(&self, pixels: &Tensor) -> Result<Option<Tensor>> {
+        let vision = self
+            .vision
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        vision
+            .map(|v| l2_normalize(&v.forward(pixels)?))
+            .transpose()
     }
 }
 

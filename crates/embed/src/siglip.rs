@@ -282,9 +282,16 @@ impl VisionTower {
 /// Both towers and the pair calibration; outputs are L2-normalised.
 pub(crate) struct SiglipModel {
     text: TextTower,
-    vision: VisionTower,
+    /// Released while nothing needs it, as CLIP's (see `ClipModel::release_vision`).
+    vision: std::sync::Mutex<Option<std::sync::Arc<VisionTower>>>,
+    config: SiglipConfig,
     logit_scale: f32,
     logit_bias: f32,
+}
+
+/// Whether `name` is a tensor of the image tower.
+pub(crate) fn is_vision_tensor(name: &str) -> bool {
+    name.starts_with("vision_model.")
 }
 
 impl SiglipModel {
@@ -302,7 +309,11 @@ impl SiglipModel {
                 token_embedding,
                 vb.clone(),
             )?,
-            vision: VisionTower::new(&config.vision, vb.clone())?,
+            vision: std::sync::Mutex::new(Some(std::sync::Arc::new(VisionTower::new(
+                &config.vision,
+                vb.clone(),
+            )?))),
+            config: config.clone(),
             logit_scale: scalar("logit_scale")?,
             logit_bias: scalar("logit_bias")?,
         })
@@ -320,9 +331,43 @@ impl SiglipModel {
         l2_normalize(&features).map_err(EmbedError::Inference)
     }
 
-    /// `pixels`: (batch, 3, size, size) → (batch, hidden), unit rows.
-    pub(crate) fn image_features(&self, pixels: &Tensor) -> Result<Tensor> {
-        l2_normalize(&self.vision.forward(pixels)?)
+    /// `pixels`: (batch, 3, size, size) → (batch, hidden), unit rows; `None` while the
+    /// image tower is released.
+    pub(crate) fn image_features(&self, pixels: &Tensor) -> Result<Option<Tensor>> {
+        let vision = self
+            .vision
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        vision
+            .map(|v| l2_normalize(&v.forward(pixels)?))
+            .transpose()
+    }
+
+    /// Whether the image tower is in memory.
+    pub(crate) fn has_vision(&self) -> bool {
+        self.vision
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// Drops the image tower; a forward pass under way keeps its own reference.
+    pub(crate) fn release_vision(&self) {
+        self.vision
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+    }
+
+    /// Builds the image tower again from `vb` (the vision tensors of the same weights).
+    pub(crate) fn restore_vision(&self, vb: VarBuilder) -> Result<()> {
+        let tower = VisionTower::new(&self.config.vision, vb)?;
+        *self
+            .vision
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::sync::Arc::new(tower));
+        Ok(())
     }
 
     /// `exp(logit_scale)`: logit units per unit of cosine.

@@ -36,6 +36,9 @@ pub struct LibraryConfig {
     pub cpu_percent: u8,
     /// How file-system changes are debounced while watching.
     pub watch: glimpse_watch::WatchOptions,
+    /// How long the models' image towers stay in memory after the last image embedded
+    /// (most of a model's memory; text queries do not need them). Default 20 s.
+    pub image_tower_idle: std::time::Duration,
 }
 
 impl LibraryConfig {
@@ -56,6 +59,7 @@ impl LibraryConfig {
             thumbnail_dir: None,
             cpu_percent: 100,
             watch: glimpse_watch::WatchOptions::default(),
+            image_tower_idle: std::time::Duration::from_secs(20),
         }
     }
 

@@ -15,11 +15,49 @@ use crate::ops::{EmbedJob, Embedded, WriteOp};
 /// up at once, long enough to fill a batch while the decode pool is busy.
 const BATCH_FILL_WAIT: Duration = Duration::from_millis(30);
 
+/// Frees the image tower of every loaded model (a search by an image file since the last
+/// call built one again).
+fn release_images(shared: &Shared) {
+    let slots = shared
+        .models
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let mut released = false;
+    for slot in slots.all() {
+        if let Some(embedder) = slot.model.now() {
+            released |= embedder.release_images();
+        }
+    }
+    if released {
+        give_back_freed_memory();
+    }
+}
+
+/// Returns the memory the allocator holds free to the system. glibc keeps freed heap
+/// memory for reuse, and a model's tensors (a few MB each, below its adaptive mmap
+/// threshold after loading) live on the heap: without this, a released image tower stays
+/// resident (measured with ViT-B/32: 682 MB before and after the release; 258 MB with it).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn give_back_freed_memory() {
+    // SAFETY: `malloc_trim` has no preconditions: it only advises the kernel that free
+    // pages of the heap may be dropped, under glibc's own lock.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other allocators return large freed blocks on their own.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn give_back_freed_memory() {}
+
 pub(crate) fn run(
     shared: Arc<Shared>,
     jobs: Receiver<EmbedJob>,
     writer: Sender<WriteOp>,
     batch_size: usize,
+    images_idle: Duration,
 ) {
     let batch_size = batch_size.max(1);
     // A job preprocessed for another model than the batch's (a switch began) starts the
@@ -28,9 +66,15 @@ pub(crate) fn run(
     loop {
         let first = match carried.take() {
             Some(job) => job,
-            None => match jobs.recv() {
-                Ok(job) => job,
-                Err(_) => return,
+            None => loop {
+                // With no image to embed for `images_idle`, the image towers are freed
+                // (most of a model's memory; text queries need only the text tower). The
+                // next image builds its model's again (about half a second for ViT-B/32).
+                match jobs.recv_timeout(images_idle) {
+                    Ok(job) => break job,
+                    Err(RecvTimeoutError::Timeout) => release_images(&shared),
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
             },
         };
         let slot: Arc<Slot> = first.slot.clone();

@@ -317,9 +317,10 @@ impl Library {
                 )?);
             }
             let (sh, wtx, batch) = (shared.clone(), writer_tx.clone(), config.batch_size);
+            let idle = config.image_tower_idle;
             threads.push(spawn(
                 "glimpse-embed",
-                Box::new(move || crate::embedding::run(sh, embed_rx, wtx, batch)),
+                Box::new(move || crate::embedding::run(sh, embed_rx, wtx, batch, idle)),
             )?);
             Some(decode_tx)
         } else {
@@ -373,6 +374,16 @@ impl Library {
         self.shared
             .search_slot()
             .is_some_and(|s| s.model.is_ready())
+    }
+
+    /// Whether the search model's image tower is in memory (it is freed after
+    /// [`LibraryConfig::image_tower_idle`] without an image to embed; `false` while the
+    /// model loads).
+    pub fn images_loaded(&self) -> bool {
+        self.shared
+            .search_slot()
+            .and_then(|s| s.model.now())
+            .is_some_and(|e| e.images_loaded())
     }
 
     /// The search model's good-match line and where it comes from (catalogue, the model

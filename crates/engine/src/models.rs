@@ -342,6 +342,14 @@ impl ModelCell {
         }
     }
 
+    /// The network if it is loaded (never waits).
+    pub(crate) fn now(&self) -> Option<Arc<Embedder>> {
+        match &*self.state.lock().unwrap_or_else(PoisonError::into_inner) {
+            Loaded::Ready(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
     /// Whether the network is loaded.
     pub(crate) fn is_ready(&self) -> bool {
         matches!(
