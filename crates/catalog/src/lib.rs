@@ -44,11 +44,6 @@ pub use photos::{Failure, NewPhoto, PhotoRow, PhotoState, Status};
 pub use schema::SCHEMA_VERSION;
 pub use select::{PhotoFilter, SearchablePhoto, Shape};
 
-/// How much of the catalog file a read-only connection maps into memory (address space,
-/// not memory: pages are loaded as queries touch them and the kernel may drop them). A
-/// library of 100,000 photos has a ~500 MB catalog (its vectors are kept in it too).
-pub const READER_MMAP_BYTES: i64 = 1 << 30;
-
 /// Identifies a folder row.
 pub type FolderId = i64;
 /// Identifies a photo row.
@@ -114,7 +109,6 @@ impl Catalog {
     }
 
     /// Opens an existing catalog for reading only; the schema must already be current.
-    /// The file is read through a memory map (up to [`READER_MMAP_BYTES`]).
     pub fn open_read_only(path: &Path) -> Result<Self> {
         let conn = Connection::open_with_flags(
             path,
@@ -144,12 +138,11 @@ impl Catalog {
             schema::migrate(&conn)?;
         } else {
             schema::check_version(&conn)?;
-            // Readers answer queries: a page of hits reads a few hundred photo rows spread
-            // over the file, and through read() each page was a system call and a copy
-            // (~8 ms for a first page at 100k photos, after the text encoder had pushed
-            // them out of the CPU's caches). Mapped, a page is a memory read. Only readers
-            // map the file: the writer's pages go through SQLite's own I/O and the WAL.
-            conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
+            // Not memory-mapped: a mapped page stays resident in the process, and with it
+            // the neighbours the kernel maps around each fault. The vectors share the file
+            // with the photo rows, so a 100k library's readers held 283 MB of it at rest
+            // (docs/BENCHMARKS.md, "Memory at rest"), for a first page of hits ≤ 4 ms
+            // faster. Through read() the kernel's page cache holds the file, not Glimpse.
         }
         Ok(Self { conn })
     }

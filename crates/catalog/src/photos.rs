@@ -280,9 +280,8 @@ impl Catalog {
         // `NOT IN` a list read from `embeddings_embedder` (which covers (embedder,
         // content_id)) rather than a correlated `NOT EXISTS`: the latter probes the
         // embeddings table, whose rows carry the vectors, once per photo — 1.9 s at every
-        // open of a 100k library instead of 0.05 s, and every page of the vectors read
-        // (through a reader's memory map, resident in the process). The queries below
-        // that ask "has a vector" do the same.
+        // open of a 100k library instead of 0.05 s. The queries below that ask "has a
+        // vector" do the same.
         Ok(self.conn.execute(
             "UPDATE photos SET state = 0 WHERE state = 1 AND (content_id IS NULL OR
                  content_id NOT IN (SELECT content_id FROM embeddings WHERE embedder = ?1))",
