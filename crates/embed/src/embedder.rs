@@ -331,8 +331,8 @@ impl Embedder {
     /// Whether the image tower is in memory (it is after [`Embedder::load`]).
     pub fn images_loaded(&self) -> bool {
         match &self.net {
-            Net::Clip { model, .. } => model.has_vision(),
-            Net::Siglip { model, .. } => model.has_vision(),
+            Net::Clip { model, .. } => model.vision().is_loaded(),
+            Net::Siglip { model, .. } => model.vision().is_loaded(),
         }
     }
 
@@ -343,8 +343,8 @@ impl Embedder {
     pub fn release_images(&self) -> bool {
         let loaded = self.images_loaded();
         match &self.net {
-            Net::Clip { model, .. } => model.release_vision(),
-            Net::Siglip { model, .. } => model.release_vision(),
+            Net::Clip { model, .. } => model.vision().release(),
+            Net::Siglip { model, .. } => model.vision().release(),
         }
         if loaded {
             tracing::debug!(id = %self.id, "image tower released");

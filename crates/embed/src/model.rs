@@ -464,7 +464,7 @@ fn causal_mask(n: usize, device: &Device) -> Result<Tensor> {
     Tensor::from_vec(values, (n, n), device)
 }
 
-struct VisionTower {
+pub(crate) struct VisionTower {
     patch_embedding: Conv2d,
     class_embedding: Tensor,
     position_embedding: Tensor,
@@ -531,11 +531,44 @@ impl VisionTower {
     }
 }
 
+/// A tower that can be freed while nothing needs it and built again (the image towers): a
+/// forward pass under way keeps its own reference until it ends.
+pub(crate) struct Releasable<T>(std::sync::Mutex<Option<std::sync::Arc<T>>>);
+
+impl<T> Releasable<T> {
+    pub(crate) fn new(tower: T) -> Self {
+        Self(std::sync::Mutex::new(Some(std::sync::Arc::new(tower))))
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<std::sync::Arc<T>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The tower, unless it is released.
+    pub(crate) fn get(&self) -> Option<std::sync::Arc<T>> {
+        self.slot().clone()
+    }
+
+    pub(crate) fn is_loaded(&self) -> bool {
+        self.slot().is_some()
+    }
+
+    pub(crate) fn release(&self) {
+        self.slot().take();
+    }
+
+    pub(crate) fn set(&self, tower: T) {
+        *self.slot() = Some(std::sync::Arc::new(tower));
+    }
+}
+
 /// Both towers; outputs are L2-normalised projections. The image tower can be released
 /// while nothing needs it ([`ClipModel::release_vision`]) and built again from the weights.
 pub(crate) struct ClipModel {
     text: TextTower,
-    vision: std::sync::Mutex<Option<std::sync::Arc<VisionTower>>>,
+    vision: Releasable<VisionTower>,
     config: ClipConfig,
 }
 
@@ -553,39 +586,20 @@ impl ClipModel {
                 token_embedding,
                 vb.clone(),
             )?,
-            vision: std::sync::Mutex::new(Some(std::sync::Arc::new(VisionTower::new(
-                &config.vision,
-                config.projection_dim,
-                vb,
-            )?))),
+            vision: Releasable::new(VisionTower::new(&config.vision, config.projection_dim, vb)?),
             config: config.clone(),
         })
     }
 
-    /// Whether the image tower is in memory.
-    pub(crate) fn has_vision(&self) -> bool {
-        self.vision
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_some()
-    }
-
-    /// Drops the image tower (ViT-B/32: 88M weights, 350 MB); a forward pass under way
-    /// keeps its own reference until it ends.
-    pub(crate) fn release_vision(&self) {
-        self.vision
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+    /// The image tower, freed while nothing needs it (ViT-B/32: 88M weights, 350 MB).
+    pub(crate) fn vision(&self) -> &Releasable<VisionTower> {
+        &self.vision
     }
 
     /// Builds the image tower again from `vb` (the vision tensors of the same weights).
     pub(crate) fn restore_vision(&self, vb: VarBuilder) -> Result<()> {
         let tower = VisionTower::new(&self.config.vision, self.config.projection_dim, vb)?;
-        *self
-            .vision
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::sync::Arc::new(tower));
+        self.vision.set(tower);
         Ok(())
     }
 
@@ -604,12 +618,8 @@ impl ClipModel {
 
     /// (batch, projection_dim), unit rows; `None` while the image tower is released.
     pub(crate) fn image_features(&self, pixels: &Tensor) -> Result<Option<Tensor>> {
-        let vision = self
-            .vision
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        vision
+        self.vision
+            .get()
             .map(|v| l2_normalize(&v.forward(pixels)?))
             .transpose()
     }

@@ -19,7 +19,9 @@ use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, VarBuilder, conv2d, layer_norm}
 
 use crate::config::{SiglipConfig, TextConfig, VisionConfig};
 use crate::error::EmbedError;
-use crate::model::{Attention, Encoder, EncoderShape, Linear, Mlp, Weights, l2_normalize};
+use crate::model::{
+    Attention, Encoder, EncoderShape, Linear, Mlp, Releasable, Weights, l2_normalize,
+};
 use crate::rows::DiskRows;
 use crate::weights_stream::Want;
 
@@ -230,7 +232,7 @@ impl PoolingHead {
     }
 }
 
-struct VisionTower {
+pub(crate) struct VisionTower {
     patch_embedding: Conv2d,
     position_embedding: Tensor,
     encoder: Encoder,
@@ -283,7 +285,7 @@ impl VisionTower {
 pub(crate) struct SiglipModel {
     text: TextTower,
     /// Released while nothing needs it, as CLIP's (see `ClipModel::release_vision`).
-    vision: std::sync::Mutex<Option<std::sync::Arc<VisionTower>>>,
+    vision: Releasable<VisionTower>,
     config: SiglipConfig,
     logit_scale: f32,
     logit_bias: f32,
@@ -309,10 +311,7 @@ impl SiglipModel {
                 token_embedding,
                 vb.clone(),
             )?,
-            vision: std::sync::Mutex::new(Some(std::sync::Arc::new(VisionTower::new(
-                &config.vision,
-                vb.clone(),
-            )?))),
+            vision: Releasable::new(VisionTower::new(&config.vision, vb.clone())?),
             config: config.clone(),
             logit_scale: scalar("logit_scale")?,
             logit_bias: scalar("logit_bias")?,
@@ -334,39 +333,20 @@ impl SiglipModel {
     /// `pixels`: (batch, 3, size, size) → (batch, hidden), unit rows; `None` while the
     /// image tower is released.
     pub(crate) fn image_features(&self, pixels: &Tensor) -> Result<Option<Tensor>> {
-        let vision = self
-            .vision
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        vision
+        self.vision
+            .get()
             .map(|v| l2_normalize(&v.forward(pixels)?))
             .transpose()
     }
 
-    /// Whether the image tower is in memory.
-    pub(crate) fn has_vision(&self) -> bool {
-        self.vision
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_some()
-    }
-
-    /// Drops the image tower; a forward pass under way keeps its own reference.
-    pub(crate) fn release_vision(&self) {
-        self.vision
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+    /// The image tower, freed while nothing needs it.
+    pub(crate) fn vision(&self) -> &Releasable<VisionTower> {
+        &self.vision
     }
 
     /// Builds the image tower again from `vb` (the vision tensors of the same weights).
     pub(crate) fn restore_vision(&self, vb: VarBuilder) -> Result<()> {
-        let tower = VisionTower::new(&self.config.vision, vb)?;
-        *self
-            .vision
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::sync::Arc::new(tower));
+        self.vision.set(VisionTower::new(&self.config.vision, vb)?);
         Ok(())
     }
 
