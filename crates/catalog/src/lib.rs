@@ -167,6 +167,11 @@ impl Catalog {
         Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
+    /// Whether this connection was opened read-only ([`Catalog::open_read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true)
+    }
+
     /// Reads a value from the key/value `meta` table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         use rusqlite::OptionalExtension;

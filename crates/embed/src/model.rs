@@ -390,14 +390,7 @@ impl TextTower {
         token_embedding: DiskRows,
         vb: VarBuilder,
     ) -> Result<Self> {
-        if token_embedding.dims() != (c.vocab_size, c.hidden_size) {
-            candle_core::bail!(
-                "{TOKEN_EMBEDDING} is {:?}, the config says ({}, {})",
-                token_embedding.dims(),
-                c.vocab_size,
-                c.hidden_size
-            );
-        }
+        token_embedding.check_token_embedding(TOKEN_EMBEDDING, c.vocab_size, c.hidden_size)?;
         let shape = EncoderShape::text(c, Weights::F16);
         let tm = vb.pp("text_model");
         let emb = tm.pp("embeddings");
@@ -432,11 +425,9 @@ impl TextTower {
         device: &Device,
     ) -> std::result::Result<Tensor, EmbedError> {
         let n = ids.len() / batch.max(1);
-        let hidden = self.token_embedding.dims().1;
-        let rows = self.token_embedding.gather(ids)?;
+        let tokens = self.token_embedding.embed(ids, batch, device)?;
         let run = || -> Result<Tensor> {
-            let x = Tensor::from_vec(rows, (batch, n, hidden), device)?
-                .broadcast_add(&self.position_embedding.narrow(0, 0, n)?)?;
+            let x = tokens.broadcast_add(&self.position_embedding.narrow(0, 0, n)?)?;
             let mask = causal_mask(n, x.device())?;
             let x = self.encoder.forward(&x, Some(&mask))?;
             // Pool first, then normalise: the final layer norm works per token, so this is

@@ -82,6 +82,37 @@ impl DiskRows {
         }
     }
 
+    /// Checks that this is the (vocabulary, hidden) token embedding a text config names;
+    /// `name` is its tensor's.
+    pub(crate) fn check_token_embedding(
+        &self,
+        name: &str,
+        vocab: usize,
+        hidden: usize,
+    ) -> candle_core::Result<()> {
+        if self.dims() != (vocab, hidden) {
+            candle_core::bail!(
+                "{name} is {:?}, the config says ({vocab}, {hidden})",
+                self.dims()
+            );
+        }
+        Ok(())
+    }
+
+    /// The token embeddings of `batch` texts of equal length, `ids` one after the other:
+    /// (batch, tokens, cols) f32 on `device`.
+    pub(crate) fn embed(
+        &self,
+        ids: &[u32],
+        batch: usize,
+        device: &candle_core::Device,
+    ) -> Result<candle_core::Tensor, EmbedError> {
+        let n = ids.len() / batch.max(1);
+        let rows = self.gather(ids)?;
+        candle_core::Tensor::from_vec(rows, (batch, n, self.cols), device)
+            .map_err(EmbedError::Inference)
+    }
+
     /// The rows `ids` as f32, one after the other (`ids.len() * cols` values). Each
     /// distinct row is read once.
     pub(crate) fn gather(&self, ids: &[u32]) -> Result<Vec<f32>, EmbedError> {

@@ -117,14 +117,7 @@ impl TextTower {
         let tm = vb.pp("text_model");
         let emb = tm.pp("embeddings");
         let head = tm.pp("head");
-        if token_embedding.dims() != (c.vocab_size, c.hidden_size) {
-            candle_core::bail!(
-                "{TOKEN_EMBEDDING} is {:?}, the config says ({}, {})",
-                token_embedding.dims(),
-                c.vocab_size,
-                c.hidden_size
-            );
-        }
+        token_embedding.check_token_embedding(TOKEN_EMBEDDING, c.vocab_size, c.hidden_size)?;
         Ok(Self {
             token_embedding,
             position_embedding: emb.get(
@@ -153,14 +146,8 @@ impl TextTower {
         batch: usize,
         device: &Device,
     ) -> std::result::Result<Tensor, EmbedError> {
-        let n = ids.len() / batch.max(1);
-        let hidden = self.token_embedding.dims().1;
-        let rows = self.token_embedding.gather(ids)?;
-        let run = || -> Result<Tensor> {
-            let tokens = Tensor::from_vec(rows, (batch, n, hidden), device)?;
-            self.after_embedding(&tokens)
-        };
-        run().map_err(EmbedError::Inference)
+        let tokens = self.token_embedding.embed(ids, batch, device)?;
+        self.after_embedding(&tokens).map_err(EmbedError::Inference)
     }
 
     /// The tower from the token embeddings (batch, n, hidden) on.

@@ -202,47 +202,31 @@ impl Library {
         // next one catches up; a plain open queues what the model has no vector for.
         let switching = config.model.is_some() && config.next_model.is_some();
         let mut reconciliation = Reconciliation::default();
-        // A model opened here before lets search start on kept vectors while its network
-        // loads (1–2 s for ViT-B/32 on a laptop CPU); a new one is loaded first.
-        let deferred = match &config.model {
-            Some(files) => Slot::open_deferred(
+        let mut open_slot = |files: &ModelFiles, defer: bool| {
+            let (slot, report, loader) = Slot::open(
                 &catalog,
                 &paths,
                 files,
                 config.device,
                 config.quantization,
                 !switching,
-            )?,
-            None => None,
-        };
-        let mut loader = None;
-        if let Some((_, report, _)) = &deferred {
-            reconciliation.merge(*report);
-        }
-        let mut open_slot = |files: &ModelFiles| -> Result<Arc<Slot>> {
-            let (slot, report) = Slot::open(
-                &catalog,
-                &paths,
-                files,
-                config.device,
-                config.quantization,
-                !switching,
+                defer,
             )?;
             reconciliation.merge(report);
-            Ok(Arc::new(slot))
+            Ok::<_, LibraryError>((Arc::new(slot), loader))
         };
-        let search = match (deferred, &config.model) {
-            (Some((slot, _, load)), _) => {
-                let slot = Arc::new(slot);
-                loader = Some((slot.clone(), load));
-                Some(slot)
+        // A model opened here before lets search start on kept vectors while its network
+        // loads (1–2 s for ViT-B/32 on a laptop CPU); a new one is loaded first.
+        let (search, loader) = match &config.model {
+            Some(files) => {
+                let (slot, loader) = open_slot(files, true)?;
+                (Some(slot.clone()), loader.map(|l| (slot, l)))
             }
-            (None, Some(files)) => Some(open_slot(files)?),
-            (None, None) => None,
+            None => (None, None),
         };
         let next = match (&search, &config.next_model) {
             (Some(search), Some(files)) => {
-                let next = open_slot(files)?;
+                let (next, _) = open_slot(files, false)?;
                 (next.id != search.id).then_some(next)
             }
             _ => None,
@@ -423,12 +407,13 @@ impl Library {
         }
         let slot = {
             let reader = Catalog::open_read_only(&self.shared.paths.catalog())?;
-            let (slot, report) = Slot::open(
+            let (slot, report, _) = Slot::open(
                 &reader,
                 &self.shared.paths,
                 files,
                 self.device,
                 self.quantization,
+                false,
                 false,
             )?;
             tracing::info!(model = slot.id, ?report, "model to switch to is loaded");

@@ -127,9 +127,16 @@ pub struct ModelSpeed {
 }
 
 impl Slot {
-    /// Loads the model and opens its index, reconciled with the catalog. `requeue`: mark
-    /// photos without a vector for this model pending (a plain open); a model being switched
-    /// to leaves them searchable by the old one and re-embeds them in the background.
+    /// Opens the model's index, reconciled with the catalog, with the model loaded.
+    /// `requeue`: mark photos without a vector for this model pending (a plain open); a
+    /// model being switched to leaves them searchable by the old one and re-embeds them in
+    /// the background.
+    ///
+    /// `defer`: when this library has loaded the model before (its summary kept in the
+    /// catalog, the files unchanged since), open the index from the summary and leave the
+    /// network to the returned loader, to be run on a thread of its own: searches by kept
+    /// vectors (the last queries' texts) and by photos answer before it has finished. A
+    /// model new here, or whose files changed, is loaded first either way.
     pub(crate) fn open(
         catalog: &Catalog,
         paths: &DataPaths,
@@ -137,45 +144,32 @@ impl Slot {
         device: DeviceChoice,
         quantization: Quantization,
         requeue: bool,
-    ) -> Result<(Self, Reconciliation)> {
-        let embedder = Embedder::load(files, device)?;
-        let summary = ModelSummary::of(&embedder, files);
-        remember_summary(catalog, files, &summary);
-        let cell = ModelCell::ready(embedder);
-        Self::with_model(catalog, paths, files, &summary, cell, quantization, requeue)
-    }
-
-    /// Opens the index of a model this library has loaded before (its summary kept in the
-    /// catalog, the files unchanged since), leaving the network to `loader`, to be run on
-    /// a thread of its own: searches by kept vectors (the last queries' texts) and by
-    /// photos answer before it has finished. `None` when the model is new here or its files
-    /// changed: then [`Slot::open`] loads it first.
-    pub(crate) fn open_deferred(
-        catalog: &Catalog,
-        paths: &DataPaths,
-        files: &ModelFiles,
-        device: DeviceChoice,
-        quantization: Quantization,
-        requeue: bool,
-    ) -> Result<Option<(Self, Reconciliation, ModelLoader)>> {
-        let Some(summary) = remembered_summary(catalog, files) else {
-            return Ok(None);
+        defer: bool,
+    ) -> Result<(Self, Reconciliation, Option<ModelLoader>)> {
+        let (summary, cell, loader) = match remembered_summary(catalog, files).filter(|_| defer) {
+            Some(summary) => {
+                let loader = ModelLoader {
+                    files: files.clone(),
+                    device,
+                    summary: summary.clone(),
+                };
+                (summary, ModelCell::loading(), Some(loader))
+            }
+            None => {
+                let embedder = Embedder::load(files, device)?;
+                let summary = ModelSummary::of(&embedder, files);
+                // Kept for the next open; a read-only connection (a switch's) cannot, and
+                // the switch's model is loaded again when it first opens as the search
+                // model.
+                if !catalog.is_read_only() {
+                    remember_summary(catalog, files, &summary);
+                }
+                (summary, ModelCell::ready(embedder), None)
+            }
         };
-        let (slot, report) = Self::with_model(
-            catalog,
-            paths,
-            files,
-            &summary,
-            ModelCell::loading(),
-            quantization,
-            requeue,
-        )?;
-        let loader = ModelLoader {
-            files: files.clone(),
-            device,
-            summary,
-        };
-        Ok(Some((slot, report, loader)))
+        let (slot, report) =
+            Self::with_model(catalog, paths, files, &summary, cell, quantization, requeue)?;
+        Ok((slot, report, loader))
     }
 
     fn with_model(
