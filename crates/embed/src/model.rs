@@ -556,7 +556,7 @@ impl<T> Releasable<T> {
 }
 
 /// Both towers; outputs are L2-normalised projections. The image tower can be released
-/// while nothing needs it ([`ClipModel::release_vision`]) and built again from the weights.
+/// while nothing needs it ([`Releasable`]) and built again from the weights.
 pub(crate) struct ClipModel {
     text: TextTower,
     vision: Releasable<VisionTower>,

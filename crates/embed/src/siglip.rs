@@ -271,7 +271,7 @@ impl VisionTower {
 /// Both towers and the pair calibration; outputs are L2-normalised.
 pub(crate) struct SiglipModel {
     text: TextTower,
-    /// Released while nothing needs it, as CLIP's (see `ClipModel::release_vision`).
+    /// Released while nothing needs it, as CLIP's (see `Releasable`).
     vision: Releasable<VisionTower>,
     config: SiglipConfig,
     logit_scale: f32,
