@@ -605,3 +605,63 @@ fn the_image_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
     );
     Ok(())
 }
+
+/// The text tower freed at rest: images need no texts, the next text (or `load_texts`)
+/// builds it again with the same vectors, and changed weights are refused.
+#[test]
+fn the_text_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
+    let dir = copy_model()?;
+    let model = dir.path().join("model");
+    let embedder = Embedder::load(&ModelFiles::from_dir(&model)?, DeviceChoice::Cpu)?;
+    let reference = reference()?;
+    let pixels = reference_pixels()?;
+    let px = Pixels::from_chw(pixels[&reference.images[0].file].clone(), 224, 224)?;
+    let image = embedder.embed_pixels(std::slice::from_ref(&px))?;
+    let texts = [
+        "a photo of a cat",
+        "a long description of a dog running on a wide sandy beach at sunset with the waves behind it and a red ball in its mouth while two children watch",
+    ];
+    let before = embedder.embed_texts(&texts)?;
+    let alone = embedder.embed_texts(&texts[..1])?;
+
+    assert!(embedder.texts_loaded());
+    assert!(embedder.release_texts(), "it was loaded");
+    assert!(!embedder.texts_loaded());
+    assert!(!embedder.release_texts(), "released once");
+    assert_eq!(
+        embedder.embed_pixels(std::slice::from_ref(&px))?,
+        image,
+        "images need no texts"
+    );
+    assert_eq!(
+        embedder.embed_texts(&texts[..1])?,
+        alone,
+        "one text, built again"
+    );
+    assert!(embedder.texts_loaded());
+    embedder.release_texts();
+    embedder.load_texts()?;
+    assert!(embedder.texts_loaded(), "loaded ahead of a text");
+    assert_eq!(
+        embedder.embed_texts(&texts)?,
+        before,
+        "a batch with a long text (the gemm path), built again"
+    );
+    assert!(embedder.text_idle() < std::time::Duration::from_secs(60));
+
+    embedder.release_texts();
+    let weights = model.join("model.safetensors");
+    let bytes = std::fs::read(&weights)?;
+    std::fs::write(&weights, &bytes)?; // same bytes, a new modification time
+    let f = std::fs::File::options().write(true).open(&weights)?;
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))?;
+    let err = embedder
+        .embed_texts(&texts[..1])
+        .expect_err("changed weights are not mixed in");
+    assert!(
+        err.to_string()
+            .contains("changed since the model was loaded"),
+        "{err}"
+    );
+    Ok(())
+}

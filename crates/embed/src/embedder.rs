@@ -114,12 +114,23 @@ pub struct Embedder {
     /// `exp(logit_scale)`: how the model scales cosines into logits.
     logit_scale: f32,
     /// Where the image tower comes from when it is built again after a release.
-    vision_source: VisionSource,
+    vision_source: TowerSource,
+    /// The same for the text tower.
+    text_source: TowerSource,
+    /// When a text was last embedded (or the model loaded).
+    last_text: std::sync::Mutex<std::time::Instant>,
 }
 
-/// The weights files (with the size and time they had when the model was loaded) and the
-/// image tower's tensors in them.
-struct VisionSource {
+/// One of the two towers.
+#[derive(Clone, Copy, Debug)]
+enum Tower {
+    Text,
+    Vision,
+}
+
+/// The weights files (with the size and time they had when the model was loaded) and one
+/// tower's tensors in them.
+struct TowerSource {
     files: Vec<(PathBuf, Option<(u64, std::time::SystemTime)>)>,
     names: Vec<String>,
     /// Held while the tower is built again, so two callers build it once.
@@ -191,11 +202,12 @@ impl Embedder {
 
         let tokenizer_bytes = read(&files.tokenizer)?;
         let needed = config.tensor_names();
-        let is_vision: fn(&str) -> bool = match architecture {
-            Architecture::Clip => model::is_vision_tensor,
-            Architecture::Siglip => siglip::is_vision_tensor,
+        type IsIn = fn(&str) -> bool;
+        let (is_vision, is_text): (IsIn, IsIn) = match architecture {
+            Architecture::Clip => (model::is_vision_tensor, model::is_text_tensor),
+            Architecture::Siglip => (siglip::is_vision_tensor, siglip::is_text_tensor),
         };
-        let vision_source = VisionSource {
+        let source = |is_in: fn(&str) -> bool| TowerSource {
             files: files
                 .weights
                 .iter()
@@ -204,11 +216,12 @@ impl Embedder {
             names: needed
                 .iter()
                 .map(|(n, _)| n)
-                .filter(|n| is_vision(n))
+                .filter(|n| is_in(n))
                 .cloned()
                 .collect(),
             turn: std::sync::Mutex::new(()),
         };
+        let (vision_source, text_source) = (source(is_vision), source(is_text));
         let dim = config.dim();
         let parts = match config {
             Config::Clip(c) => {
@@ -325,6 +338,8 @@ impl Embedder {
             image_hw: (image_size, image_size),
             logit_scale,
             vision_source,
+            text_source,
+            last_text: std::sync::Mutex::new(std::time::Instant::now()),
         })
     }
 
@@ -352,14 +367,70 @@ impl Embedder {
         loaded
     }
 
-    /// Builds the image tower again after [`Embedder::release_images`].
-    fn restore_images(&self) -> Result<(), EmbedError> {
-        let source = &self.vision_source;
+    /// Whether the text tower is in memory (it is after [`Embedder::load`]).
+    pub fn texts_loaded(&self) -> bool {
+        match &self.net {
+            Net::Clip { model, .. } => model.text().is_loaded(),
+            Net::Siglip { model, .. } => model.text().is_loaded(),
+        }
+    }
+
+    /// How long since a text was last embedded (or the model loaded, or
+    /// [`Embedder::load_texts`] called).
+    pub fn text_idle(&self) -> std::time::Duration {
+        self.last_text
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .elapsed()
+    }
+
+    /// Frees the text tower but its token embedding, which stays on disk (ViT-B/32: 76 MB),
+    /// for a model that answers nothing for a while. The next text embedded, or
+    /// [`Embedder::load_texts`], builds it again from the same weights files, or fails if
+    /// they changed since the model was loaded. Returns whether it was in memory.
+    pub fn release_texts(&self) -> bool {
+        let loaded = self.texts_loaded();
+        match &self.net {
+            Net::Clip { model, .. } => model.text().release(),
+            Net::Siglip { model, .. } => model.text().release(),
+        }
+        if loaded {
+            tracing::debug!(id = %self.id, "text tower released");
+        }
+        loaded
+    }
+
+    /// Builds the text tower again if it was released: before a text is likely to come,
+    /// so that it does not wait for it.
+    /// Counts as a use: the tower then stays for the idle time the caller allows.
+    pub fn load_texts(&self) -> Result<(), EmbedError> {
+        self.touch_texts();
+        self.restore(Tower::Text)
+    }
+
+    fn touch_texts(&self) {
+        *self
+            .last_text
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::time::Instant::now();
+    }
+
+    /// Builds a tower again after [`Embedder::release_images`] or
+    /// [`Embedder::release_texts`]; nothing when it is loaded.
+    fn restore(&self, tower: Tower) -> Result<(), EmbedError> {
+        let source = match tower {
+            Tower::Text => &self.text_source,
+            Tower::Vision => &self.vision_source,
+        };
         let _turn = source
             .turn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if self.images_loaded() {
+        let loaded = match tower {
+            Tower::Text => self.texts_loaded(),
+            Tower::Vision => self.images_loaded(),
+        };
+        if loaded {
             return Ok(());
         }
         for (path, was) in &source.files {
@@ -382,9 +453,11 @@ impl Embedder {
             crate::weights_stream::load(&paths, blake3::Hasher::new(), &wanted, MODEL_DTYPE)?;
         let location = paths.first().map(|p| p.to_path_buf()).unwrap_or_default();
         let vb = VarBuilder::from_tensors(weights.tensors, MODEL_DTYPE, &self.device);
-        match &self.net {
-            Net::Clip { model, .. } => model.restore_vision(vb),
-            Net::Siglip { model, .. } => model.restore_vision(vb),
+        match (&self.net, tower) {
+            (Net::Clip { model, .. }, Tower::Vision) => model.restore_vision(vb),
+            (Net::Siglip { model, .. }, Tower::Vision) => model.restore_vision(vb),
+            (Net::Clip { model, .. }, Tower::Text) => model.restore_text(vb),
+            (Net::Siglip { model, .. }, Tower::Text) => model.restore_text(vb),
         }
         .map_err(|source| EmbedError::Weights {
             path: location,
@@ -392,8 +465,9 @@ impl Embedder {
         })?;
         tracing::debug!(
             id = %self.id,
+            ?tower,
             elapsed_ms = started.elapsed().as_millis() as u64,
-            "image tower loaded again"
+            "tower loaded again"
         );
         Ok(())
     }
@@ -482,19 +556,37 @@ impl Embedder {
             .iter()
             .map(|t| self.tokenize(t))
             .collect::<Result<Vec<_>, _>>()?;
+        self.touch_texts();
+        // A tower released between the check and the pass is built again once more.
+        for _ in 0..2 {
+            if let Some(features) = self.text_features(texts.len(), &encoded)? {
+                return features.to_vec2::<f32>().map_err(EmbedError::Inference);
+            }
+            self.restore(Tower::Text)?;
+        }
+        Err(EmbedError::Inference(candle_core::Error::Msg(
+            "the text tower was released while a text waited for it".into(),
+        )))
+    }
+
+    /// The texts' features, `None` while the text tower is released.
+    fn text_features(
+        &self,
+        count: usize,
+        encoded: &[Vec<u32>],
+    ) -> Result<Option<Tensor>, EmbedError> {
         let (model, tokenizer) = match &self.net {
             Net::Clip { model, tokenizer } => (model, tokenizer),
             Net::Siglip { model, .. } => {
                 // Every text is exactly the model's positions long: nothing to pad.
-                let flat: Vec<u32> = encoded.into_iter().flatten().collect();
-                let features = model.text_features(&flat, texts.len(), &self.device)?;
-                return features.to_vec2::<f32>().map_err(EmbedError::Inference);
+                let flat: Vec<u32> = encoded.iter().flatten().copied().collect();
+                return model.text_features(&flat, count, &self.device);
             }
         };
         let longest = encoded.iter().map(Vec::len).max().unwrap_or(0);
         let end = tokenizer.end_id();
-        let mut flat = Vec::with_capacity(texts.len() * longest);
-        let mut pool_at = Vec::with_capacity(texts.len());
+        let mut flat = Vec::with_capacity(count * longest);
+        let mut pool_at = Vec::with_capacity(count);
         for ids in encoded {
             // HF pools at the first end token; ids always contain one.
             pool_at.push(
@@ -511,8 +603,7 @@ impl Embedder {
                     .take(longest),
             );
         }
-        let features = model.text_features(&flat, texts.len(), &pool_at, &self.device)?;
-        features.to_vec2::<f32>().map_err(EmbedError::Inference)
+        model.text_features(&flat, count, &pool_at, &self.device)
     }
 
     /// Unit vectors for preprocessed images, in order. Pixels must come from this model's
@@ -546,7 +637,7 @@ impl Embedder {
         let features = match run().map_err(EmbedError::Inference)? {
             Some(features) => features,
             None => {
-                self.restore_images()?;
+                self.restore(Tower::Vision)?;
                 run().map_err(EmbedError::Inference)?.ok_or_else(|| {
                     EmbedError::Inference(candle_core::Error::Msg(
                         "the image tower was released while an image waited for it".into(),

@@ -9,7 +9,7 @@
 //! fused multiply-adds. Same products, summed in a different order (differences ~1e-7
 //! relative), no copies, no packing.
 
-use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Device, Layout, Result, Shape, Tensor};
 use pulp::{Arch, Simd, WithSimd};
 use rayon::prelude::*;
 
@@ -24,20 +24,11 @@ const BLOCK_T: usize = 8;
 /// The op: `apply_op2_no_bwd(x, w)` with `x` (…, k) and `w` (m, k), both f32.
 pub(crate) struct FewRowsMatmul {
     pub(crate) bias: Option<Vec<f32>>,
-    /// Read the weights as f16, made from `w` on first use and kept: a text query reads all
-    /// ~150 MB of its f32 weights once, so memory bounds it, and f16 halves that. Rounding
-    /// the weights to f16 moves the products by ~1e-4 relative; the parity tests hold.
-    pub(crate) half_weights: bool,
-    half: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl FewRowsMatmul {
-    pub(crate) fn new(bias: Option<Vec<f32>>, half_weights: bool) -> Self {
-        Self {
-            bias,
-            half_weights,
-            half: std::sync::OnceLock::new(),
-        }
+    pub(crate) fn new(bias: Option<Vec<f32>>) -> Self {
+        Self { bias }
     }
 }
 
@@ -48,22 +39,138 @@ fn f16_bits(v: f32) -> u16 {
     if b & 0x7c00 == 0 { b & 0x8000 } else { b }
 }
 
-/// `v` rounded as [`FewRowsMatmul`] stores it with `half_weights`: weights rounded with
-/// this once give the same products on every path.
+/// `v` rounded as [`HalfWeights`] stores it: weights rounded with this once give the same
+/// products on every path.
 pub(crate) fn round_to_f16(v: f32) -> f32 {
     half::f16::from_bits(f16_bits(v)).to_f32()
-}
-
-/// `w` as f16 pairs, element `2i` in the low half of word `i` and `2i + 1` in the high half.
-fn pack_f16(w: &[f32]) -> Vec<u32> {
-    w.chunks_exact(2)
-        .map(|p| u32::from(f16_bits(p[0])) | (u32::from(f16_bits(p[1])) << 16))
-        .collect()
 }
 
 /// Widens one f16 (in the low 16 bits) to f32, as [`dots_f16`] does in registers.
 fn widen(h: u32) -> f32 {
     half::f16::from_bits((h & 0xffff) as u16).to_f32()
+}
+
+/// A weight matrix (m, k) kept only as f16, for `x·Wᵀ + b` on the CPU: a text query reads
+/// every weight once, so memory bounds it and f16 halves the bytes read; and a text tower
+/// kept this way holds half the memory at rest (ViT-B/32: 76 MB instead of 152 MB, or of
+/// 228 MB when an f32 copy was kept beside it for batches). Rounding the weights to f16
+/// moves the products by ~1e-4 relative; the parity tests hold.
+///
+/// Few rows (`apply_op1_no_bwd`) are multiplied straight from the f16 words; more rows go
+/// through gemm on a widened copy made for the call ([`HalfWeights::widened`]), which gives
+/// the same rounded values, so a text embeds the same alone or in a batch.
+pub(crate) struct HalfWeights {
+    /// Element `2i` in the low half of word `i`, `2i + 1` in the high half.
+    packed: Vec<u32>,
+    m: usize,
+    k: usize,
+    bias: Option<Vec<f32>>,
+}
+
+impl HalfWeights {
+    /// From an f32 matrix `w` (m, k) with `k` even (rows of f16 pairs), on the CPU; `None`
+    /// for another shape, dtype or device (then the caller keeps `w`).
+    pub(crate) fn new(w: &Tensor, bias: Option<Vec<f32>>) -> Result<Option<Self>> {
+        let (m, k) = w.dims2()?;
+        if k % 2 != 0 || w.dtype() != DType::F32 || !w.device().is_cpu() {
+            return Ok(None);
+        }
+        let packed = w
+            .flatten_all()?
+            .to_vec1::<f32>()?
+            .chunks_exact(2)
+            .map(|p| u32::from(f16_bits(p[0])) | (u32::from(f16_bits(p[1])) << 16))
+            .collect();
+        Ok(Some(Self { packed, m, k, bias }))
+    }
+
+    /// The matrix as f32 (the rounded values), for gemm.
+    pub(crate) fn widened(&self, device: &Device) -> Result<Tensor> {
+        let w: Vec<f32> = self
+            .packed
+            .iter()
+            .flat_map(|&p| [widen(p), widen(p >> 16)])
+            .collect();
+        Tensor::from_vec(w, (self.m, self.k), device)
+    }
+}
+
+impl CustomOp1 for HalfWeights {
+    fn name(&self) -> &'static str {
+        "few-rows-matmul-f16"
+    }
+
+    fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout) -> Result<(CpuStorage, Shape)> {
+        let Some((x0, x1)) = xl.contiguous_offsets() else {
+            candle_core::bail!("few-rows-matmul needs a contiguous input");
+        };
+        let x = &xs.as_slice::<f32>()?[x0..x1];
+        let (m, k) = (self.m, self.k);
+        let outer = check_shapes(xl, m, k, self.bias.as_deref())?;
+        let rows = x.len() / k.max(1);
+        let mut out_t = vec![0f32; m * rows];
+        if rows > 0 && k > 0 {
+            let half_k = k / 2;
+            // The token rows split into even and odd elements, to meet the packed pairs.
+            let (even, odd): (Vec<f32>, Vec<f32>) = x.chunks_exact(2).map(|p| (p[0], p[1])).unzip();
+            out_t
+                .par_chunks_mut(ROWS_PER_TASK * rows)
+                .enumerate()
+                .for_each(|(task, out)| {
+                    let first = task * ROWS_PER_TASK;
+                    let count = out.len() / rows;
+                    Arch::new().dispatch(HalfDots {
+                        w: &self.packed[first * half_k..(first + count) * half_k],
+                        even: &even,
+                        odd: &odd,
+                        half_k,
+                        rows,
+                        out,
+                    });
+                });
+        }
+        Ok(finish(&out_t, rows, m, self.bias.as_deref(), outer))
+    }
+}
+
+/// The leading dimensions of `x` (…, k) for weights (m, k), or an error naming the shapes.
+fn check_shapes<'l>(
+    xl: &'l Layout,
+    m: usize,
+    k: usize,
+    bias: Option<&[f32]>,
+) -> Result<&'l [usize]> {
+    let Some((&xk, outer)) = xl.shape().dims().split_last() else {
+        candle_core::bail!("few-rows-matmul needs a matrix input");
+    };
+    if xk != k || bias.is_some_and(|b| b.len() != m) {
+        candle_core::bail!(
+            "few-rows-matmul: shapes {:?} x ({m}, {k})ᵀ do not match",
+            xl.shape()
+        );
+    }
+    Ok(outer)
+}
+
+/// Transposes the products (m, rows) → (rows, m), adds the bias, and shapes the output
+/// like the input with `m` last.
+fn finish(
+    out_t: &[f32],
+    rows: usize,
+    m: usize,
+    bias: Option<&[f32]>,
+    outer: &[usize],
+) -> (CpuStorage, Shape) {
+    let mut y = vec![0f32; rows * m];
+    for (j, col) in out_t.chunks_exact(rows.max(1)).enumerate() {
+        let b = bias.map_or(0.0, |b| b[j]);
+        for (t, v) in col.iter().enumerate() {
+            y[t * m + j] = v + b;
+        }
+    }
+    let mut shape = outer.to_vec();
+    shape.push(m);
+    (CpuStorage::F32(y), Shape::from(shape))
 }
 
 impl CustomOp2 for FewRowsMatmul {
@@ -85,41 +192,10 @@ impl CustomOp2 for FewRowsMatmul {
         let x = &xs.as_slice::<f32>()?[x0..x1];
         let w = &ws.as_slice::<f32>()?[w0..w1];
         let (m, k) = wl.shape().dims2()?;
-        let Some((&xk, outer)) = xl.shape().dims().split_last() else {
-            candle_core::bail!("few-rows-matmul needs a matrix input");
-        };
-        if xk != k || self.bias.as_ref().is_some_and(|b| b.len() != m) {
-            candle_core::bail!(
-                "few-rows-matmul: shapes {:?} x {:?}ᵀ do not match",
-                xl.shape(),
-                wl.shape()
-            );
-        }
+        let outer = check_shapes(xl, m, k, self.bias.as_deref())?;
         let rows = x.len() / k.max(1);
         let mut out_t = vec![0f32; m * rows];
-        if rows == 0 || k == 0 {
-            // No products to sum: zeros, plus the bias below.
-        } else if self.half_weights && k % 2 == 0 {
-            let packed = self.half.get_or_init(|| pack_f16(w));
-            let half_k = k / 2;
-            // The token rows split into even and odd elements, to meet the packed pairs.
-            let (even, odd): (Vec<f32>, Vec<f32>) = x.chunks_exact(2).map(|p| (p[0], p[1])).unzip();
-            out_t
-                .par_chunks_mut(ROWS_PER_TASK * rows)
-                .enumerate()
-                .for_each(|(task, out)| {
-                    let first = task * ROWS_PER_TASK;
-                    let count = out.len() / rows;
-                    Arch::new().dispatch(HalfDots {
-                        w: &packed[first * half_k..(first + count) * half_k],
-                        even: &even,
-                        odd: &odd,
-                        half_k,
-                        rows,
-                        out,
-                    });
-                });
-        } else {
+        if rows > 0 && k > 0 {
             out_t
                 .par_chunks_mut(ROWS_PER_TASK * rows)
                 .enumerate()
@@ -135,17 +211,7 @@ impl CustomOp2 for FewRowsMatmul {
                     });
                 });
         }
-        // Transpose (m, rows) → (rows, m) and add the bias.
-        let mut y = vec![0f32; rows * m];
-        for (j, col) in out_t.chunks_exact(rows.max(1)).enumerate() {
-            let b = self.bias.as_ref().map_or(0.0, |b| b[j]);
-            for (t, v) in col.iter().enumerate() {
-                y[t * m + j] = v + b;
-            }
-        }
-        let mut shape = outer.to_vec();
-        shape.push(m);
-        Ok((CpuStorage::F32(y), Shape::from(shape)))
+        Ok(finish(&out_t, rows, m, self.bias.as_deref(), outer))
     }
 }
 
@@ -305,7 +371,7 @@ fn dots_f16<S: Simd, const T: usize>(
 mod tests {
     use candle_core::{Device, Tensor};
 
-    use super::FewRowsMatmul;
+    use super::{FewRowsMatmul, HalfWeights};
 
     fn values(n: usize, seed: usize) -> Vec<f32> {
         (0..n)
@@ -329,7 +395,7 @@ mod tests {
                         if with_bias {
                             want = want.broadcast_add(&Tensor::new(bias.as_slice(), &cpu)?)?;
                         }
-                        let op = FewRowsMatmul::new(with_bias.then_some(bias), false);
+                        let op = FewRowsMatmul::new(with_bias.then_some(bias));
                         let got = x.apply_op2_no_bwd(&w, &op)?;
                         assert_eq!(got.dims(), want.dims(), "rows {rows} k {k} m {m}");
                         let diff = (got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?;
@@ -346,7 +412,8 @@ mod tests {
     }
 
     /// With f16 weights: the products of the weights rounded to f16 (subnormals flushed),
-    /// for every token-group remainder, SIMD tail and task split, and odd `k` (f32 path).
+    /// for every token-group remainder, SIMD tail and task split; the widened copy (the
+    /// gemm path) holds the same rounded values; an odd `k` is left to the f32 path.
     #[test]
     fn half_weights_equal_the_products_of_rounded_weights() -> candle_core::Result<()> {
         let cpu = Device::Cpu;
@@ -364,31 +431,29 @@ mod tests {
                         .iter()
                         .map(|&v| {
                             let h = half::f16::from_f32(v);
-                            if k % 2 == 1 || h.is_normal() {
-                                h.to_f32()
-                            } else {
-                                0.0
-                            }
+                            if h.is_normal() { h.to_f32() } else { 0.0 }
                         })
                         .collect();
                     let w = Tensor::from_vec(wv.clone(), (m, k), &cpu)?;
                     let bias = values(m, 3);
+                    let Some(op) = HalfWeights::new(&w, Some(bias.clone()))? else {
+                        assert!(k % 2 == 1, "k {k} is even: f16 pairs fit");
+                        continue;
+                    };
+                    assert!(k % 2 == 0, "k {k} is odd: no f16 pairs");
+                    let widened = op.widened(&cpu)?.flatten_all()?.to_vec1::<f32>()?;
+                    assert_eq!(widened, rounded, "m {m} k {k}: widened copy");
                     let bias_t = Tensor::new(bias.as_slice(), &cpu)?;
-                    let used = if k % 2 == 1 { wv } else { rounded };
                     let want = x
-                        .broadcast_matmul(&Tensor::from_vec(used, (m, k), &cpu)?.t()?)?
+                        .broadcast_matmul(&Tensor::from_vec(rounded, (m, k), &cpu)?.t()?)?
                         .broadcast_add(&bias_t)?;
-                    let op = FewRowsMatmul::new(Some(bias.clone()), true);
-                    // Twice: the f16 copy is made on the first call and reused.
-                    for _ in 0..2 {
-                        let got = x.apply_op2_no_bwd(&w, &op)?;
-                        let scale = want.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
-                        let diff = (&got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?;
-                        assert!(
-                            diff <= 1e-5 * scale * (k as f32).sqrt(),
-                            "rows {rows} k {k} m {m}: off the rounded product by {diff}"
-                        );
-                    }
+                    let got = x.apply_op1_no_bwd(&op)?;
+                    let scale = want.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
+                    let diff = (&got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?;
+                    assert!(
+                        diff <= 1e-5 * scale * (k as f32).sqrt(),
+                        "rows {rows} k {k} m {m}: off the rounded product by {diff}"
+                    );
                 }
             }
         }
@@ -400,7 +465,7 @@ mod tests {
         let cpu = Device::Cpu;
         let x = Tensor::zeros((2, 8), candle_core::DType::F32, &cpu)?;
         let w = Tensor::zeros((4, 7), candle_core::DType::F32, &cpu)?;
-        let op = FewRowsMatmul::new(None, false);
+        let op = FewRowsMatmul::new(None);
         assert!(x.apply_op2_no_bwd(&w, &op).is_err());
         Ok(())
     }

@@ -10,7 +10,7 @@ use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, VarBuilder, conv2d_no_bias, lay
 
 use crate::config::{Activation, ClipConfig, TextConfig, VisionConfig};
 use crate::error::EmbedError;
-use crate::few_rows::FewRowsMatmul;
+use crate::few_rows::{FewRowsMatmul, HalfWeights};
 use crate::rows::DiskRows;
 
 /// The token embedding (49,408 × 512 for ViT-B/32: 101 MB as f32): left in the weights file,
@@ -23,6 +23,13 @@ pub(crate) const TOKEN_EMBEDDING: &str = "text_model.embeddings.token_embedding.
 /// reads).
 pub(crate) fn is_vision_tensor(name: &str) -> bool {
     name.starts_with("vision_model.") || name.starts_with("visual_projection.")
+}
+
+/// Whether `name` is a tensor [`ClipModel::restore_text`] reads: the text tower but its
+/// token embedding, which stays on disk.
+pub(crate) fn is_text_tensor(name: &str) -> bool {
+    (name.starts_with("text_model.") || name.starts_with("text_projection."))
+        && name != TOKEN_EMBEDDING
 }
 
 pub(crate) fn tensor_names(config: &ClipConfig) -> Vec<String> {
@@ -76,41 +83,56 @@ const FEW_ROWS: usize = 32;
 pub(crate) enum Weights {
     /// f32, as in the file (the image tower: gemm over hundreds of rows is compute-bound).
     F32,
-    /// Rounded to f16 precision at load (the text tower): a text query reads every weight
-    /// once, so memory bounds it, and [`FewRowsMatmul`] then reads half the bytes. The
-    /// rounding moves text vectors by 1-cos ~4e-7 against the reference (parity tests);
-    /// big batches go through gemm on the same rounded values, so a text embeds the same
-    /// alone or in a batch.
+    /// Only as f16 on the CPU ([`HalfWeights`]; rounded to f16 in an f32 tensor on other
+    /// devices): the text tower. A text query reads every weight once, so memory bounds it,
+    /// and half the bytes are read; at rest the tower holds half the memory. The rounding
+    /// moves text vectors by 1-cos ~4e-7 against the reference (parity tests); big batches
+    /// go through gemm on the same rounded values, so a text embeds the same alone or in a
+    /// batch.
     F16,
 }
 
-/// `candle_nn::Linear` with the few-rows path above, which is what a text query hits.
-pub(crate) struct Linear {
-    weight: Tensor,
-    few_rows: FewRowsMatmul,
-    inner: candle_nn::Linear,
+/// `candle_nn::Linear` with the few-rows paths of `few_rows.rs`, which is what a text query
+/// hits.
+pub(crate) enum Linear {
+    Full {
+        weight: Tensor,
+        few_rows: FewRowsMatmul,
+        inner: candle_nn::Linear,
+    },
+    Half {
+        weights: HalfWeights,
+        bias: Option<Tensor>,
+    },
 }
 
 impl Linear {
     pub(crate) fn new(weight: Tensor, bias: Option<Tensor>, weights: Weights) -> Result<Self> {
-        let weight = match weights {
-            Weights::F32 => weight,
-            Weights::F16 if weight.dtype() == DType::F32 => {
+        let bias_values = || bias.as_ref().map(|b| b.to_vec1::<f32>()).transpose();
+        if weights == Weights::F16 {
+            if let Some(half) = HalfWeights::new(&weight, bias_values()?)? {
+                return Ok(Self::Half {
+                    weights: half,
+                    bias,
+                });
+            }
+            if weight.dtype() == DType::F32 {
                 let rounded: Vec<f32> = weight
                     .flatten_all()?
                     .to_vec1::<f32>()?
                     .into_iter()
                     .map(crate::few_rows::round_to_f16)
                     .collect();
-                Tensor::from_vec(rounded, weight.shape(), weight.device())?
+                let rounded = Tensor::from_vec(rounded, weight.shape(), weight.device())?;
+                return Self::full(rounded, bias);
             }
-            Weights::F16 => weight,
-        };
-        let few_rows = FewRowsMatmul::new(
-            bias.as_ref().map(|b| b.to_vec1::<f32>()).transpose()?,
-            weights == Weights::F16,
-        );
-        Ok(Self {
+        }
+        Self::full(weight, bias)
+    }
+
+    fn full(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
+        let few_rows = FewRowsMatmul::new(bias.as_ref().map(|b| b.to_vec1::<f32>()).transpose()?);
+        Ok(Self::Full {
             inner: candle_nn::Linear::new(weight.clone(), bias),
             weight,
             few_rows,
@@ -121,16 +143,29 @@ impl Linear {
 impl Module for Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let rows = x.elem_count() / x.dims().last().copied().unwrap_or(1).max(1);
-        if rows <= FEW_ROWS
-            && x.device().is_cpu()
-            && x.dtype() == DType::F32
-            && self.weight.dtype() == DType::F32
-        {
-            return x
-                .contiguous()?
-                .apply_op2_no_bwd(&self.weight.contiguous()?, &self.few_rows);
+        let few = rows <= FEW_ROWS && x.device().is_cpu() && x.dtype() == DType::F32;
+        match self {
+            Self::Full {
+                weight,
+                few_rows,
+                inner,
+            } => {
+                if few && weight.dtype() == DType::F32 {
+                    return x
+                        .contiguous()?
+                        .apply_op2_no_bwd(&weight.contiguous()?, few_rows);
+                }
+                inner.forward(x)
+            }
+            Self::Half { weights, bias } => {
+                if few {
+                    return x.contiguous()?.apply_op1_no_bwd(weights);
+                }
+                // Long texts and batches: gemm over the widened weights, made for this
+                // call (4 MB for B/32's largest layer) and dropped after it.
+                candle_nn::Linear::new(weights.widened(x.device())?, bias.clone()).forward(x)
+            }
         }
-        self.inner.forward(x)
     }
 }
 
@@ -375,7 +410,7 @@ impl Encoder {
     }
 }
 
-struct TextTower {
+pub(crate) struct TextTower {
     token_embedding: DiskRows,
     position_embedding: Tensor,
     encoder: Encoder,
@@ -522,8 +557,8 @@ impl VisionTower {
     }
 }
 
-/// A tower that can be freed while nothing needs it and built again (the image towers): a
-/// forward pass under way keeps its own reference until it ends.
+/// A tower that can be freed while nothing needs it and built again: a forward pass under
+/// way keeps its own reference until it ends.
 pub(crate) struct Releasable<T>(std::sync::Mutex<Option<std::sync::Arc<T>>>);
 
 impl<T> Releasable<T> {
@@ -555,11 +590,13 @@ impl<T> Releasable<T> {
     }
 }
 
-/// Both towers; outputs are L2-normalised projections. The image tower can be released
-/// while nothing needs it ([`Releasable`]) and built again from the weights.
+/// Both towers; outputs are L2-normalised projections. Either tower can be released while
+/// nothing needs it ([`Releasable`]) and built again from the weights.
 pub(crate) struct ClipModel {
-    text: TextTower,
+    text: Releasable<TextTower>,
     vision: Releasable<VisionTower>,
+    /// Kept to build the text tower again.
+    token_embedding: DiskRows,
     config: ClipConfig,
 }
 
@@ -571,15 +608,33 @@ impl ClipModel {
         vb: VarBuilder,
     ) -> Result<Self> {
         Ok(Self {
-            text: TextTower::new(
+            text: Releasable::new(TextTower::new(
                 &config.text,
                 config.projection_dim,
-                token_embedding,
+                token_embedding.clone(),
                 vb.clone(),
-            )?,
+            )?),
             vision: Releasable::new(VisionTower::new(&config.vision, config.projection_dim, vb)?),
+            token_embedding,
             config: config.clone(),
         })
+    }
+
+    /// The text tower but its token embedding (ViT-B/32: 38M weights, 76 MB as f16).
+    pub(crate) fn text(&self) -> &Releasable<TextTower> {
+        &self.text
+    }
+
+    /// Builds the text tower again from `vb` (the text tensors of the same weights).
+    pub(crate) fn restore_text(&self, vb: VarBuilder) -> Result<()> {
+        let tower = TextTower::new(
+            &self.config.text,
+            self.config.projection_dim,
+            self.token_embedding.clone(),
+            vb,
+        )?;
+        self.text.set(tower);
+        Ok(())
     }
 
     /// The image tower, freed while nothing needs it (ViT-B/32: 88M weights, 350 MB).
@@ -595,15 +650,19 @@ impl ClipModel {
     }
 
     /// `ids`: `batch` texts of the same length, one after the other → (batch,
-    /// projection_dim), unit rows.
+    /// projection_dim), unit rows; `None` while the text tower is released.
     pub(crate) fn text_features(
         &self,
         ids: &[u32],
         batch: usize,
         pool_at: &[usize],
         device: &Device,
-    ) -> std::result::Result<Tensor, EmbedError> {
-        l2_normalize(&self.text.forward(ids, batch, pool_at, device)?)
+    ) -> std::result::Result<Option<Tensor>, EmbedError> {
+        let Some(text) = self.text.get() else {
+            return Ok(None);
+        };
+        l2_normalize(&text.forward(ids, batch, pool_at, device)?)
+            .map(Some)
             .map_err(EmbedError::Inference)
     }
 

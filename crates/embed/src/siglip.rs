@@ -93,7 +93,7 @@ pub(crate) fn tensor_names(config: &SiglipConfig) -> Vec<(String, Want)> {
         .collect()
 }
 
-struct TextTower {
+pub(crate) struct TextTower {
     /// (vocab, hidden); see [`TOKEN_EMBEDDING`].
     token_embedding: DiskRows,
     position_embedding: Tensor,
@@ -270,9 +270,11 @@ impl VisionTower {
 
 /// Both towers and the pair calibration; outputs are L2-normalised.
 pub(crate) struct SiglipModel {
-    text: TextTower,
-    /// Released while nothing needs it, as CLIP's (see `Releasable`).
+    /// Both towers are released while nothing needs them, as CLIP's (see `Releasable`).
+    text: Releasable<TextTower>,
     vision: Releasable<VisionTower>,
+    /// Kept to build the text tower again.
+    token_embedding: DiskRows,
     config: SiglipConfig,
     logit_scale: f32,
     logit_bias: f32,
@@ -281,6 +283,11 @@ pub(crate) struct SiglipModel {
 /// Whether `name` is a tensor of the image tower.
 pub(crate) fn is_vision_tensor(name: &str) -> bool {
     name.starts_with("vision_model.")
+}
+
+/// Whether `name` is a tensor of the text tower but its token embedding (on disk).
+pub(crate) fn is_text_tensor(name: &str) -> bool {
+    name.starts_with("text_model.") && name != TOKEN_EMBEDDING
 }
 
 impl SiglipModel {
@@ -292,13 +299,14 @@ impl SiglipModel {
     ) -> Result<Self> {
         let scalar = |name: &str| -> Result<f32> { Ok(vb.get(1, name)?.to_vec1::<f32>()?[0]) };
         Ok(Self {
-            text: TextTower::new(
+            text: Releasable::new(TextTower::new(
                 &config.text,
                 config.projection_size,
-                token_embedding,
+                token_embedding.clone(),
                 vb.clone(),
-            )?,
+            )?),
             vision: Releasable::new(VisionTower::new(&config.vision, vb.clone())?),
+            token_embedding,
             config: config.clone(),
             logit_scale: scalar("logit_scale")?,
             logit_bias: scalar("logit_bias")?,
@@ -306,15 +314,36 @@ impl SiglipModel {
     }
 
     /// `ids`: `batch` texts of 64 ids, one after the other → (batch, projection_size),
-    /// unit rows.
+    /// unit rows; `None` while the text tower is released.
     pub(crate) fn text_features(
         &self,
         ids: &[u32],
         batch: usize,
         device: &Device,
-    ) -> std::result::Result<Tensor, EmbedError> {
-        let features = self.text.forward(ids, batch, device)?;
-        l2_normalize(&features).map_err(EmbedError::Inference)
+    ) -> std::result::Result<Option<Tensor>, EmbedError> {
+        let Some(text) = self.text.get() else {
+            return Ok(None);
+        };
+        let features = text.forward(ids, batch, device)?;
+        l2_normalize(&features)
+            .map(Some)
+            .map_err(EmbedError::Inference)
+    }
+
+    /// The text tower, freed while nothing needs it.
+    pub(crate) fn text(&self) -> &Releasable<TextTower> {
+        &self.text
+    }
+
+    /// Builds the text tower again from `vb` (the text tensors of the same weights).
+    pub(crate) fn restore_text(&self, vb: VarBuilder) -> Result<()> {
+        self.text.set(TextTower::new(
+            &self.config.text,
+            self.config.projection_size,
+            self.token_embedding.clone(),
+            vb,
+        )?);
+        Ok(())
     }
 
     /// `pixels`: (batch, 3, size, size) → (batch, hidden), unit rows; `None` while the
