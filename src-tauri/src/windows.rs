@@ -56,8 +56,48 @@ pub fn create(app: &AppHandle, query: Option<&str>, e2e: bool) -> tauri::Result<
         .inner_size(1100.0, 720.0)
         .min_inner_size(640.0, 420.0)
         .center()
-        .build()?;
+        .build()
+        .inspect(tune_webview)?;
     Ok(())
+}
+
+/// Whether web pages are drawn with GL compositing: off unless `GLIMPSE_WEBVIEW_GPU=1`.
+fn webview_gpu() -> bool {
+    std::env::var_os("GLIMPSE_WEBVIEW_GPU").is_some_and(|v| v == "1")
+}
+
+/// Sets up a window's WebKitGTK view for a page that shows local thumbnails:
+///
+/// - no GL compositing: with it each web process holds a GL context and its buffers (with
+///   Mesa's software renderer, where there is no GPU driver, 95 MB of the web process's
+///   203 MB PSS measured here: docs/BENCHMARKS.md), for a grid of still images that the CPU
+///   path draws as fast (the typing bench's "grid painted" times; `GLIMPSE_WEBVIEW_GPU=1`
+///   turns it back on);
+/// - the "document viewer" cache model: the page's resources all come from the app, so
+///   WebKit's memory and disk caches for browsing only hold copies.
+#[cfg(target_os = "linux")]
+fn tune_webview(window: &WebviewWindow) {
+    use webkit2gtk::{
+        CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+    };
+    let gpu = webview_gpu();
+    let done = window.with_webview(move |webview| {
+        let view = webview.inner();
+        if !gpu && let Some(settings) = view.settings() {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+    });
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "cannot set up the web view (compositing, caches)");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tune_webview(_window: &WebviewWindow) {
+    let _ = webview_gpu();
 }
 
 /// The quick-search window, created hidden if it does not exist yet.
@@ -75,6 +115,7 @@ pub fn quick_window(app: &AppHandle) -> tauri::Result<WebviewWindow> {
         .visible(false)
         .center()
         .build()
+        .inspect(tune_webview)
 }
 
 /// How long a hidden quick window is kept: shown again within it (the shortcut pressed
@@ -165,9 +206,23 @@ pub fn show_quick(w: &WebviewWindow) {
     let _ = w.set_focus();
 }
 
-/// Window events: closing the quick window hides it; closing the main window hides it when
+/// Window events: a window coming to the front has the text tower built if it was freed;
+/// closing the quick window hides it; closing the main window hides it when
 /// a tray icon can bring it back, and quits otherwise.
 pub fn on_event(window: &Window, event: &WindowEvent) {
+    if let WindowEvent::Focused(true) = event {
+        // A search window came to the front: a text is likely soon, and the engine frees
+        // the text tower at rest (`text_tower_idle`); building it now (~0.1 s) keeps the
+        // first keystroke from waiting for it.
+        if let Some(library) = window
+            .app_handle()
+            .try_state::<Arc<AppState>>()
+            .and_then(|state| state.library_now())
+        {
+            library.load_texts();
+        }
+        return;
+    }
     let WindowEvent::CloseRequested { api, .. } = event else {
         return;
     };

@@ -664,3 +664,62 @@ fn the_image_tower_is_freed_at_rest_and_built_again_for_an_image_search() {
     );
     assert_eq!(after, before, "the same tower again, the same ranking");
 }
+
+/// The text tower is freed after `text_tower_idle` without a text; a new text builds it
+/// again and ranks as before, and `load_texts` builds it ahead of a text.
+#[test]
+fn the_text_tower_is_freed_at_rest_and_built_again_for_a_new_text() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let photos = data.path().join("photos");
+    let names: Vec<String> = labels().into_keys().take(24).collect();
+    copy_shapes(
+        &photos,
+        &names.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let mut config = LibraryConfig::new(data.path()).with_model(shapes_model());
+    config.image_tower_idle = std::time::Duration::from_millis(200);
+    config.text_tower_idle = std::time::Duration::from_millis(300);
+    let library = Library::open(config).expect("open");
+    library.add_folder(&photos).expect("add folder");
+    library.wait_idle().expect("index");
+    let ranked = |hits: Vec<glimpse_engine::Hit>| -> Vec<(PathBuf, f32)> {
+        hits.into_iter().map(|h| (h.path, h.score)).collect()
+    };
+    let before = ranked(library.search("a blue square", 10).expect("search"));
+    let freed = |library: &Library| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while library.texts_loaded() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the text tower is still loaded 30 s after the last text"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    freed(&library);
+    let encodes = library.text_encodes();
+    // The same words in other letters: the tokenizer lowercases them, the search's cache
+    // does not, so the network encodes them.
+    let after = ranked(
+        library
+            .search("A blue square", 10)
+            .expect("search after the release"),
+    );
+    assert_eq!(
+        library.text_encodes(),
+        encodes + 1,
+        "encoded by the network"
+    );
+    assert_eq!(after, before, "the same tower again, the same ranking");
+
+    freed(&library);
+    library.load_texts();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !library.texts_loaded() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "load_texts did not build the tower in 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

@@ -15,9 +15,10 @@ use crate::ops::{EmbedJob, Embedded, WriteOp};
 /// up at once, long enough to fill a batch while the decode pool is busy.
 const BATCH_FILL_WAIT: Duration = Duration::from_millis(30);
 
-/// Frees the image tower of every loaded model (a search by an image file since the last
-/// call built one again).
-fn release_images(shared: &Shared) {
+/// Frees, in every loaded model, the image tower when `images` (a search by an image file
+/// since the last call built one again), and the text tower when no text was embedded for
+/// `text_idle`.
+fn release_idle_towers(shared: &Shared, images: bool, text_idle: Duration) {
     let slots = shared
         .models
         .read()
@@ -26,7 +27,12 @@ fn release_images(shared: &Shared) {
     let mut released = false;
     for slot in slots.all() {
         if let Some(embedder) = slot.model.now() {
-            released |= embedder.release_images();
+            if images {
+                released |= embedder.release_images();
+            }
+            if embedder.text_idle() >= text_idle {
+                released |= embedder.release_texts();
+            }
         }
     }
     if released {
@@ -58,8 +64,13 @@ pub(crate) fn run(
     writer: Sender<WriteOp>,
     batch_size: usize,
     images_idle: Duration,
+    text_idle: Duration,
 ) {
     let batch_size = batch_size.max(1);
+    // Idle towers are looked at this often; the image tower goes once no image came for
+    // `images_idle`, the text tower once no text was embedded for `text_idle`.
+    let tick = images_idle.min(text_idle).max(Duration::from_millis(10));
+    let mut last_job = std::time::Instant::now();
     // A job preprocessed for another model than the batch's (a switch began) starts the
     // next batch.
     let mut carried: Option<EmbedJob> = None;
@@ -70,9 +81,15 @@ pub(crate) fn run(
                 // With no image to embed for `images_idle`, the image towers are freed
                 // (most of a model's memory; text queries need only the text tower). The
                 // next image builds its model's again (about half a second for ViT-B/32).
-                match jobs.recv_timeout(images_idle) {
-                    Ok(job) => break job,
-                    Err(RecvTimeoutError::Timeout) => release_images(&shared),
+                // The text tower follows after `text_idle` without a text.
+                match jobs.recv_timeout(tick) {
+                    Ok(job) => {
+                        last_job = std::time::Instant::now();
+                        break job;
+                    }
+                    Err(RecvTimeoutError::Timeout) => {
+                        release_idle_towers(&shared, last_job.elapsed() >= images_idle, text_idle)
+                    }
                     Err(RecvTimeoutError::Disconnected) => return,
                 }
             },

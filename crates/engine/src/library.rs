@@ -301,10 +301,10 @@ impl Library {
                 )?);
             }
             let (sh, wtx, batch) = (shared.clone(), writer_tx.clone(), config.batch_size);
-            let idle = config.image_tower_idle;
+            let idle = (config.image_tower_idle, config.text_tower_idle);
             threads.push(spawn(
                 "glimpse-embed",
-                Box::new(move || crate::embedding::run(sh, embed_rx, wtx, batch, idle)),
+                Box::new(move || crate::embedding::run(sh, embed_rx, wtx, batch, idle.0, idle.1)),
             )?);
             Some(decode_tx)
         } else {
@@ -368,6 +368,38 @@ impl Library {
             .search_slot()
             .and_then(|s| s.model.now())
             .is_some_and(|e| e.images_loaded())
+    }
+
+    /// Whether the search model's text tower is in memory (it is freed after
+    /// [`LibraryConfig::text_tower_idle`] without a text to embed; `false` while the model
+    /// loads).
+    pub fn texts_loaded(&self) -> bool {
+        self.shared
+            .search_slot()
+            .and_then(|s| s.model.now())
+            .is_some_and(|e| e.texts_loaded())
+    }
+
+    /// Builds the search model's text tower again, on a thread of its own, if it was freed
+    /// at rest: for a client that expects a text soon (its search window came to the
+    /// front), so the first keystroke does not wait for it. Returns at once.
+    pub fn load_texts(&self) {
+        let Some(embedder) = self.shared.search_slot().and_then(|s| s.model.now()) else {
+            return;
+        };
+        if embedder.texts_loaded() {
+            return;
+        }
+        let started = std::thread::Builder::new()
+            .name("glimpse-load-texts".into())
+            .spawn(move || {
+                if let Err(e) = embedder.load_texts() {
+                    tracing::warn!(error = %e, "cannot build the text tower again");
+                }
+            });
+        if let Err(e) = started {
+            tracing::warn!(error = %e, "cannot start building the text tower");
+        }
     }
 
     /// The search model's good-match line and where it comes from (catalogue, the model

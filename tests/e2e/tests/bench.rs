@@ -40,9 +40,10 @@ const QUERIES: &[&str] = &[
 /// The query typed right after launch.
 const LAUNCH_QUERY: &str = "a red circle";
 /// Quiet time before memory is read "at rest": longer than the engine keeps a model's
-/// image tower after its last image (20 s) and than the quick window lives hidden (60 s
-/// after it was last shown; it is not opened here).
-const REST: Duration = Duration::from_secs(30);
+/// image tower after its last image (20 s) and its text tower after its last text (60 s,
+/// looked at every 20 s), and than the quick window lives hidden (60 s after it was last
+/// shown; it is not opened here).
+const REST: Duration = Duration::from_secs(90);
 /// Opening a large library with a debug build on a busy machine.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(300);
 
