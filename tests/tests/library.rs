@@ -665,6 +665,64 @@ fn the_image_tower_is_freed_at_rest_and_built_again_for_an_image_search() {
     assert_eq!(after, before, "the same tower again, the same ranking");
 }
 
+/// A reopened library serves its vector index from the file; a change copies it to
+/// memory, and at rest, once saved, it is served from the file again, answering the same.
+#[test]
+fn the_vector_index_is_served_from_its_file_at_rest() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let photos = data.path().join("photos");
+    let names: Vec<String> = labels().into_keys().take(24).collect();
+    let (first, second) = names.split_at(20);
+    copy_shapes(
+        &photos,
+        &first.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let config = || {
+        let mut config = LibraryConfig::new(data.path()).with_model(shapes_model());
+        config.image_tower_idle = std::time::Duration::from_millis(100);
+        config.text_tower_idle = std::time::Duration::from_millis(200);
+        config
+    };
+    {
+        let library = Library::open(config()).expect("open");
+        library.add_folder(&photos).expect("add folder");
+        library.wait_idle().expect("index");
+    }
+    let library = Library::open(config()).expect("reopen");
+    library.wait_idle().expect("idle");
+    assert!(
+        library.index_served_from_file(),
+        "served from the file after an open"
+    );
+    let ranked = |library: &Library| -> Vec<(PathBuf, f32)> {
+        library
+            .search("a red circle", 30)
+            .expect("search")
+            .into_iter()
+            .map(|h| (h.path, h.score))
+            .collect()
+    };
+    assert_eq!(ranked(&library).len(), 20);
+
+    copy_shapes(
+        &photos,
+        &second.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    library.rescan(&photos).expect("rescan");
+    library.wait_idle().expect("index the new photos");
+    let before = ranked(&library);
+    assert_eq!(before.len(), 24, "the new photos are found");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !library.index_served_from_file() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the changed index is not served from its file 30 s after the changes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(ranked(&library), before, "the same answers from the file");
+}
+
 /// The text tower is freed after `text_tower_idle` without a text; a new text builds it
 /// again and ranks as before, and `load_texts` builds it ahead of a text.
 #[test]

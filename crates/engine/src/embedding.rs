@@ -17,7 +17,8 @@ const BATCH_FILL_WAIT: Duration = Duration::from_millis(30);
 
 /// Frees, in every loaded model, the image tower when `images` (a search by an image file
 /// since the last call built one again), and the text tower when no text was embedded for
-/// `text_idle`.
+/// `text_idle`; then also serves the vector index from its file and lets go of the pages
+/// the searches read.
 fn release_idle_towers(shared: &Shared, images: bool, text_idle: Duration) {
     let slots = shared
         .models
@@ -32,6 +33,18 @@ fn release_idle_towers(shared: &Shared, images: bool, text_idle: Duration) {
             }
             if embedder.text_idle() >= text_idle {
                 released |= embedder.release_texts();
+                // At rest the index serves from the file it was saved to (when it holds
+                // every change) rather than a copy on the heap, and lets go of the pages
+                // the searches read.
+                match slot.index.serve_from_file(&slot.index_path) {
+                    Ok(switched) => released |= switched,
+                    Err(e) => tracing::warn!(
+                        path = %slot.index_path.display(),
+                        error = %e,
+                        "cannot serve the vector index from its file; it stays in memory"
+                    ),
+                }
+                slot.index.release_pages();
             }
         }
     }

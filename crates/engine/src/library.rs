@@ -370,6 +370,14 @@ impl Library {
             .is_some_and(|e| e.images_loaded())
     }
 
+    /// Whether the search model's vector index is served from its file (after an open, and
+    /// at rest once saved) rather than held in memory (after a change, until then).
+    pub fn index_served_from_file(&self) -> bool {
+        self.shared
+            .search_slot()
+            .is_some_and(|s| s.index.is_mapped())
+    }
+
     /// Whether the search model's text tower is in memory (it is freed after
     /// [`LibraryConfig::text_tower_idle`] without a text to embed; `false` while the model
     /// loads).

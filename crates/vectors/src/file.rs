@@ -25,17 +25,17 @@ const FORMAT_VERSION: u32 = 1;
 const HASH_LEN: usize = 32;
 const FOOTER_LEN: usize = 4 + 4 + 8 + 8 + 8 + 8 + HASH_LEN + MAGIC.len();
 
-/// What a verified file holds.
-pub(crate) struct Contents {
-    pub(crate) bytes: Vec<u8>,
+/// What a verified file holds; `bytes` is the whole file (in memory, or mapped).
+pub(crate) struct Contents<B: AsRef<[u8]> = Vec<u8>> {
+    pub(crate) bytes: B,
     pub(crate) usearch_len: usize,
     pub(crate) keys: Vec<u64>,
     pub(crate) connectivity: usize,
 }
 
-impl Contents {
+impl<B: AsRef<[u8]>> Contents<B> {
     pub(crate) fn usearch_bytes(&self) -> &[u8] {
-        &self.bytes[..self.usearch_len]
+        &self.bytes.as_ref()[..self.usearch_len]
     }
 }
 
@@ -63,14 +63,14 @@ pub(crate) fn encode(
     out
 }
 
-/// Reads `path`, verifies the footer and checksum, and checks dimensions and quantization
-/// against `settings`.
-pub(crate) fn read(path: &Path, settings: &IndexSettings) -> Result<Contents, VectorError> {
-    let bytes = fs::read(path).map_err(|source| VectorError::Io {
-        path: path.to_owned(),
-        action: "cannot read",
-        source,
-    })?;
+/// Verifies a file's bytes (read or mapped by the caller): the footer, the checksum, and
+/// dimensions and quantization against `settings`.
+pub(crate) fn verify<B: AsRef<[u8]>>(
+    path: &Path,
+    file_bytes: B,
+    settings: &IndexSettings,
+) -> Result<Contents<B>, VectorError> {
+    let bytes = file_bytes.as_ref();
     let corrupt = |message: String| VectorError::Corrupt {
         path: path.to_owned(),
         message,
@@ -156,7 +156,7 @@ pub(crate) fn read(path: &Path, settings: &IndexSettings) -> Result<Contents, Ve
         keys,
         connectivity: usize::try_from(connectivity)
             .map_err(|_| corrupt(format!("connectivity {connectivity} is out of range")))?,
-        bytes,
+        bytes: file_bytes,
     })
 }
 

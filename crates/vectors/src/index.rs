@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
@@ -46,7 +46,15 @@ const RESERVED_KEY: u64 = u64::MAX;
 /// - **empty index**: searching an empty index never reaches USearch.
 pub struct VectorIndex {
     settings: IndexSettings,
+    /// Declared before `mapped`: a viewing index is dropped before the file it views.
     index: RwLock<usearch::Index>,
+    /// The file a loaded index serves its graph and vectors from (USearch's view), until
+    /// the first change copies them to memory (see [`VectorIndex::load`]).
+    mapped: Mutex<Option<memmap2::Mmap>>,
+    /// Counts changes (under the writer lock), so a file can be known to hold them all.
+    generation: AtomicU64,
+    /// The file last saved to and the generation it holds.
+    saved: Mutex<Option<(PathBuf, u64)>>,
     /// Serialises mutations so that "check, then act" sequences (capacity, replace,
     /// first insert) see no other writer in between.
     writer: Mutex<()>,
@@ -89,7 +97,54 @@ impl VectorIndex {
     pub fn load(path: &Path, settings: IndexSettings) -> Result<Self, VectorError> {
         settings.validate()?;
         let started = Instant::now();
-        let contents = file::read(path, &settings)?;
+        let io = |action: &'static str| {
+            move |source| VectorError::Io {
+                path: path.to_owned(),
+                action,
+                source,
+            }
+        };
+        let file = std::fs::File::open(path).map_err(io("cannot open"))?;
+        let len = file.metadata().map_err(io("cannot read"))?.len();
+        let (index, keys, settings, mapped) = if len == 0 {
+            // Nothing to map (an empty mapping is an error): the checks name the problem.
+            let (index, keys, settings) = Self::parse(path, Vec::new(), settings, Backing::Owned)?;
+            (index, keys, settings, None)
+        } else {
+            // SAFETY: the mapping is read-only and lives in `mapped` for as long as the
+            // index that views it (dropped first, see the field order; replaced only under
+            // the write lock). The file is Glimpse's own, replaced only by an atomic rename
+            // (a new file: this one stays as mapped); changed in place by something else,
+            // its bytes could change under the view, as under any mapping.
+            #[allow(unsafe_code)]
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io("cannot map"))?;
+            let (index, keys, settings) = Self::parse(path, &map[..], settings, Backing::Mapped)?;
+            (index, keys, settings, Some(map))
+        };
+        tracing::debug!(
+            path = %path.display(),
+            vectors = keys.len(),
+            mapped = mapped.is_some(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "vector index loaded"
+        );
+        let this = Self::wrap(index, settings, keys)?;
+        *this.lock_mapped() = mapped;
+        *this.lock_saved() = Some((path.to_owned(), 0));
+        // The checks read every page; the index reads only what searches visit.
+        this.release_pages();
+        Ok(this)
+    }
+
+    /// Verifies a file's bytes and gives USearch's index over them: viewing them (`Mapped`:
+    /// the caller keeps the bytes alive as long as the index) or copied (`Owned`).
+    fn parse<B: AsRef<[u8]>>(
+        path: &Path,
+        bytes: B,
+        settings: IndexSettings,
+        backing: Backing,
+    ) -> Result<(usearch::Index, HashSet<u64>, IndexSettings), VectorError> {
+        let contents = file::verify(path, bytes, &settings)?;
         let corrupt = |message: String| VectorError::Corrupt {
             path: path.to_owned(),
             message,
@@ -113,9 +168,14 @@ impl VectorIndex {
         .map_err(|message| corrupt(format!("USearch data is malformed: {message}")))?;
         let index = usearch::Index::new(&settings.usearch_options())
             .map_err(|e| VectorError::usearch("create", e))?;
-        index
-            .load_from_buffer(contents.usearch_bytes())
-            .map_err(|e| corrupt(format!("USearch cannot load it: {e}")))?;
+        match backing {
+            Backing::Owned => index.load_from_buffer(contents.usearch_bytes()),
+            // SAFETY: the bytes are the mapping `load` keeps beside the index for as long
+            // as the index lives (see there), and were checked just above.
+            #[allow(unsafe_code)]
+            Backing::Mapped => unsafe { index.view_from_buffer(contents.usearch_bytes()) },
+        }
+        .map_err(|e| corrupt(format!("USearch cannot load it: {e}")))?;
         if index.dimensions() != settings.dim
             || index.scalar_kind() != settings.quantization.scalar_kind()
         {
@@ -143,13 +203,105 @@ impl VectorIndex {
         // Not stored in the file; a loaded index would otherwise keep whatever USearch
         // defaulted to.
         index.change_expansion_add(settings.expansion_add);
+        Ok((index, keys, settings))
+    }
+
+    /// Serves the index from `path`, the file it was just saved to, instead of its copy in
+    /// memory (after [`VectorIndex::save`], once changes have stopped for a while: the next
+    /// change copies it back). The file is verified as [`VectorIndex::load`] does and must
+    /// hold the same keys; nothing happens unless the index was saved there since its last
+    /// change. Returns whether it switched.
+    pub fn serve_from_file(&self, path: &Path) -> Result<bool, VectorError> {
+        let _writer = self.lock_writer();
+        if self.is_mapped() {
+            return Ok(false);
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        if self.lock_saved().as_ref() != Some(&(path.to_owned(), generation)) {
+            // Changed since it was saved there, or never saved there.
+            return Ok(false);
+        }
+        let loaded = Self::load(path, self.settings)?;
+        if *loaded.lock_keys() != *self.lock_keys() {
+            return Err(VectorError::Corrupt {
+                path: path.to_owned(),
+                message: "the file holds other keys than the index saved to it".into(),
+            });
+        }
+        // Made before anything moves, so that no early return drops the map before the
+        // index viewing it.
+        let empty = usearch::Index::new(&self.settings.usearch_options())
+            .map_err(|e| VectorError::usearch("create", e))?;
+        let viewing = std::mem::replace(&mut *loaded.write_index(), empty);
+        let Some(map) = loaded.lock_mapped().take() else {
+            return Ok(false);
+        };
+        viewing.change_expansion_search(self.expansion_now.load(Ordering::Relaxed));
+        // Under the write lock no search is in the old index when it goes; the view's file
+        // is in place before the view is.
+        let mut mapped = self.lock_mapped();
+        let mut index = self.write_index();
+        *mapped = Some(map);
+        *index = viewing;
+        Ok(true)
+    }
+
+    /// Whether the index serves from its file (loaded and unchanged since).
+    pub fn is_mapped(&self) -> bool {
+        self.lock_mapped().is_some()
+    }
+
+    /// Lets go of the pages of the index file this process has read (they stay in the
+    /// system's file cache; a search reads them back from there): an index at rest then
+    /// holds only its key lookups in memory. Nothing for an index in memory.
+    pub fn release_pages(&self) {
+        if let Some(map) = self.lock_mapped().as_ref() {
+            // SAFETY: on a shared, read-only file mapping `MADV_DONTNEED` only drops this
+            // process's page-table entries; the next read faults the same file bytes back
+            // in (it would zero private or anonymous memory, which this is not).
+            #[allow(unsafe_code)]
+            let released = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+            if let Err(e) = released {
+                tracing::debug!(error = %e, "cannot release the index file's pages");
+            }
+        }
+    }
+
+    /// Before a change: counts it, and copies a viewed index into memory, so that it can
+    /// change (USearch cannot change a view). Caller holds the writer lock.
+    fn make_owned(&self) -> Result<(), VectorError> {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let mut mapped = self.lock_mapped();
+        if mapped.is_none() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let owned = usearch::Index::new(&self.settings.usearch_options())
+            .map_err(|e| VectorError::usearch("create", e))?;
+        {
+            let index = self.read_index();
+            let mut buffer = vec![0u8; index.serialized_length()];
+            index
+                .save_to_buffer(&mut buffer)
+                .map_err(|e| VectorError::usearch("save", e))?;
+            owned
+                .load_from_buffer(&buffer)
+                .map_err(|e| VectorError::usearch("load", e))?;
+        }
+        owned.change_expansion_add(self.settings.expansion_add);
+        let capacity = INITIAL_CAPACITY.max(owned.size());
+        owned
+            .reserve_capacity_and_threads(capacity, self.thread_slots)
+            .map_err(|e| VectorError::usearch("reserve", e))?;
+        owned.change_expansion_search(self.expansion_now.load(Ordering::Relaxed));
+        // Under the write lock no search is in the view when it goes, then the file.
+        *self.write_index() = owned;
+        *mapped = None;
         tracing::debug!(
-            path = %path.display(),
-            vectors = keys.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
-            "vector index loaded"
+            "vector index copied from its file into memory for a change"
         );
-        Self::wrap(index, settings, keys)
+        Ok(())
     }
 
     fn wrap(
@@ -169,6 +321,9 @@ impl VectorIndex {
         Ok(Self {
             settings,
             index: RwLock::new(index),
+            mapped: Mutex::new(None),
+            generation: AtomicU64::new(0),
+            saved: Mutex::new(None),
             writer: Mutex::new(()),
             keys: Mutex::new(keys),
             slots: Slots::new(thread_slots),
@@ -194,7 +349,7 @@ impl VectorIndex {
         before_replace: impl FnOnce(&Path),
     ) -> Result<(), VectorError> {
         let started = Instant::now();
-        let (usearch_bytes, mut keys) = {
+        let (usearch_bytes, mut keys, generation) = {
             // The writer lock excludes every mutation; USearch's serialisation only reads
             // the graph, so concurrent searches (also read-only) are safe under the read
             // lock and need not stall for the copy.
@@ -205,11 +360,12 @@ impl VectorIndex {
                 .save_to_buffer(&mut buffer)
                 .map_err(|e| VectorError::usearch("save", e))?;
             let keys: Vec<u64> = self.lock_keys().iter().copied().collect();
-            (buffer, keys)
+            (buffer, keys, self.generation.load(Ordering::SeqCst))
         };
         keys.sort_unstable();
         let bytes = file::encode(usearch_bytes, &keys, &self.settings);
         file::write_atomically(path, &bytes, before_replace)?;
+        *self.lock_saved() = Some((path.to_owned(), generation));
         tracing::debug!(
             path = %path.display(),
             vectors = keys.len(),
@@ -226,6 +382,7 @@ impl VectorIndex {
         check_key(key)?;
         let prepared = Prepared::new(self.settings.quantization, self.settings.dim, vector)?;
         let _writer = self.lock_writer();
+        self.make_owned()?;
         self.ensure_capacity(1)?;
         self.insert_one(key, &prepared)
     }
@@ -238,6 +395,10 @@ impl VectorIndex {
     /// dimensions, NaN, reserved key) leaves the index unchanged. A USearch failure midway
     /// leaves the items inserted so far in place (and listed by [`VectorIndex::keys`]).
     pub fn upsert_batch(&self, items: &[(u64, Vec<f32>)]) -> Result<(), VectorError> {
+        if items.is_empty() {
+            // Nothing changes: an index served from its file stays so.
+            return Ok(());
+        }
         let mut prepared = Vec::with_capacity(items.len());
         for (key, vector) in items {
             check_key(*key)?;
@@ -260,6 +421,7 @@ impl VectorIndex {
             .collect();
 
         let _writer = self.lock_writer();
+        self.make_owned()?;
         self.ensure_capacity(unique.len())?;
         let (replacements, mut fresh): (Vec<_>, Vec<_>) = {
             let keys = self.lock_keys();
@@ -289,6 +451,7 @@ impl VectorIndex {
         if !self.lock_keys().contains(&key) {
             return Ok(false);
         }
+        self.make_owned()?;
         // Under the write lock: USearch marks the slot free by overwriting its key in
         // place, and a search reading it meanwhile returned the free marker (u64::MAX) as a
         // hit (seen in `concurrent_searches_while_one_writer_upserts_5000_vectors` on a
@@ -627,9 +790,24 @@ impl VectorIndex {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn lock_saved(&self) -> MutexGuard<'_, Option<(PathBuf, u64)>> {
+        self.saved.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_mapped(&self) -> MutexGuard<'_, Option<memmap2::Mmap>> {
+        self.mapped.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn lock_keys(&self) -> MutexGuard<'_, HashSet<u64>> {
         self.keys.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// How [`VectorIndex::parse`] hands the bytes to USearch.
+#[derive(Clone, Copy)]
+enum Backing {
+    Owned,
+    Mapped,
 }
 
 fn check_key(key: u64) -> Result<(), VectorError> {

@@ -439,6 +439,87 @@ fn save_then_load_round_trips_keys_and_results() {
     }
 }
 
+/// A loaded index serves from its file (USearch's view): the same answers, vectors and
+/// filtered results as the index saved, after its pages are let go, while the file is
+/// replaced under it, and saved from the view; the first change copies it to memory.
+#[test]
+fn a_loaded_index_serves_from_its_file_until_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    for q in Quantization::ALL {
+        let (index, mut data) = built_index(q, 64, 3000, 7);
+        let path = dir.path().join(format!("view-{q}.usearch"));
+        index.save(&path).unwrap();
+        let loaded = VectorIndex::load(&path, settings(64, q)).unwrap();
+        assert!(loaded.is_mapped(), "{q}: served from the file");
+        let queries = data.samples(20);
+        let same = |loaded: &VectorIndex, when: &str| {
+            for query in &queries {
+                assert_eq!(
+                    loaded.search(query, 10).unwrap(),
+                    index.search(query, 10).unwrap(),
+                    "{q} {when}: search"
+                );
+                assert_eq!(
+                    loaded.search_filtered(query, 10, |k| k % 3 == 0).unwrap(),
+                    index.search_filtered(query, 10, |k| k % 3 == 0).unwrap(),
+                    "{q} {when}: filtered search"
+                );
+            }
+            let keys: Vec<u64> = (0..3000).step_by(37).collect();
+            assert_eq!(
+                loaded.vectors_of(&keys).unwrap(),
+                index.vectors_of(&keys).unwrap(),
+                "{q} {when}: stored vectors"
+            );
+        };
+        same(&loaded, "viewed");
+        loaded.release_pages();
+        same(&loaded, "after its pages were let go");
+        // The file replaced (as a save does: a new file renamed over it) while viewed.
+        let other = VectorIndex::new(settings(64, q)).unwrap();
+        other.upsert(1, &data.sample()).unwrap();
+        other.save(&path).unwrap();
+        same(&loaded, "after its file was replaced");
+        let copy = dir.path().join(format!("view-{q}-copy.usearch"));
+        loaded.save(&copy).unwrap();
+        let reloaded = VectorIndex::load(&copy, settings(64, q)).unwrap();
+        same(&reloaded, "saved from the view and loaded");
+        assert!(loaded.is_mapped(), "{q}: reading and saving change nothing");
+
+        loaded.upsert_batch(&[]).unwrap();
+        assert!(!loaded.remove(123_456).unwrap());
+        assert!(loaded.is_mapped(), "{q}: no change, no copy");
+        let probe = data.sample();
+        loaded.upsert(99_999, &probe).unwrap();
+        assert!(!loaded.is_mapped(), "{q}: a change copies it to memory");
+        assert_eq!(loaded.search(&probe, 1).unwrap()[0].key, 99_999);
+        assert!(loaded.remove(99_999).unwrap());
+        same(&loaded, "in memory, changed and changed back");
+
+        // Back to the file only once it holds every change.
+        let back = dir.path().join(format!("view-{q}-back.usearch"));
+        assert!(
+            !loaded.serve_from_file(&back).unwrap(),
+            "{q}: never saved there"
+        );
+        loaded.save(&back).unwrap();
+        loaded.upsert(99_998, &probe).unwrap();
+        assert!(
+            !loaded.serve_from_file(&back).unwrap(),
+            "{q}: changed since the save"
+        );
+        assert!(loaded.remove(99_998).unwrap());
+        loaded.save(&back).unwrap();
+        assert!(
+            loaded.serve_from_file(&back).unwrap(),
+            "{q}: saved with every change"
+        );
+        assert!(loaded.is_mapped());
+        same(&loaded, "served from the file saved last");
+        assert!(!loaded.serve_from_file(&back).unwrap(), "{q}: already");
+    }
+}
+
 #[test]
 fn save_replaces_atomically_and_leaves_no_temporary_files() {
     let dir = tempfile::tempdir().unwrap();
