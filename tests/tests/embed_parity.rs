@@ -562,17 +562,36 @@ fn legacy_config_end_token_still_pools_at_the_end_token() -> Result<()> {
     Ok(())
 }
 
+/// A copy of the reference model, loaded, and its first reference image's pixels.
+fn reference_model_and_image() -> Result<(tempfile::TempDir, Embedder, Pixels)> {
+    let dir = copy_model()?;
+    let embedder = Embedder::load(
+        &ModelFiles::from_dir(&dir.path().join("model"))?,
+        DeviceChoice::Cpu,
+    )?;
+    let reference = reference()?;
+    let pixels = reference_pixels()?;
+    let px = Pixels::from_chw(pixels[&reference.images[0].file].clone(), 224, 224)?;
+    Ok((dir, embedder, px))
+}
+
+/// Rewrites a model folder's weights with the same bytes and a new modification time.
+fn touch_weights(model: &std::path::Path) -> Result<()> {
+    let weights = model.join("model.safetensors");
+    let bytes = std::fs::read(&weights)?;
+    std::fs::write(&weights, &bytes)?;
+    let f = std::fs::File::options().write(true).open(&weights)?;
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
 /// The image tower can be freed while only texts are embedded: the next image builds it
 /// again from the same files and gets exactly the vector it had; weights that changed in
 /// the meantime are refused rather than mixed with the text tower loaded before.
 #[test]
 fn the_image_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
-    let dir = copy_model()?;
+    let (dir, embedder, px) = reference_model_and_image()?;
     let model = dir.path().join("model");
-    let embedder = Embedder::load(&ModelFiles::from_dir(&model)?, DeviceChoice::Cpu)?;
-    let reference = reference()?;
-    let pixels = reference_pixels()?;
-    let px = Pixels::from_chw(pixels[&reference.images[0].file].clone(), 224, 224)?;
     let before = embedder.embed_pixels(std::slice::from_ref(&px))?;
     let text = embedder.embed_texts(&["a photo of a cat"])?;
 
@@ -590,11 +609,7 @@ fn the_image_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
     assert_eq!(after, before, "the same weights, the same vector");
 
     embedder.release_images();
-    let weights = model.join("model.safetensors");
-    let bytes = std::fs::read(&weights)?;
-    std::fs::write(&weights, &bytes)?; // same bytes, a new modification time
-    let f = std::fs::File::options().write(true).open(&weights)?;
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))?;
+    touch_weights(&model)?;
     let err = embedder
         .embed_pixels(std::slice::from_ref(&px))
         .expect_err("changed weights are not mixed in");
@@ -610,12 +625,8 @@ fn the_image_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
 /// builds it again with the same vectors, and changed weights are refused.
 #[test]
 fn the_text_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
-    let dir = copy_model()?;
+    let (dir, embedder, px) = reference_model_and_image()?;
     let model = dir.path().join("model");
-    let embedder = Embedder::load(&ModelFiles::from_dir(&model)?, DeviceChoice::Cpu)?;
-    let reference = reference()?;
-    let pixels = reference_pixels()?;
-    let px = Pixels::from_chw(pixels[&reference.images[0].file].clone(), 224, 224)?;
     let image = embedder.embed_pixels(std::slice::from_ref(&px))?;
     let texts = [
         "a photo of a cat",
@@ -650,11 +661,7 @@ fn the_text_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
     assert!(embedder.text_idle() < std::time::Duration::from_secs(60));
 
     embedder.release_texts();
-    let weights = model.join("model.safetensors");
-    let bytes = std::fs::read(&weights)?;
-    std::fs::write(&weights, &bytes)?; // same bytes, a new modification time
-    let f = std::fs::File::options().write(true).open(&weights)?;
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))?;
+    touch_weights(&model)?;
     let err = embedder
         .embed_texts(&texts[..1])
         .expect_err("changed weights are not mixed in");

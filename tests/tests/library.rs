@@ -620,11 +620,10 @@ fn a_reopened_library_answers_its_last_searches_before_the_model_loads() {
     assert!(!library.model_loaded());
 }
 
-/// At rest the library frees its model's image tower (after 200 ms here; 20 s by
-/// default): text searches go on without it, and a search by an image file builds it
-/// again and ranks exactly as before.
-#[test]
-fn the_image_tower_is_freed_at_rest_and_built_again_for_an_image_search() {
+/// A library over 24 shapes pictures, indexed, its config changed by `tweak` (idle times).
+fn idle_shapes_library(
+    tweak: impl Fn(&mut LibraryConfig),
+) -> (tempfile::TempDir, PathBuf, Vec<String>, Library) {
     let data = tempfile::tempdir().expect("tempdir");
     let photos = data.path().join("photos");
     let names: Vec<String> = labels().into_keys().take(24).collect();
@@ -633,10 +632,21 @@ fn the_image_tower_is_freed_at_rest_and_built_again_for_an_image_search() {
         &names.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     let mut config = LibraryConfig::new(data.path()).with_model(shapes_model());
-    config.image_tower_idle = std::time::Duration::from_millis(200);
+    tweak(&mut config);
     let library = Library::open(config).expect("open");
     library.add_folder(&photos).expect("add folder");
     library.wait_idle().expect("index");
+    (data, photos, names, library)
+}
+
+/// At rest the library frees its model's image tower (after 200 ms here; 20 s by
+/// default): text searches go on without it, and a search by an image file builds it
+/// again and ranks exactly as before.
+#[test]
+fn the_image_tower_is_freed_at_rest_and_built_again_for_an_image_search() {
+    let (_data, photos, names, library) = idle_shapes_library(|config| {
+        config.image_tower_idle = std::time::Duration::from_millis(200);
+    });
     let probe = photos.join(&names[0]);
     let ranked = |hits: Vec<glimpse_engine::Hit>| -> Vec<(PathBuf, f32)> {
         hits.into_iter().map(|h| (h.path, h.score)).collect()
@@ -727,19 +737,10 @@ fn the_vector_index_is_served_from_its_file_at_rest() {
 /// again and ranks as before, and `load_texts` builds it ahead of a text.
 #[test]
 fn the_text_tower_is_freed_at_rest_and_built_again_for_a_new_text() {
-    let data = tempfile::tempdir().expect("tempdir");
-    let photos = data.path().join("photos");
-    let names: Vec<String> = labels().into_keys().take(24).collect();
-    copy_shapes(
-        &photos,
-        &names.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    let mut config = LibraryConfig::new(data.path()).with_model(shapes_model());
-    config.image_tower_idle = std::time::Duration::from_millis(200);
-    config.text_tower_idle = std::time::Duration::from_millis(300);
-    let library = Library::open(config).expect("open");
-    library.add_folder(&photos).expect("add folder");
-    library.wait_idle().expect("index");
+    let (_data, _photos, _names, library) = idle_shapes_library(|config| {
+        config.image_tower_idle = std::time::Duration::from_millis(200);
+        config.text_tower_idle = std::time::Duration::from_millis(300);
+    });
     let ranked = |hits: Vec<glimpse_engine::Hit>| -> Vec<(PathBuf, f32)> {
         hits.into_iter().map(|h| (h.path, h.score)).collect()
     };
