@@ -449,8 +449,7 @@ impl Embedder {
             .map(|n| (n.clone(), Want::Load))
             .collect();
         let paths: Vec<&Path> = source.files.iter().map(|(p, _)| p.as_path()).collect();
-        let weights =
-            crate::weights_stream::load(&paths, blake3::Hasher::new(), &wanted, MODEL_DTYPE)?;
+        let weights = crate::weights_stream::load_unhashed(&paths, &wanted, MODEL_DTYPE)?;
         let location = paths.first().map(|p| p.to_path_buf()).unwrap_or_default();
         let vb = VarBuilder::from_tensors(weights.tensors, MODEL_DTYPE, &self.device);
         match (&self.net, tower) {

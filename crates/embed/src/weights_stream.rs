@@ -101,15 +101,34 @@ pub(crate) fn load(
         hasher: blake3::Hasher::new(),
     };
     for path in paths {
-        load_file(path, &mut hasher, needed, dtype, &mut out)?;
+        load_file(path, Some(&mut hasher), needed, dtype, &mut out)?;
     }
     out.hasher = hasher;
     Ok(out)
 }
 
+/// [`load`] without the hash: the tensors it skips are seeked over, not read (a tower built
+/// again from files already identified reads only its own tensors: B/32's text tower is
+/// 151 MB of a 605 MB file).
+pub(crate) fn load_unhashed(
+    paths: &[&Path],
+    needed: &HashMap<String, Want>,
+    dtype: DType,
+) -> Result<StreamedWeights, EmbedError> {
+    let mut out = StreamedWeights {
+        tensors: HashMap::with_capacity(needed.len()),
+        on_disk: HashMap::new(),
+        hasher: blake3::Hasher::new(),
+    };
+    for path in paths {
+        load_file(path, None, needed, dtype, &mut out)?;
+    }
+    Ok(out)
+}
+
 fn load_file(
     path: &Path,
-    hasher: &mut blake3::Hasher,
+    mut hasher: Option<&mut blake3::Hasher>,
     needed: &HashMap<String, Want>,
     dtype: DType,
     out: &mut StreamedWeights,
@@ -128,12 +147,16 @@ fn load_file(
     let file = std::fs::File::open(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     let file_len = meta.len();
-    hasher.update(&file_len.to_le_bytes());
+    if let Some(h) = hasher.as_deref_mut() {
+        h.update(&file_len.to_le_bytes());
+    }
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
 
     let mut len_bytes = [0u8; 8];
     reader.read_exact(&mut len_bytes).map_err(io)?;
-    hasher.update(&len_bytes);
+    if let Some(h) = hasher.as_deref_mut() {
+        h.update(&len_bytes);
+    }
     let header_len = u64::from_le_bytes(len_bytes);
     if header_len > file_len.saturating_sub(8) || header_len > 100 << 20 {
         return Err(invalid(
@@ -143,7 +166,9 @@ fn load_file(
     }
     let mut header = vec![0u8; header_len as usize];
     reader.read_exact(&mut header).map_err(io)?;
-    hasher.update(&header);
+    if let Some(h) = hasher.as_deref_mut() {
+        h.update(&header);
+    }
     let raw: HashMap<String, serde_json::Value> = serde_json::from_slice(&header).map_err(|e| {
         invalid(
             path,
@@ -176,9 +201,9 @@ fn load_file(
             ));
         }
         // A gap (not written by common exporters) is hashed to keep the id exact.
-        hash_through(&mut reader, hasher, start - pos).map_err(io)?;
+        skip(&mut reader, hasher.as_deref_mut(), start - pos).map_err(io)?;
         let Some(&want) = needed.get(&name) else {
-            hash_through(&mut reader, hasher, end - start).map_err(io)?;
+            skip(&mut reader, hasher.as_deref_mut(), end - start).map_err(io)?;
             pos = end;
             continue;
         };
@@ -206,14 +231,16 @@ fn load_file(
                     format!("tensor {name} has shape {:?}, not 2-D", entry.shape),
                 ));
             };
-            hash_through(&mut reader, hasher, end - start).map_err(io)?;
+            skip(&mut reader, hasher.as_deref_mut(), end - start).map_err(io)?;
             left_on_disk.push((name, data_start + start, stored, rows, cols));
             pos = end;
             continue;
         }
         let mut bytes = vec![0u8; expected];
         reader.read_exact(&mut bytes).map_err(io)?;
-        hasher.update(&bytes);
+        if let Some(h) = hasher.as_deref_mut() {
+            h.update(&bytes);
+        }
         let weights_error = |source| EmbedError::Weights {
             path: path.to_path_buf(),
             source,
@@ -229,9 +256,11 @@ fn load_file(
         out.tensors.insert(name, tensor);
         pos = end;
     }
-    let mut rest = Vec::new();
-    reader.read_to_end(&mut rest).map_err(io)?;
-    hasher.update(&rest);
+    if let Some(h) = hasher {
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).map_err(io)?;
+        h.update(&rest);
+    }
     if !left_on_disk.is_empty() {
         // The very file whose bytes were hashed, so later reads see what the id names.
         let file = Arc::new(OpenFile::new(
@@ -246,6 +275,21 @@ fn load_file(
         }
     }
     Ok(())
+}
+
+/// Passes over the next `n` bytes: fed to `hasher` when there is one, else seeked over
+/// (the offsets were checked against the file's length).
+fn skip(
+    reader: &mut std::io::BufReader<std::fs::File>,
+    hasher: Option<&mut blake3::Hasher>,
+    n: u64,
+) -> std::io::Result<()> {
+    match hasher {
+        Some(h) => hash_through(reader, h, n),
+        None => reader.seek_relative(
+            i64::try_from(n).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))?,
+        ),
+    }
 }
 
 /// Feeds the next `n` bytes of `reader` to `hasher` without keeping them.
@@ -301,6 +345,39 @@ mod tests {
             .iter()
             .map(|s| ((*s).to_owned(), Want::Load))
             .collect()
+    }
+
+    /// Without the hash, the tensors between and after the needed ones are seeked over and
+    /// the needed ones come out the same.
+    #[test]
+    fn unhashed_loads_read_only_the_needed_tensors_and_give_the_same_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            dir.path(),
+            "a.safetensors",
+            &[
+                ("skip1", "F32", &[3], f32s(&[9.0, 9.0, 9.0])),
+                ("w", "F32", &[2], f32s(&[1.0, 2.0])),
+                ("skip2", "I64", &[1], 5i64.to_le_bytes().to_vec()),
+                ("v", "F16", &[2], vec![0, 60, 0, 64]), // 1.0, 2.0
+                ("skip3", "F32", &[1], f32s(&[7.0])),
+            ],
+        );
+        let wanted = needed(&["w", "v"]);
+        let hashed = load(&[&path], blake3::Hasher::new(), &wanted, DType::F32).expect("load");
+        let unhashed = load_unhashed(&[&path], &wanted, DType::F32).expect("load unhashed");
+        for name in ["w", "v"] {
+            assert_eq!(
+                unhashed.tensors[name].to_vec1::<f32>().expect("f32"),
+                hashed.tensors[name].to_vec1::<f32>().expect("f32"),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            unhashed.tensors["v"].to_vec1::<f32>().expect("f32"),
+            vec![1.0, 2.0]
+        );
+        assert_eq!(unhashed.tensors.len(), 2);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub struct LibraryConfig {
     /// (most of a model's memory; text queries do not need them). Default 20 s.
     pub image_tower_idle: std::time::Duration,
     /// How long the models' text towers stay in memory after the last text embedded
-    /// (ViT-B/32: 76 MB); the next text builds it again (~0.1 s), or
+    /// (ViT-B/32: 76 MB); the next text builds it again (0.16 s for ViT-B/32 here), or
     /// [`crate::Library::load_texts`] ahead of it. Default 60 s.
     pub text_tower_idle: std::time::Duration,
 }
