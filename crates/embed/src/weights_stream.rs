@@ -95,14 +95,7 @@ pub(crate) fn load(
     needed: &HashMap<String, Want>,
     dtype: DType,
 ) -> Result<StreamedWeights, EmbedError> {
-    let mut out = StreamedWeights {
-        tensors: HashMap::with_capacity(needed.len()),
-        on_disk: HashMap::new(),
-        hasher: blake3::Hasher::new(),
-    };
-    for path in paths {
-        load_file(path, Some(&mut hasher), needed, dtype, &mut out)?;
-    }
+    let mut out = load_files(paths, Some(&mut hasher), needed, dtype)?;
     out.hasher = hasher;
     Ok(out)
 }
@@ -115,13 +108,22 @@ pub(crate) fn load_unhashed(
     needed: &HashMap<String, Want>,
     dtype: DType,
 ) -> Result<StreamedWeights, EmbedError> {
+    load_files(paths, None, needed, dtype)
+}
+
+fn load_files(
+    paths: &[&Path],
+    mut hasher: Option<&mut blake3::Hasher>,
+    needed: &HashMap<String, Want>,
+    dtype: DType,
+) -> Result<StreamedWeights, EmbedError> {
     let mut out = StreamedWeights {
         tensors: HashMap::with_capacity(needed.len()),
         on_disk: HashMap::new(),
         hasher: blake3::Hasher::new(),
     };
     for path in paths {
-        load_file(path, None, needed, dtype, &mut out)?;
+        load_file(path, hasher.as_deref_mut(), needed, dtype, &mut out)?;
     }
     Ok(out)
 }
