@@ -575,13 +575,25 @@ fn reference_model_and_image() -> Result<(tempfile::TempDir, Embedder, Pixels)> 
     Ok((dir, embedder, px))
 }
 
-/// Rewrites a model folder's weights with the same bytes and a new modification time.
-fn touch_weights(model: &std::path::Path) -> Result<()> {
+/// Rewrites a model folder's weights with the same bytes and a new modification time, then
+/// checks that `embed` (which must build a released tower again) refuses them rather than
+/// mixing them with the tower loaded before.
+fn changed_weights_are_refused<T: std::fmt::Debug, E: std::fmt::Display>(
+    model: &std::path::Path,
+    embed: impl FnOnce() -> Result<T, E>,
+) -> Result<()> {
     let weights = model.join("model.safetensors");
     let bytes = std::fs::read(&weights)?;
     std::fs::write(&weights, &bytes)?;
     let f = std::fs::File::options().write(true).open(&weights)?;
     f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))?;
+    match embed() {
+        Ok(v) => anyhow::bail!("changed weights were mixed in: {v:?}"),
+        Err(e) => anyhow::ensure!(
+            e.to_string().contains("changed since the model was loaded"),
+            "{e}"
+        ),
+    }
     Ok(())
 }
 
@@ -609,16 +621,7 @@ fn the_image_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
     assert_eq!(after, before, "the same weights, the same vector");
 
     embedder.release_images();
-    touch_weights(&model)?;
-    let err = embedder
-        .embed_pixels(std::slice::from_ref(&px))
-        .expect_err("changed weights are not mixed in");
-    assert!(
-        err.to_string()
-            .contains("changed since the model was loaded"),
-        "{err}"
-    );
-    Ok(())
+    changed_weights_are_refused(&model, || embedder.embed_pixels(std::slice::from_ref(&px)))
 }
 
 /// The text tower freed at rest: images need no texts, the next text (or `load_texts`)
@@ -661,14 +664,5 @@ fn the_text_tower_is_released_and_built_again_bit_for_bit() -> Result<()> {
     assert!(embedder.text_idle() < std::time::Duration::from_secs(60));
 
     embedder.release_texts();
-    touch_weights(&model)?;
-    let err = embedder
-        .embed_texts(&texts[..1])
-        .expect_err("changed weights are not mixed in");
-    assert!(
-        err.to_string()
-            .contains("changed since the model was loaded"),
-        "{err}"
-    );
-    Ok(())
+    changed_weights_are_refused(&model, || embedder.embed_texts(&texts[..1]))
 }
