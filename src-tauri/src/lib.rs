@@ -44,6 +44,7 @@ use crate::state::AppState;
 
 /// Runs the app until it quits. Returns an error message when it cannot start.
 pub fn run() -> Result<(), String> {
+    windows::choose_compositing();
     let context = tauri::generate_context!();
     // The launch options decide the data folder, which the single-instance claim needs before
     // the app is built, so there is no path API yet: this is the function its

@@ -61,45 +61,52 @@ pub fn create(app: &AppHandle, query: Option<&str>, e2e: bool) -> tauri::Result<
     Ok(())
 }
 
-/// Whether web pages are drawn without GL compositing: only with `GLIMPSE_WEBVIEW_CPU=1`.
-fn webview_cpu() -> bool {
-    std::env::var_os("GLIMPSE_WEBVIEW_CPU").is_some_and(|v| v == "1")
+/// Draws web pages without GL compositing unless the user asks for it
+/// (`GLIMPSE_WEBVIEW_GPU=1`) or set WebKit's own switch (`WEBKIT_DISABLE_COMPOSITING_MODE`).
+/// With compositing each web process holds a GL context and its buffers (with Mesa's
+/// software renderer, where there is no GPU driver, ~95–110 MB of the web process's PSS
+/// measured here: docs/BENCHMARKS.md), for a grid of still images that the CPU path draws
+/// as fast (keystroke → grid painted p50 within 12 ms of it).
+///
+/// WebKit reads the variable when it starts, so the whole app, every window and web
+/// process, starts in one mode. Switching a running view over (its settings' hardware
+/// acceleration policy) instead made WebKitWebDriver stop answering while it took
+/// screenshots: the page left compositing mode under it.
+///
+/// Must be called before any thread is started (it changes the environment).
+// The one way to choose before WebKit starts is its environment variable, and changing the
+// environment is `unsafe` since Rust 2024.
+#[allow(unsafe_code)]
+pub fn choose_compositing() {
+    #[cfg(target_os = "linux")]
+    {
+        let gpu = std::env::var_os("GLIMPSE_WEBVIEW_GPU").is_some_and(|v| v == "1");
+        if !gpu && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+            // SAFETY: called first thing in `run`, while the process has one thread, so no
+            // other thread reads or writes the environment meanwhile.
+            unsafe { std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1") };
+        }
+    }
 }
 
-/// Sets up a window's WebKitGTK view for a page that shows local thumbnails:
-///
-/// - with `GLIMPSE_WEBVIEW_CPU=1`, no GL compositing: with it each web process holds a GL
-///   context and its buffers (with Mesa's software renderer, where there is no GPU driver,
-///   ~95–110 MB of the web process's PSS measured here: docs/BENCHMARKS.md), for a grid of
-///   still images that the CPU path draws as fast. Not the default: under it WebKitWebDriver
-///   stopped answering during the end-to-end tests' screenshots (the suite hung), which is
-///   not understood yet;
-/// - the "document viewer" cache model: the page's resources all come from the app, so
-///   WebKit's memory and disk caches for browsing only hold copies.
+/// Sets up a window's WebKitGTK view for a page that shows local thumbnails: the
+/// "document viewer" cache model, since the page's resources all come from the app, so
+/// WebKit's memory and disk caches for browsing would only hold copies.
 #[cfg(target_os = "linux")]
 fn tune_webview(window: &WebviewWindow) {
-    use webkit2gtk::{
-        CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
-    };
-    let cpu = webview_cpu();
+    use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
     let done = window.with_webview(move |webview| {
-        let view = webview.inner();
-        if cpu && let Some(settings) = view.settings() {
-            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
-        }
-        if let Some(context) = view.context() {
+        if let Some(context) = webview.inner().context() {
             context.set_cache_model(CacheModel::DocumentViewer);
         }
     });
     if let Err(e) = done {
-        tracing::warn!(error = %e, "cannot set up the web view (compositing, caches)");
+        tracing::warn!(error = %e, "cannot set up the web view's cache model");
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn tune_webview(_window: &WebviewWindow) {
-    let _ = webview_cpu();
-}
+fn tune_webview(_window: &WebviewWindow) {}
 
 /// The quick-search window, created hidden if it does not exist yet.
 pub fn quick_window(app: &AppHandle) -> tauri::Result<WebviewWindow> {

@@ -250,12 +250,27 @@ pub fn screenshot_dir() -> PathBuf {
 /// Saves a WebDriver screenshot of the current window as `<name>.png`, once the page has
 /// painted: images decoded, two animation frames and the UI's short (≤ 0.25 s) transitions
 /// over. Only the picture depends on this wait; no assertion does.
+///
+/// While it takes the picture an invisible pixel (1 % alpha) keeps changing: the app draws
+/// without GL compositing (`windows.rs`), and there WebKitWebDriver's screenshot waits for
+/// the page's next paint, which never comes on a page at rest (no caret blinking, no image
+/// loading) — the suite hung on the preview until this.
 pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
     // The e2e-only add-folder form is hidden for the picture (the docs use these images).
     let settle = r#"
         const done = arguments[0];
         const form = document.querySelector("[data-testid=add-folder-path]");
         if (form) form.style.visibility = "hidden";
+        if (!document.getElementById("e2e-tick")) {
+            const style = document.createElement("style");
+            style.id = "e2e-tick-style";
+            style.textContent = "@keyframes e2e-tick { from { background: transparent } to { background: rgba(0, 0, 0, 0.01) } }";
+            const tick = document.createElement("div");
+            tick.id = "e2e-tick";
+            tick.style.cssText = "position: fixed; left: 0; top: 0; width: 1px; height: 1px; pointer-events: none; animation: e2e-tick 0.05s steps(2) infinite";
+            document.head.append(style);
+            document.body.append(tick);
+        }
         const images = Array.from(document.images).filter((i) => !i.complete);
         Promise.all(images.map((i) => new Promise((r) => { i.onload = i.onerror = r; })))
             .then(() => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300))));
@@ -268,6 +283,8 @@ pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
     let show_form = r#"
         const form = document.querySelector("[data-testid=add-folder-path]");
         if (form) form.style.visibility = "";
+        document.getElementById("e2e-tick")?.remove();
+        document.getElementById("e2e-tick-style")?.remove();
     "#;
     client.execute(show_form, vec![]).await?;
     ensure!(
