@@ -62,7 +62,13 @@ pub(crate) fn decode(
     // rawler reads from its own copy of the file; make it only when rawler is needed.
     let source = std::cell::OnceCell::new();
     let source = || source.get_or_init(|| RawSource::new_from_slice(bytes));
-    let metadata = raw_metadata(path, bytes, format, source);
+    // A directory entry that would make rawler allocate gigabytes keeps rawler away from the
+    // file; the embedded previews and the EXIF reader still serve it.
+    let damaged = crate::tiff::oversized_entry(bytes);
+    if let Some(reason) = &damaged {
+        tracing::debug!("{}: not given to rawler: {reason}", path.display());
+    }
+    let metadata = raw_metadata(path, bytes, format, damaged.is_none().then_some(source));
     let orientation =
         Orientation::from_exif(metadata.orientation as u8).unwrap_or(Orientation::NoTransforms);
 
@@ -81,7 +87,15 @@ pub(crate) fn decode(
             Err(e) => tracing::debug!("{}: preview unusable: {}", path.display(), e.reason()),
         }
     }
-    let develop_error = match develop(path, format, source()) {
+    let developed = match &damaged {
+        Some(reason) => Err(MediaError::Corrupt {
+            path: path.to_owned(),
+            format,
+            message: reason.clone(),
+        }),
+        None => develop(path, format, source()),
+    };
+    let develop_error = match developed {
         Ok(mut image) => {
             let (width, height) = oriented(image.width(), image.height(), orientation);
             image.apply_orientation(orientation);
@@ -224,12 +238,13 @@ fn develop(path: &Path, format: Format, source: &RawSource) -> Result<DynamicIma
 /// Orientation, capture time and camera. The TIFF-based formats (DNG, CR2, NEF, ARW, PEF)
 /// are plain EXIF containers: the EXIF reader reads their first directories without
 /// copying the file. For CR3, RAF, ORF and RW2 rawler's reading of the metadata is used (it
-/// knows those containers), with the EXIF reader as the fallback.
+/// knows those containers), with the EXIF reader as the fallback — and alone when there is
+/// no `source` (a file rawler must not be given).
 fn raw_metadata<'a>(
     path: &Path,
     bytes: &[u8],
     format: Format,
-    source: impl FnOnce() -> &'a RawSource,
+    source: Option<impl FnOnce() -> &'a RawSource>,
 ) -> Metadata {
     // The directories sit at the start of the file in every camera's layout seen; a copy
     // of the first few MB is what the EXIF reader gets, not the whole 25–50 MB file.
@@ -244,6 +259,9 @@ fn raw_metadata<'a>(
             return metadata;
         }
     }
+    let Some(source) = source else {
+        return fallback();
+    };
     let source = source();
     let attempt = catch_unwind(AssertUnwindSafe(|| {
         let decoder = rawler::get_decoder(source).ok()?;

@@ -1,6 +1,7 @@
 //! Just enough TIFF to tell a camera raw file from an ordinary TIFF: most raw formats
 //! (DNG, CR2, NEF, ARW, PEF) are TIFF files, and only their first directory says which
-//! camera wrote them. Every read is bounds-checked: the bytes are untrusted.
+//! camera wrote them; and to find the directory entries that would make rawler allocate
+//! gigabytes ([`oversized_entry`]). Every read is bounds-checked: the bytes are untrusted.
 
 use crate::Format;
 
@@ -64,6 +65,153 @@ fn ascii_value(bytes: &[u8], order: ByteOrder, entry: usize) -> Option<&[u8]> {
     };
     let value = bytes.get(start..start.checked_add(count.min(256))?)?;
     Some(value.split(|&b| b == 0).next().unwrap_or(value))
+}
+
+/// An entry may declare at most this many bytes beyond what the file holds before it is
+/// taken as damage that would cost a dangerous allocation (see [`oversized_entry`]).
+const MAX_UNREADABLE_ENTRY_BYTES: u64 = 64 << 20;
+
+/// The entries rawler's TIFF reader follows into a sub-directory from a directory of the
+/// chain: SubIFDs, the EXIF directory, GPS, and the ICC profile (its `wellknown_sub_ifd_tags`).
+const SUB_DIRECTORY_TAGS: [u16; 4] = [0x014A, 0x8769, 0x8825, 0x8773];
+
+/// Most directories walked: real files have a handful, a loop or a forged chain stops here.
+const MAX_DIRECTORIES: usize = 256;
+
+/// rawler reads at most this many entries of a directory.
+const RAWLER_MAX_ENTRIES: usize = 4096;
+
+/// A TIFF-structured file (classic TIFF, Panasonic's and Olympus's variants) whose
+/// directories, as rawler's TIFF reader walks them before any decoder runs, hold an entry
+/// declaring more bytes than the file holds and over 64 MiB: `Some(reason)`.
+///
+/// rawler 0.8 allocates each entry's declared size (up to 4 G items of up to 8 bytes)
+/// before it reads the value, and a failed allocation aborts the process: an 11-byte file
+/// found by the fuzzer asked for 3.3 GB, and with a larger type the request exceeds what
+/// the system grants. Such a file is damaged (the value cannot be there), so rawler is not
+/// called on it; its embedded previews are still searched. Decoder-specific directories
+/// (maker notes) are not walked here.
+pub(crate) fn oversized_entry(bytes: &[u8]) -> Option<String> {
+    let order = ByteOrder::of(bytes)?;
+    // 42: TIFF; 85: Panasonic RW2; 0x4F52 / 0x5352: Olympus ORF.
+    if !matches!(order.u16(bytes, 2)?, 42 | 85 | 0x4F52 | 0x5352) {
+        return None;
+    }
+    let len = bytes.len() as u64;
+    let mut next = order.u32(bytes, 4)?;
+    let mut seen = Vec::new();
+    while next != 0 && seen.len() < MAX_DIRECTORIES && !seen.contains(&next) {
+        seen.push(next);
+        let directory = Directory::read(bytes, order, next)?;
+        for entry in &directory.entries {
+            if let Some(reason) = entry.oversized(len) {
+                return Some(reason);
+            }
+            if SUB_DIRECTORY_TAGS.contains(&entry.tag) {
+                for offset in entry.offsets(bytes, order) {
+                    // rawler walks sub-directories one level deep, without their chains.
+                    let Some(sub) = Directory::read(bytes, order, offset) else {
+                        continue;
+                    };
+                    if let Some(reason) = sub.entries.iter().find_map(|e| e.oversized(len)) {
+                        return Some(reason);
+                    }
+                }
+            }
+        }
+        next = directory.next;
+    }
+    None
+}
+
+/// One directory's entries as rawler reads them, and the offset of the next.
+struct Directory {
+    entries: Vec<Entry>,
+    next: u32,
+}
+
+impl Directory {
+    fn read(bytes: &[u8], order: ByteOrder, offset: u32) -> Option<Self> {
+        let at = usize::try_from(offset).ok()?;
+        let count = usize::from(order.u16(bytes, at)?);
+        let mut entries = Vec::new();
+        for i in 0..count.min(RAWLER_MAX_ENTRIES) {
+            let pos = at + 2 + i * 12;
+            let (Some(tag), Some(typ), Some(count)) = (
+                order.u16(bytes, pos),
+                order.u16(bytes, pos + 2),
+                order.u32(bytes, pos + 4),
+            ) else {
+                // rawler stops at a truncated directory too.
+                break;
+            };
+            entries.push(Entry {
+                tag,
+                typ,
+                count,
+                value_at: pos + 8,
+            });
+        }
+        let next = order
+            .u32(bytes, at + 2 + count.min(RAWLER_MAX_ENTRIES) * 12)
+            .unwrap_or(0);
+        Some(Self { entries, next })
+    }
+}
+
+struct Entry {
+    tag: u16,
+    typ: u16,
+    count: u32,
+    /// Where the 4-byte value (or the offset of a longer one) sits.
+    value_at: usize,
+}
+
+impl Entry {
+    /// The bytes rawler allocates for it: the count times the type's size, unknown types
+    /// taken as bytes.
+    fn byte_size(&self) -> u64 {
+        let size: u64 = match self.typ {
+            3 | 8 => 2,
+            4 | 9 | 11 | 13 => 4,
+            5 | 10 | 12 => 8,
+            _ => 1,
+        };
+        u64::from(self.count) * size
+    }
+
+    fn oversized(&self, file_len: u64) -> Option<String> {
+        let size = self.byte_size();
+        (size > file_len && size > MAX_UNREADABLE_ENTRY_BYTES).then(|| {
+            format!(
+                "damaged: a directory entry (tag 0x{:04X}) declares {size} bytes in a file of {file_len}",
+                self.tag
+            )
+        })
+    }
+
+    /// The directory offsets a sub-directory entry holds: its LONG or IFD values (at most
+    /// 64), else where its value lies.
+    fn offsets(&self, bytes: &[u8], order: ByteOrder) -> Vec<u32> {
+        let inline = self.byte_size() <= 4;
+        let values_at = if inline {
+            Some(self.value_at)
+        } else {
+            order
+                .u32(bytes, self.value_at)
+                .and_then(|o| usize::try_from(o).ok())
+        };
+        let Some(values_at) = values_at else {
+            return Vec::new();
+        };
+        if matches!(self.typ, 4 | 13) {
+            (0..self.count.min(64) as usize)
+                .map_while(|i| order.u32(bytes, values_at + i * 4))
+                .collect()
+        } else {
+            u32::try_from(values_at).ok().into_iter().collect()
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
