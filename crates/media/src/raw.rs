@@ -64,7 +64,7 @@ pub(crate) fn decode(
     let source = || source.get_or_init(|| RawSource::new_from_slice(bytes));
     // A directory entry that would make rawler allocate gigabytes keeps rawler away from the
     // file; the embedded previews and the EXIF reader still serve it.
-    let damaged = crate::tiff::oversized_entry(bytes);
+    let damaged = crate::tiff::rawler_hazard(bytes);
     if let Some(reason) = &damaged {
         tracing::debug!("{}: not given to rawler: {reason}", path.display());
     }

@@ -1,7 +1,7 @@
 //! Just enough TIFF to tell a camera raw file from an ordinary TIFF: most raw formats
 //! (DNG, CR2, NEF, ARW, PEF) are TIFF files, and only their first directory says which
-//! camera wrote them; and to find the directory entries that would make rawler allocate
-//! gigabytes ([`oversized_entry`]). Every read is bounds-checked: the bytes are untrusted.
+//! camera wrote them; and to find the damage that would make rawler allocate gigabytes
+//! ([`rawler_hazard`]). Every read is bounds-checked: the bytes are untrusted.
 
 use crate::Format;
 
@@ -68,22 +68,23 @@ fn ascii_value(bytes: &[u8], order: ByteOrder, entry: usize) -> Option<&[u8]> {
 }
 
 /// An entry may declare at most this many bytes beyond what the file holds before it is
-/// taken as damage that would cost a dangerous allocation (see [`oversized_entry`]).
+/// taken as damage that would cost a dangerous allocation (see [`rawler_hazard`]).
 const MAX_UNREADABLE_ENTRY_BYTES: u64 = 64 << 20;
 
 /// The entries rawler's TIFF reader follows into a sub-directory from a directory of the
 /// chain: SubIFDs, the EXIF directory, GPS, and the ICC profile (its `wellknown_sub_ifd_tags`).
 const SUB_DIRECTORY_TAGS: [u16; 4] = [0x014A, 0x8769, 0x8825, 0x8773];
 
-/// Most directories walked: real files have a handful, a loop or a forged chain stops here.
+/// Most directories in one chain: real files have a handful.
 const MAX_DIRECTORIES: usize = 256;
 
 /// rawler reads at most this many entries of a directory.
 const RAWLER_MAX_ENTRIES: usize = 4096;
 
-/// A TIFF-structured file (classic TIFF, Panasonic's and Olympus's variants) whose
-/// directories, as rawler's TIFF reader walks them before any decoder runs, hold an entry
-/// declaring more bytes than the file holds and over 64 MiB: `Some(reason)`.
+/// A TIFF-structured file (classic TIFF, Panasonic's and Olympus's variants, and the two
+/// TIFF structures inside a Fujifilm RAF) whose directories, as rawler's TIFF reader walks
+/// them before any decoder runs, hold an entry declaring more bytes than the file holds and
+/// over 64 MiB, or whose chain of directories never ends: `Some(reason)`.
 ///
 /// rawler 0.8 allocates each entry's declared size (up to 4 G items of up to 8 bytes)
 /// before it reads the value, and a failed allocation aborts the process: an 11-byte file
@@ -91,23 +92,59 @@ const RAWLER_MAX_ENTRIES: usize = 4096;
 /// the system grants. Such a file is damaged (the value cannot be there), so rawler is not
 /// called on it; its embedded previews are still searched. Decoder-specific directories
 /// (maker notes) are not walked here.
-pub(crate) fn oversized_entry(bytes: &[u8]) -> Option<String> {
+pub(crate) fn rawler_hazard(bytes: &[u8]) -> Option<String> {
+    if bytes.starts_with(b"FUJIFILM") {
+        // rawler's `parse_raf`: a TIFF 12 bytes into the JPEG whose offset is at 84, and
+        // another at the offset stored at 100, with Fujifilm's own sub-directory tag.
+        let offset_at = |at: usize| -> Option<u32> {
+            Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+        };
+        let main = offset_at(84).and_then(|o| o.checked_add(12));
+        let fuji = offset_at(100);
+        // Both read at most 11 directories of their chains.
+        return [(main, &SUB_DIRECTORY_TAGS[..]), (fuji, &[0xF000][..])]
+            .into_iter()
+            .find_map(|(base, tags)| walk(bytes, base?, tags, Some(11)));
+    }
+    walk(bytes, 0, &SUB_DIRECTORY_TAGS, None)
+}
+
+/// [`rawler_hazard`] for the TIFF structure at `base` (its offsets count from there),
+/// following `sub_tags` one level down, through at most `chain_limit` directories of the
+/// chain — or, where rawler sets no limit (its generic reader), refusing a chain that loops
+/// back or runs on: rawler would follow it until memory ran out (found by the fuzzer: a
+/// directory naming itself as the next).
+fn walk(bytes: &[u8], base: u32, sub_tags: &[u16], chain_limit: Option<usize>) -> Option<String> {
+    let len = bytes.len() as u64;
+    let bytes = bytes.get(usize::try_from(base).ok()?..)?;
     let order = ByteOrder::of(bytes)?;
     // 42: TIFF; 85: Panasonic RW2; 0x4F52 / 0x5352: Olympus ORF.
     if !matches!(order.u16(bytes, 2)?, 42 | 85 | 0x4F52 | 0x5352) {
         return None;
     }
-    let len = bytes.len() as u64;
     let mut next = order.u32(bytes, 4)?;
     let mut seen = Vec::new();
-    while next != 0 && seen.len() < MAX_DIRECTORIES && !seen.contains(&next) {
+    while next != 0 {
+        match chain_limit {
+            Some(limit) if seen.len() >= limit => break,
+            Some(_) if seen.contains(&next) => break,
+            None if seen.contains(&next) => {
+                return Some("damaged: its chain of directories loops back".to_owned());
+            }
+            None if seen.len() >= MAX_DIRECTORIES => {
+                return Some(format!(
+                    "damaged: over {MAX_DIRECTORIES} directories in one chain"
+                ));
+            }
+            _ => {}
+        }
         seen.push(next);
         let directory = Directory::read(bytes, order, next)?;
         for entry in &directory.entries {
             if let Some(reason) = entry.oversized(len) {
                 return Some(reason);
             }
-            if SUB_DIRECTORY_TAGS.contains(&entry.tag) {
+            if sub_tags.contains(&entry.tag) {
                 for offset in entry.offsets(bytes, order) {
                     // rawler walks sub-directories one level deep, without their chains.
                     let Some(sub) = Directory::read(bytes, order, offset) else {
