@@ -81,8 +81,8 @@ const MAX_DIRECTORIES: usize = 256;
 /// rawler reads at most this many entries of a directory.
 const RAWLER_MAX_ENTRIES: usize = 4096;
 
-/// A TIFF-structured file (classic TIFF, Panasonic's and Olympus's variants, and the two
-/// TIFF structures inside a Fujifilm RAF) whose directories, as rawler's TIFF reader walks
+/// A TIFF-structured file (classic TIFF, Panasonic's and Olympus's variants, the two TIFF
+/// structures inside a Fujifilm RAF and those of a Canon CR3's CMT boxes) whose directories, as rawler's TIFF reader walks
 /// them before any decoder runs, hold an entry declaring more bytes than the file holds and
 /// over 64 MiB, or whose chain of directories never ends: `Some(reason)`.
 ///
@@ -106,7 +106,45 @@ pub(crate) fn rawler_hazard(bytes: &[u8]) -> Option<String> {
             .into_iter()
             .find_map(|(base, tags)| walk(bytes, base?, tags, Some(11)));
     }
+    if bytes.get(4..12) == Some(b"ftypcrx ") {
+        // CR3: rawler reads the TIFF in each of the CMT1–CMT4 boxes of the movie box with
+        // its generic reader.
+        let (start, end) = movie_box(bytes)?;
+        let movie = &bytes[start..end];
+        return (0..movie.len().saturating_sub(8))
+            .filter(|&i| matches!(&movie[i + 4..i + 8], b"CMT1" | b"CMT2" | b"CMT3" | b"CMT4"))
+            .find_map(|i| {
+                let base = u32::try_from(start + i + 8).ok()?;
+                walk(bytes, base, &SUB_DIRECTORY_TAGS, None)
+            });
+    }
     walk(bytes, 0, &SUB_DIRECTORY_TAGS, None)
+}
+
+/// Where the `moov` box of an ISO media file lies (its start and end), from the top-level
+/// boxes' sizes.
+fn movie_box(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut at = 0usize;
+    while at + 8 <= bytes.len() {
+        let size = u32::from_be_bytes(bytes[at..at + 4].try_into().ok()?);
+        let size = match size {
+            0 => bytes.len() - at,
+            1 => usize::try_from(u64::from_be_bytes(
+                bytes.get(at + 8..at + 16)?.try_into().ok()?,
+            ))
+            .ok()?,
+            n => usize::try_from(n).ok()?,
+        };
+        if size < 8 {
+            return None;
+        }
+        let end = at.checked_add(size)?.min(bytes.len());
+        if &bytes[at + 4..at + 8] == b"moov" {
+            return Some((at, end));
+        }
+        at = end;
+    }
+    None
 }
 
 /// [`rawler_hazard`] for the TIFF structure at `base` (its offsets count from there),

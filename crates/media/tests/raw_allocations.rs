@@ -3,9 +3,10 @@
 //! rawler 0.8 allocates what a directory entry declares (up to 4 G items of up to 8 bytes)
 //! before it reads the value; a request the system refuses aborts the process, so one bad
 //! file could end the app (and again at every start, as indexing meets it again). The
-//! fuzzer found three (`fuzz-artifacts/`: `new_formats` and `decode`, 2026-12-07, asking for
-//! 3.3 GB, 2.1 GB and, inside a Fujifilm RAF, 2.5 GB; docs/RELIABILITY.md), and a fourth
-//! whose directory chain loops, which rawler follows until memory runs out. This test binary counts the largest single
+//! fuzzer found four (`fuzz-artifacts/`: `new_formats` and `decode`, 2026-12-07, asking for
+//! 3.3 GB, 2.1 GB and, inside a Fujifilm RAF and a Canon CR3, 2.5 and 4.0 GB;
+//! docs/RELIABILITY.md), and a fifth whose directory chain loops, which rawler follows
+//! until memory runs out. This test binary counts the largest single
 //! allocation while each file decodes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -101,6 +102,7 @@ fn the_fuzzers_files_are_refused_without_a_huge_allocation() {
         ("decode-oom-84efc4f3.tif", false),
         ("decode-oom-69f9477c.raf", true),
         ("new_formats-oom-e429304b.dng", false),
+        ("decode-oom-b61b92a4.cr3", false),
     ] {
         let (path, bytes) = artifact(name);
         let (outcome, largest) = largest_allocation(&path, &bytes);
