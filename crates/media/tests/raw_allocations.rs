@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use glimpse_media::decode;
 
+mod tiff_bytes;
+use tiff_bytes::tiff;
+
 /// The system allocator, recording the largest request since the last reset.
 struct Counting;
 
@@ -72,23 +75,6 @@ fn largest_allocation(path: &Path, bytes: &[u8]) -> (Result<(), String>, usize) 
     LARGEST.store(0, Ordering::SeqCst);
     let outcome = decode(path, bytes).map(|_| ()).map_err(|e| e.to_string());
     (outcome, LARGEST.load(Ordering::SeqCst))
-}
-
-/// A little-endian TIFF: IFD0 at 8 with `entries` (tag, type, count, value), then
-/// `next_ifd`, then `tail`.
-fn tiff(entries: &[(u16, u16, u32, u32)], next_ifd: u32, tail: &[u8]) -> Vec<u8> {
-    let mut out = b"II*\0".to_vec();
-    out.extend_from_slice(&8u32.to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    for &(tag, kind, count, value) in entries {
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&count.to_le_bytes());
-        out.extend_from_slice(&value.to_le_bytes());
-    }
-    out.extend_from_slice(&next_ifd.to_le_bytes());
-    out.extend_from_slice(tail);
-    out
 }
 
 const DNG_VERSION: (u16, u16, u32, u32) = (0xC612, 1, 4, 0x0000_0401);
