@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use glimpse_media::decode;
 
 mod tiff_bytes;
-use tiff_bytes::tiff;
+use tiff_bytes::{directory, tiff};
 
 /// The system allocator, recording the largest request since the last reset.
 struct Counting;
@@ -123,28 +123,20 @@ fn oversized_entries_anywhere_rawler_looks_are_refused() {
         (
             "rationals in the second directory of the chain",
             "x.dng",
-            tiff(&[DNG_VERSION, (0x0100, 4, 1, 16)], ifd1_at, &{
-                let mut ifd1 = 1u16.to_le_bytes().to_vec();
-                ifd1.extend_from_slice(&0x829Au16.to_le_bytes());
-                ifd1.extend_from_slice(&5u16.to_le_bytes());
-                ifd1.extend_from_slice(&0x4000_0000u32.to_le_bytes());
-                ifd1.extend_from_slice(&8u32.to_le_bytes());
-                ifd1.extend_from_slice(&0u32.to_le_bytes());
-                ifd1
-            }),
+            tiff(
+                &[DNG_VERSION, (0x0100, 4, 1, 16)],
+                ifd1_at,
+                &directory(0x829A, 5, 0x4000_0000, 8),
+            ),
         ),
         (
             "shorts in the EXIF directory",
             "x.dng",
-            tiff(&[DNG_VERSION, (0x8769, 4, 1, ifd1_at)], 0, &{
-                let mut exif = 1u16.to_le_bytes().to_vec();
-                exif.extend_from_slice(&0x9209u16.to_le_bytes());
-                exif.extend_from_slice(&3u16.to_le_bytes());
-                exif.extend_from_slice(&0xF000_0000u32.to_le_bytes());
-                exif.extend_from_slice(&8u32.to_le_bytes());
-                exif.extend_from_slice(&0u32.to_le_bytes());
-                exif
-            }),
+            tiff(
+                &[DNG_VERSION, (0x8769, 4, 1, ifd1_at)],
+                0,
+                &directory(0x9209, 3, 0xF000_0000, 8),
+            ),
         ),
     ];
     for (what, name, bytes) in cases {
