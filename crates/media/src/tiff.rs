@@ -91,7 +91,9 @@ const RAWLER_MAX_ENTRIES: usize = 4096;
 /// found by the fuzzer asked for 3.3 GB, and with a larger type the request exceeds what
 /// the system grants. Such a file is damaged (the value cannot be there), so rawler is not
 /// called on it; its embedded previews are still searched. Decoder-specific directories
-/// (maker notes) are not walked here.
+/// (maker notes) are not walked here: for those, the vendored rawler bounds each size where
+/// it reads it (`vendor/rawler/GLIMPSE-PATCHES.md`); this walk keeps such files away from
+/// rawler altogether, with a reason the user can read.
 pub(crate) fn rawler_hazard(bytes: &[u8]) -> Option<String> {
     if bytes.starts_with(b"FUJIFILM") {
         // rawler's `parse_raf`: a TIFF 12 bytes into the JPEG whose offset is at 84, and
