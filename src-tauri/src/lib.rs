@@ -60,6 +60,7 @@ pub fn run() -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let state = Arc::new(AppState::new(launch).map_err(|e| e.to_string())?);
     let _log_guard = logging::init(&launch::log_dir(state.data_dir()));
+    glimpse_engine::quiet_decoder_panics();
     let primary = match instance::claim(state.data_dir()) {
         instance::Claim::First(primary) => primary,
         instance::Claim::Forwarded => {

@@ -167,10 +167,13 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GLIMPSE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // rawler warns about what a raw lacks (lens data, …) on every such file;
+                // a file it cannot read is reported with its reason anyway.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rawler=error")),
         )
         .with_writer(std::io::stderr)
         .init();
+    glimpse_engine::quiet_decoder_panics();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

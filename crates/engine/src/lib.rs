@@ -62,5 +62,7 @@ pub use tracker::RunStats;
 
 pub use glimpse_catalog::{ContentId, FolderId, PhotoId};
 pub use glimpse_embed::{DeviceChoice, ModelFiles};
+/// For binaries: decoder panics (caught, reported with their file) go to the log, not stderr.
+pub use glimpse_media::quiet_decoder_panics;
 pub use glimpse_vectors::Quantization;
 pub use glimpse_watch::WatchOptions;

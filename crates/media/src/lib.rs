@@ -53,6 +53,7 @@ mod hash;
 mod heif;
 mod jxl;
 mod metadata;
+mod panics;
 mod raw;
 mod thumbnail;
 mod tiff;
@@ -63,6 +64,7 @@ pub use format::{Format, UNSUPPORTED_IMAGE_EXTENSIONS, is_candidate, is_raw_path
 pub use fs::{read_file, write_atomic, write_atomic_with_hook};
 pub use hash::{ContentHash, content_hash};
 pub use metadata::Metadata;
+pub use panics::quiet_decoder_panics;
 pub use raw::RAW_PREVIEW_MIN_LONG_EDGE;
 pub use thumbnail::{encode_thumbnail_jpeg, thumbnail, to_rgb8_on_white};
 

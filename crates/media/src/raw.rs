@@ -192,10 +192,10 @@ fn develop(path: &Path, format: Format, source: &RawSource) -> Result<DynamicIma
     };
     let attempt = catch_unwind(AssertUnwindSafe(|| {
         let params = RawDecodeParams::default();
-        let decoder = rawler::get_decoder(source).map_err(|e| corrupt(e.to_string()))?;
+        let decoder = rawler::get_decoder(source).map_err(|e| corrupt(described(&e)))?;
         let dummy = decoder
             .raw_image(source, &params, true)
-            .map_err(|e| corrupt(e.to_string()))?;
+            .map_err(|e| corrupt(described(&e)))?;
         let (w, h) = (
             u32::try_from(dummy.width).unwrap_or(u32::MAX),
             u32::try_from(dummy.height).unwrap_or(u32::MAX),
@@ -213,7 +213,7 @@ fn develop(path: &Path, format: Format, source: &RawSource) -> Result<DynamicIma
         drop(dummy);
         let raw = decoder
             .raw_image(source, &params, false)
-            .map_err(|e| corrupt(e.to_string()))?;
+            .map_err(|e| corrupt(described(&e)))?;
         let developed = RawDevelop::default()
             .develop_intermediate(&raw)
             .map_err(|e| corrupt(e.to_string()))?;
@@ -232,6 +232,30 @@ fn develop(path: &Path, format: Format, source: &RawSource) -> Result<DynamicIma
             "raw decoder crashed: {}",
             panic_message(panic.as_ref())
         ))),
+    }
+}
+
+/// rawler's error as a sentence for the folder panel: its own text prints empty camera
+/// fields ("Error: No decoder found, model '', make: '', mode: ''").
+fn described(e: &rawler::RawlerError) -> String {
+    match e {
+        rawler::RawlerError::Unsupported {
+            what, model, make, ..
+        } => {
+            let camera = format!("{} {}", make.trim(), model.trim());
+            match camera.trim() {
+                "" => "the file names no camera (damaged, or not a camera raw)".to_owned(),
+                camera => format!("{camera}: {what}"),
+            }
+        }
+        // rawler ends I/O messages with the file's path; it reads our bytes, not a file,
+        // so that path is empty ("… is behind EOF on file: ") and the folder panel
+        // already names the file.
+        rawler::RawlerError::DecoderFailed(message) => message
+            .trim_end()
+            .trim_end_matches("on file:")
+            .trim_end()
+            .to_owned(),
     }
 }
 
@@ -401,5 +425,23 @@ fn jpeg_extent(bytes: &[u8], broken: &mut usize) -> Option<(usize, u32, u32)> {
             _ => return None,
         }
         i += len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decoder_message_loses_rawlers_empty_file_name() {
+        let e = rawler::RawlerError::DecoderFailed(
+            "I/O error in context 'CR3: failed to read raw data', subview(): Offset 11466+32328960 is behind EOF on file: ".to_owned(),
+        );
+        assert_eq!(
+            described(&e),
+            "I/O error in context 'CR3: failed to read raw data', subview(): Offset 11466+32328960 is behind EOF"
+        );
+        let e = rawler::RawlerError::DecoderFailed("bad tile size".to_owned());
+        assert_eq!(described(&e), "bad tile size");
     }
 }
