@@ -136,6 +136,10 @@ export class SearchController {
   private paging = false;
   /** The text last handed to `backend.prefetch`. */
   private prefetched = "";
+  /** The request on its way asks the shown list again (not a new one). */
+  private refreshing = false;
+  /** The closest were asked for while the shown list was being asked again: its answer shows them. */
+  private restWanted = false;
   private disposed = false;
 
   constructor(backend: SearchBackend, onChange: (state: SearchState) => void, options: SearchOptions = {}) {
@@ -230,8 +234,14 @@ export class SearchController {
   /** The less likely results, from where the good matches end ("Show the closest anyway"). */
   showLessLikely(): void {
     const list = this.list;
-    if (list === null || this.applied !== this.issued || !this.current.goodComplete) return;
-    if (this.current.rest !== "hidden" || this.paging) return;
+    if (list === null || this.current.rest !== "hidden") return;
+    if (this.applied !== this.issued) {
+      // A refresh (photos indexed, the model switched) replaces this list in a moment:
+      // the click is kept for it rather than lost.
+      if (this.refreshing) this.restWanted = true;
+      return;
+    }
+    if (!this.current.goodComplete || this.paging) return;
     this.update({ rest: "loading", restComplete: false, complete: false });
     this.loadRest(list);
   }
@@ -329,6 +339,8 @@ export class SearchController {
     const id = ++this.issued;
     this.request = request;
     this.paging = false;
+    this.refreshing = !isNew;
+    if (isNew) this.restWanted = false;
     const keepRest = !isNew && this.current.rest !== "hidden";
     this.backend
       .query({ text: request.text, examples: [...request.examples], offset: 0, limit: this.pageSize, scope: "good" })
@@ -373,8 +385,12 @@ export class SearchController {
       error: null,
       generation: newList ? this.current.generation + 1 : this.current.generation,
     });
-    // A refresh keeps the rest in view if it was.
-    if (keepRest && goodComplete && this.issued === this.applied) this.showLessLikely();
+    // A refresh keeps the rest in view if it was, or was asked for while it ran.
+    if (this.issued === this.applied) {
+      const wantRest = keepRest || this.restWanted;
+      this.restWanted = false;
+      if (wantRest && goodComplete) this.showLessLikely();
+    }
     markFirstResults();
   }
 
@@ -385,6 +401,7 @@ export class SearchController {
   private failed(id: number, error: GlimpseError): void {
     if (this.disposed || id <= this.applied) return;
     this.applied = id;
+    if (this.issued === this.applied) this.restWanted = false;
     this.update({ pending: this.timer !== null || this.issued > this.applied, error });
   }
 
@@ -452,6 +469,7 @@ export class SearchController {
     // Everything sent so far is now stale.
     this.applied = this.issued;
     this.paging = false;
+    this.restWanted = false;
   }
 
   private cancelTimer(): void {

@@ -333,6 +333,46 @@ describe("good matches, then the less likely ones", () => {
     expect(c.state.restComplete).toBe(true);
   });
 
+  test("the closest asked for while the list is being refreshed show once the refresh answers", async () => {
+    // The "show the closest" button is on screen while a refresh (photos indexed, the model
+    // switched) is on its way: the click is kept for the refreshed list, not dropped.
+    const answers: Deferred<QueryResults>[] = [];
+    const calls = mockShell({
+      query: (args) => {
+        if (args.scope === "all") return pageOf(makeHits(30, "passport", 1, 0), args);
+        const d = deferred<QueryResults>();
+        answers.push(d);
+        return d.promise;
+      },
+    });
+    const { c } = controller();
+    c.setQuery("passport");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    answers[0]?.resolve(pageOf(makeHits(30, "passport", 1, 0), calls[0]!.args));
+    await settle();
+    expect(c.state.good).toBe(0);
+    c.refresh();
+    c.showLessLikely();
+    expect(c.state.rest, "nothing to load from until the refresh answers").toBe("hidden");
+    answers[1]?.resolve(pageOf(makeHits(30, "passport", 1, 0), calls[1]!.args));
+    await settle(20);
+    expect(calls.map((x) => x.args.scope)).toEqual(["good", "good", "all"]);
+    expect(c.state.rest).toBe("shown");
+    expect(c.state.hits.length).toBe(30);
+
+    // A new query forgets it: its "no good matches" waits for its own click.
+    c.setQuery("visa");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    c.refresh();
+    c.showLessLikely();
+    c.setQuery("visa card");
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    for (const [i, d] of answers.entries()) if (i >= 2) d.resolve(pageOf(makeHits(30, "visa", 1, 0), calls[i + 1]!.args));
+    await settle();
+    expect(c.state.shownQuery).toBe("visa card");
+    expect(c.state.rest).toBe("hidden");
+  });
+
   test("filters alone have no rest: every photo they select is a result", async () => {
     mockShell({ query: queryHandler(() => makeHits(20, "p")) });
     const { c } = controller();
