@@ -42,6 +42,7 @@
 //! # }
 //! ```
 
+mod activation;
 pub mod config;
 mod device;
 mod embedder;

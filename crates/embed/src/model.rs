@@ -283,12 +283,7 @@ impl Mlp {
 
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let x = self.fc1.forward(x)?;
-        let x = match self.act {
-            Activation::QuickGelu => (&x * candle_nn::ops::sigmoid(&(&x * 1.702)?)?)?,
-            Activation::Gelu => x.gelu_erf()?,
-            // Candle's `gelu` is the tanh approximation, as torch's `approximate="tanh"`.
-            Activation::GeluTanh => x.gelu()?,
-        };
+        let x = crate::activation::apply(&x, self.act)?;
         self.fc2.forward(&x)
     }
 }
