@@ -71,6 +71,33 @@ fn give_back_freed_memory() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn give_back_freed_memory() {}
 
+/// Lets a forward pass reuse the heap memory the previous one freed. By default glibc
+/// hands the top of a heap back to the kernel once 128 KB of it is free, and serves blocks
+/// above its adaptive mmap threshold with fresh mappings; either way the next batch's
+/// activations (9–38 MB each for SigLIP 2 B/16 at batch 16, a dozen per layer) fault their
+/// pages in and have them zeroed again: ~8 % of indexing's CPU in perf. Measured on the
+/// image tower: 198 → 175–184 ms an image, peak RSS unchanged. What stays free is given
+/// back when the towers are released after indexing (`give_back_freed_memory`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn keep_freed_memory_for_reuse() {
+    // 32 MB is the largest mmap threshold glibc accepts on 64-bit systems.
+    const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+    const TRIM_THRESHOLD: libc::c_int = 512 << 20;
+    const TOP_PAD: libc::c_int = 256 << 20;
+    // SAFETY: `mallopt` only changes glibc's thresholds, under its own lock; a value it
+    // refuses leaves the default in place.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+        libc::mallopt(libc::M_TOP_PAD, TOP_PAD);
+    }
+}
+
+/// Other allocators keep and reuse large blocks on their own.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory_for_reuse() {}
+
 pub(crate) fn run(
     shared: Arc<Shared>,
     jobs: Receiver<EmbedJob>,
@@ -80,6 +107,7 @@ pub(crate) fn run(
     text_idle: Duration,
 ) {
     let batch_size = batch_size.max(1);
+    keep_freed_memory_for_reuse();
     // Idle towers are looked at this often; the image tower goes once no image came for
     // `images_idle`, the text tower once no text was embedded for `text_idle`.
     let tick = images_idle.min(text_idle).max(Duration::from_millis(10));
