@@ -116,6 +116,9 @@ pub struct IndexReport {
     pub peak_rss: Option<u64>,
     /// `VmRSS` after indexing and rescanning.
     pub rss_indexed: Option<u64>,
+    /// `VmRSS` once both towers were released at rest (2 s idle here, as the app does
+    /// after 20 s and 60 s), or `None` if they were not within a minute.
+    pub rss_rest: Option<u64>,
     /// CPU time this process used while indexing (every thread), when the system says.
     pub index_cpu: Option<Duration>,
     /// Cores of this machine.
@@ -189,6 +192,9 @@ pub fn run(options: &IndexOptions) -> Result<IndexReport> {
 
     let mut config = LibraryConfig::new(&data).with_model(model.clone());
     config.cpu_percent = options.cpu_limit;
+    // Short idle times, so the memory at rest is measured without waiting the app's.
+    config.image_tower_idle = Duration::from_secs(2);
+    config.text_tower_idle = Duration::from_secs(2);
     let (decode_threads, engine_batch) = (config.decode_threads, config.batch_size);
     eprintln!("opening a fresh library in {}", data.display());
     let started = Instant::now();
@@ -228,6 +234,13 @@ pub fn run(options: &IndexOptions) -> Result<IndexReport> {
     let rescan = started.elapsed();
     let rescan_run = library.run_stats();
     let (peak_rss, rss_indexed) = (peak_rss_bytes(), current_rss_bytes());
+    let rest_deadline = Instant::now() + Duration::from_secs(60);
+    while (library.images_loaded() || library.texts_loaded()) && Instant::now() < rest_deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let rss_rest = (!library.images_loaded() && !library.texts_loaded())
+        .then(current_rss_bytes)
+        .flatten();
     drop(library);
 
     eprintln!(
@@ -260,6 +273,7 @@ pub fn run(options: &IndexOptions) -> Result<IndexReport> {
         rss_open,
         peak_rss,
         rss_indexed,
+        rss_rest,
         index_cpu,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         cpu_limit: options.cpu_limit,
@@ -450,11 +464,13 @@ pub fn markdown(r: &IndexReport) -> String {
     ));
     let mem = |b: Option<u64>| b.map_or("n/a".to_owned(), size);
     out.push_str(&format!(
-        "\nMemory: after open (model loaded) RSS {} / peak {}; after indexing RSS {} / peak {}.\n",
+        "\nMemory: after open (model loaded) RSS {} / peak {}; after indexing RSS {} / peak {}; \
+         at rest (both towers released) RSS {}.\n",
         mem(r.rss_open),
         mem(r.peak_rss_open),
         mem(r.rss_indexed),
-        mem(r.peak_rss)
+        mem(r.peak_rss),
+        mem(r.rss_rest)
     ));
     out.push('\n');
     let s = &r.split;

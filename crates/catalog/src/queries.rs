@@ -44,6 +44,12 @@ impl Catalog {
         Ok(())
     }
 
+    /// Forgets every kept query vector, of every embedder; how many there were. (A reused
+    /// benchmark library must not answer its texts from an earlier run's.)
+    pub fn forget_query_vectors(&self) -> Result<usize> {
+        Ok(self.conn.execute("DELETE FROM query_vectors", [])?)
+    }
+
     /// Up to `limit` kept query vectors of `embedder`, most recent first.
     pub fn query_vectors(&self, embedder: &str, limit: usize) -> Result<Vec<(String, Vec<f32>)>> {
         let mut stmt = self.conn.prepare_cached(

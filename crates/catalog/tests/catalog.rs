@@ -702,4 +702,8 @@ fn recent_query_vectors_are_kept_per_model_newest_first() {
     assert_eq!(texts, ["a bird", "a dog"]);
     assert_eq!(cat.query_vectors("other", 10).expect("read").len(), 1);
     assert_eq!(cat.query_vectors("m", 1).expect("read").len(), 1);
+    // Forgetting them all: every model's.
+    assert_eq!(cat.forget_query_vectors().expect("forget"), 3);
+    assert!(cat.query_vectors("m", 10).expect("read").is_empty());
+    assert!(cat.query_vectors("other", 10).expect("read").is_empty());
 }
