@@ -465,7 +465,9 @@ fn a_loaded_index_serves_from_its_file_until_it_changes() {
                     "{q} {when}: filtered search"
                 );
             }
-            let keys: Vec<u64> = (0..3000).step_by(37).collect();
+            // Unknown keys among them (99_999 comes and goes below), out of order.
+            let mut keys: Vec<u64> = (0..3000).step_by(37).chain([99_999, 123_456]).collect();
+            keys.swap(0, 40);
             assert_eq!(
                 loaded.vectors_of(&keys).unwrap(),
                 index.vectors_of(&keys).unwrap(),
