@@ -109,6 +109,19 @@ impl CustomOp1 for HalfWeights {
         let outer = check_shapes(xl, m, k, self.bias.as_deref())?;
         let rows = x.len() / k.max(1);
         let mut out_t = vec![0f32; m * rows];
+        #[cfg(target_arch = "x86_64")]
+        if let (true, Some(level)) = (rows > 0 && k > 0, x86::level()) {
+            let w = pulp::bytemuck::cast_slice::<u32, u16>(&self.packed);
+            out_t
+                .par_chunks_mut(ROWS_PER_TASK * rows)
+                .enumerate()
+                .for_each(|(task, out)| {
+                    let first = task * ROWS_PER_TASK;
+                    let count = out.len() / rows;
+                    x86::dots_f16(level, &w[first * k..(first + count) * k], x, k, out);
+                });
+            return Ok(finish(&out_t, rows, m, self.bias.as_deref(), outer));
+        }
         if rows > 0 && k > 0 {
             let half_k = k / 2;
             // The token rows split into even and odd elements, to meet the packed pairs.
@@ -367,6 +380,165 @@ fn dots_f16<S: Simd, const T: usize>(
     }
 }
 
+/// [`HalfDots`] with the CPU's own f16 → f32 conversion (`vcvtph2ps`), which pulp does not
+/// offer: widening by shifts and masks cost ~9 vector operations per 32 weights on the
+/// same ports as the fused multiply-adds, and a text query's products are bound by those
+/// ports as much as by memory on a small machine (2-vCPU Sapphire Rapids: one text pass's
+/// 72 products for 8 tokens 11.3 → 8.7 ms, docs/BENCHMARKS.md). Same rounded weights, so
+/// the same products up to summation order.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod x86 {
+    use std::arch::x86_64::{
+        __m256, __m512, _mm_add_ps, _mm_cvtss_f32, _mm_hadd_ps, _mm_loadu_si128,
+        _mm256_castps256_ps128, _mm256_cvtph_ps, _mm256_extractf128_ps, _mm256_fmadd_ps,
+        _mm256_loadu_ps, _mm256_loadu_si256, _mm256_setzero_ps, _mm512_cvtph_ps, _mm512_fmadd_ps,
+        _mm512_loadu_ps, _mm512_reduce_add_ps, _mm512_setzero_ps,
+    };
+    use std::sync::OnceLock;
+
+    use super::BLOCK_T;
+
+    /// The instruction sets the kernels are built for.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(super) enum Level {
+        /// 16 lanes.
+        Avx512,
+        /// 8 lanes, with F16C and FMA (every x86 CPU since 2013–2015).
+        Avx2,
+    }
+
+    /// The widest level this CPU runs, `None` before AVX2 (pulp's path then).
+    pub(super) fn level() -> Option<Level> {
+        static LEVEL: OnceLock<Option<Level>> = OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            if is_x86_feature_detected!("avx512f") {
+                Some(Level::Avx512)
+            } else if is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("fma")
+                && is_x86_feature_detected!("f16c")
+            {
+                Some(Level::Avx2)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Whether this CPU runs `level` (for tests of the narrower level).
+    #[cfg(test)]
+    pub(super) fn runs(level: Level) -> bool {
+        match level {
+            Level::Avx512 => self::level() == Some(Level::Avx512),
+            Level::Avx2 => self::level().is_some(),
+        }
+    }
+
+    /// `out[j * rows + t] = w[j] · x[t]` for the weight rows `w` (f16 bits, `k` each) and
+    /// the token rows `x` (`k` each). `level` must come from [`level`] (or [`runs`]).
+    pub(super) fn dots_f16(level: Level, w: &[u16], x: &[f32], k: usize, out: &mut [f32]) {
+        let tokens: Vec<&[f32]> = x.chunks_exact(k).collect();
+        assert!(
+            w.len().is_multiple_of(k) && out.len() == w.len() / k * tokens.len(),
+            "dots_f16: {} weights, {} token values, k {k}, {} outputs",
+            w.len(),
+            x.len(),
+            out.len()
+        );
+        for (row, out) in w.chunks_exact(k).zip(out.chunks_exact_mut(tokens.len())) {
+            for (group, out) in tokens.chunks(BLOCK_T).zip(out.chunks_mut(BLOCK_T)) {
+                match level {
+                    // SAFETY: `level` was detected on this CPU (see above).
+                    Level::Avx512 => unsafe { by_len_512(row, group, out) },
+                    // SAFETY: as above.
+                    Level::Avx2 => unsafe { by_len_256(row, group, out) },
+                }
+            }
+        }
+    }
+
+    macro_rules! by_len {
+        ($name:ident, $kernel:ident, $features:literal) => {
+            #[target_feature(enable = $features)]
+            fn $name(w: &[u16], x: &[&[f32]], out: &mut [f32]) {
+                match x.len() {
+                    1 => $kernel::<1>(w, x, out),
+                    2 => $kernel::<2>(w, x, out),
+                    3 => $kernel::<3>(w, x, out),
+                    4 => $kernel::<4>(w, x, out),
+                    5 => $kernel::<5>(w, x, out),
+                    6 => $kernel::<6>(w, x, out),
+                    7 => $kernel::<7>(w, x, out),
+                    _ => $kernel::<BLOCK_T>(w, x, out),
+                }
+            }
+        };
+    }
+    by_len!(by_len_512, dots_512, "avx512f");
+    by_len!(by_len_256, dots_256, "avx2,fma,f16c");
+
+    /// The part of `w · x[t]` past the last whole vector, `w` from `from` on.
+    fn tail(w: &[u16], x: &[f32], from: usize) -> f32 {
+        w[from..]
+            .iter()
+            .zip(&x[from..])
+            .map(|(&h, &v)| half::f16::from_bits(h).to_f32() * v)
+            .sum()
+    }
+
+    /// `out[t] = w · x[t]` for `T` token rows, 16 lanes.
+    #[target_feature(enable = "avx512f")]
+    fn dots_512<const T: usize>(w: &[u16], x: &[&[f32]], out: &mut [f32]) {
+        let k = w.len();
+        assert!(x.len() >= T && out.len() >= T && x[..T].iter().all(|r| r.len() == k));
+        let xs: [*const f32; T] = std::array::from_fn(|t| x[t].as_ptr());
+        let whole = k / 16 * 16;
+        let mut acc: [__m512; T] = [_mm512_setzero_ps(); T];
+        let mut i = 0;
+        while i < whole {
+            // SAFETY: i + 16 <= whole <= k, the length of `w` and of every token row.
+            let wv = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(w.as_ptr().add(i).cast()) });
+            for t in 0..T {
+                // SAFETY: as above.
+                let xv = unsafe { _mm512_loadu_ps(xs[t].add(i)) };
+                acc[t] = _mm512_fmadd_ps(wv, xv, acc[t]);
+            }
+            i += 16;
+        }
+        for t in 0..T {
+            out[t] = _mm512_reduce_add_ps(acc[t]) + tail(w, x[t], whole);
+        }
+    }
+
+    /// `out[t] = w · x[t]` for `T` token rows, 8 lanes.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn dots_256<const T: usize>(w: &[u16], x: &[&[f32]], out: &mut [f32]) {
+        let k = w.len();
+        assert!(x.len() >= T && out.len() >= T && x[..T].iter().all(|r| r.len() == k));
+        let xs: [*const f32; T] = std::array::from_fn(|t| x[t].as_ptr());
+        let whole = k / 8 * 8;
+        let mut acc: [__m256; T] = [_mm256_setzero_ps(); T];
+        let mut i = 0;
+        while i < whole {
+            // SAFETY: i + 8 <= whole <= k, the length of `w` and of every token row.
+            let wv = _mm256_cvtph_ps(unsafe { _mm_loadu_si128(w.as_ptr().add(i).cast()) });
+            for t in 0..T {
+                // SAFETY: as above.
+                let xv = unsafe { _mm256_loadu_ps(xs[t].add(i)) };
+                acc[t] = _mm256_fmadd_ps(wv, xv, acc[t]);
+            }
+            i += 8;
+        }
+        for t in 0..T {
+            let a = acc[t];
+            let four = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
+            let two = _mm_hadd_ps(four, four);
+            let one = _mm_hadd_ps(two, two);
+            out[t] = _mm_cvtss_f32(one) + tail(w, x[t], whole);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use candle_core::{Device, Tensor};
@@ -458,6 +630,47 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    /// Each x86 kernel this CPU runs (the 8-lane one too, which a CPU with 16 lanes never
+    /// picks) against the products of the rounded weights summed in f64, with vector tails.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn every_x86_level_equals_the_rounded_products() {
+        use super::x86::{Level, dots_f16, runs};
+        let levels: Vec<Level> = [Level::Avx512, Level::Avx2]
+            .into_iter()
+            .filter(|&l| runs(l))
+            .collect();
+        for level in levels {
+            for rows in [1, 2, 7, 8, 9, 17] {
+                for k in [1, 6, 8, 16, 38, 512] {
+                    let m = 5;
+                    let x = values(rows * k, 1);
+                    let w: Vec<u16> = values(m * k, 2)
+                        .iter()
+                        .map(|&v| half::f16::from_f32(v).to_bits())
+                        .collect();
+                    let mut out = vec![0f32; m * rows];
+                    dots_f16(level, &w, &x, k, &mut out);
+                    for j in 0..m {
+                        for t in 0..rows {
+                            let want: f64 = (0..k)
+                                .map(|i| {
+                                    f64::from(half::f16::from_bits(w[j * k + i]).to_f32())
+                                        * f64::from(x[t * k + i])
+                                })
+                                .sum();
+                            let got = f64::from(out[j * rows + t]);
+                            assert!(
+                                (got - want).abs() <= 1e-5 * (k as f64).sqrt(),
+                                "{level:?} rows {rows} k {k}: w{j}·x{t} {got} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
