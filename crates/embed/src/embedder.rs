@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use candle_nn::VarBuilder;
 use image::DynamicImage;
 
 use crate::config::{Architecture, ClipConfig, PreprocessConfig, SiglipConfig};
@@ -288,7 +287,7 @@ impl Embedder {
             }
         };
         let mut on_disk = std::mem::take(&mut weights.on_disk);
-        let vb = VarBuilder::from_tensors(weights.tensors, MODEL_DTYPE, &device);
+        let vb = crate::weights_stream::taking_var_builder(weights.tensors, MODEL_DTYPE, &device);
         let net = match parts {
             Parts::Clip(c, tokenizer) => {
                 let token_embedding = on_disk.remove(model::TOKEN_EMBEDDING).ok_or_else(|| {
@@ -451,7 +450,8 @@ impl Embedder {
         let paths: Vec<&Path> = source.files.iter().map(|(p, _)| p.as_path()).collect();
         let weights = crate::weights_stream::load_unhashed(&paths, &wanted, MODEL_DTYPE)?;
         let location = paths.first().map(|p| p.to_path_buf()).unwrap_or_default();
-        let vb = VarBuilder::from_tensors(weights.tensors, MODEL_DTYPE, &self.device);
+        let vb =
+            crate::weights_stream::taking_var_builder(weights.tensors, MODEL_DTYPE, &self.device);
         match (&self.net, tower) {
             (Net::Clip { model, .. }, Tower::Vision) => model.restore_vision(vb),
             (Net::Siglip { model, .. }, Tower::Vision) => model.restore_vision(vb),

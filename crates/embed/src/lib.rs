@@ -49,6 +49,7 @@ mod embedder;
 mod error;
 mod few_rows;
 mod model;
+mod panels;
 pub mod preprocess;
 mod rows;
 mod siglip;

@@ -11,6 +11,7 @@ use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, VarBuilder, conv2d_no_bias, lay
 use crate::config::{Activation, ClipConfig, TextConfig, VisionConfig};
 use crate::error::EmbedError;
 use crate::few_rows::{FewRowsMatmul, HalfWeights};
+use crate::panels::PanelWeights;
 use crate::rows::DiskRows;
 
 /// The token embedding (49,408 × 512 for ViT-B/32: 101 MB as f32): left in the weights file,
@@ -90,6 +91,10 @@ pub(crate) enum Weights {
     /// go through gemm on the same rounded values, so a text embeds the same alone or in a
     /// batch.
     F16,
+    /// f32 packed once into panels of output columns on the CPU ([`PanelWeights`]; as in
+    /// the file on other devices): SigLIP's text tower, whose 64-row queries gemm
+    /// multiplied mostly by repacking the weights on every call.
+    Panels,
 }
 
 /// `candle_nn::Linear` with the few-rows paths of `few_rows.rs`, which is what a text query
@@ -104,11 +109,17 @@ pub(crate) enum Linear {
         weights: HalfWeights,
         bias: Option<Tensor>,
     },
+    Panels(PanelWeights),
 }
 
 impl Linear {
     pub(crate) fn new(weight: Tensor, bias: Option<Tensor>, weights: Weights) -> Result<Self> {
         let bias_values = || bias.as_ref().map(|b| b.to_vec1::<f32>()).transpose();
+        if weights == Weights::Panels
+            && let Some(panels) = PanelWeights::new(&weight, bias_values()?)?
+        {
+            return Ok(Self::Panels(panels));
+        }
         if weights == Weights::F16 {
             if let Some(half) = HalfWeights::new(&weight, bias_values()?)? {
                 return Ok(Self::Half {
@@ -157,6 +168,7 @@ impl Module for Linear {
                 }
                 inner.forward(x)
             }
+            Self::Panels(panels) => x.contiguous()?.apply_op1_no_bwd(panels),
             Self::Half { weights, bias } => {
                 if few {
                     return x.contiguous()?.apply_op1_no_bwd(weights);

@@ -111,9 +111,10 @@ impl TextTower {
     ) -> Result<Self> {
         // f32, unlike CLIP's text tower: rounding these weights to f16 moved the parity
         // fixture's probabilities by up to 4e-4 (the contract is 1e-4), and a query's 64
-        // rows are compute-bound, where gemm on f32 is faster than the few-rows kernel on
-        // f16 (measured: 263 vs 299 ms of CPU per query for B/16).
-        let shape = EncoderShape::text(c, Weights::F32);
+        // rows are compute-bound. Packed into panels at load: gemm repacked them on every
+        // call (panels.rs). The image tower stays on gemm, which is faster there (a batch
+        // of 8 images is ~1,600 rows: 175 vs 200 ms an image with panels).
+        let shape = EncoderShape::text(c, Weights::Panels);
         let tm = vb.pp("text_model");
         let emb = tm.pp("embeddings");
         let head = tm.pp("head");
@@ -133,7 +134,7 @@ impl TextTower {
             head: Linear::new(
                 head.get((projection_size, c.hidden_size), "weight")?,
                 Some(head.get(projection_size, "bias")?),
-                Weights::F32,
+                Weights::Panels,
             )?,
         })
     }
