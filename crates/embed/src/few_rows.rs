@@ -430,12 +430,16 @@ mod x86 {
     pub(super) fn runs(level: Level) -> bool {
         match level {
             Level::Avx512 => self::level() == Some(Level::Avx512),
-            Level::Avx2 => self::level().is_some(),
+            Level::Avx2 => {
+                is_x86_feature_detected!("avx2")
+                    && is_x86_feature_detected!("fma")
+                    && is_x86_feature_detected!("f16c")
+            }
         }
     }
 
     /// `out[j * rows + t] = w[j] · x[t]` for the weight rows `w` (f16 bits, `k` each) and
-    /// the token rows `x` (`k` each). `level` must come from [`level`] (or [`runs`]).
+    /// the token rows `x` (`k` each). `level` must be one this CPU runs, as [`level`] finds.
     pub(super) fn dots_f16(level: Level, w: &[u16], x: &[f32], k: usize, out: &mut [f32]) {
         let tokens: Vec<&[f32]> = x.chunks_exact(k).collect();
         assert!(
