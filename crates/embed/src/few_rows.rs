@@ -106,61 +106,60 @@ impl CustomOp1 for HalfWeights {
         };
         let x = &xs.as_slice::<f32>()?[x0..x1];
         let (m, k) = (self.m, self.k);
-        let outer = check_shapes(xl, m, k, self.bias.as_deref())?;
+        let outer = check_shapes(self.name(), xl, m, k, self.bias.as_deref())?;
         let rows = x.len() / k.max(1);
         let mut out_t = vec![0f32; m * rows];
         #[cfg(target_arch = "x86_64")]
         if let (true, Some(level)) = (rows > 0 && k > 0, x86::level()) {
             let w = pulp::bytemuck::cast_slice::<u32, u16>(&self.packed);
-            out_t
-                .par_chunks_mut(ROWS_PER_TASK * rows)
-                .enumerate()
-                .for_each(|(task, out)| {
-                    let first = task * ROWS_PER_TASK;
-                    let count = out.len() / rows;
-                    x86::dots_f16(level, &w[first * k..(first + count) * k], x, k, out);
-                });
+            by_tasks(&mut out_t, rows, |first, count, out| {
+                x86::dots_f16(level, &w[first * k..(first + count) * k], x, k, out);
+            });
             return Ok(finish(&out_t, rows, m, self.bias.as_deref(), outer));
         }
         if rows > 0 && k > 0 {
             let half_k = k / 2;
             // The token rows split into even and odd elements, to meet the packed pairs.
             let (even, odd): (Vec<f32>, Vec<f32>) = x.chunks_exact(2).map(|p| (p[0], p[1])).unzip();
-            out_t
-                .par_chunks_mut(ROWS_PER_TASK * rows)
-                .enumerate()
-                .for_each(|(task, out)| {
-                    let first = task * ROWS_PER_TASK;
-                    let count = out.len() / rows;
-                    Arch::new().dispatch(HalfDots {
-                        w: &self.packed[first * half_k..(first + count) * half_k],
-                        even: &even,
-                        odd: &odd,
-                        half_k,
-                        rows,
-                        out,
-                    });
+            by_tasks(&mut out_t, rows, |first, count, out| {
+                Arch::new().dispatch(HalfDots {
+                    w: &self.packed[first * half_k..(first + count) * half_k],
+                    even: &even,
+                    odd: &odd,
+                    half_k,
+                    rows,
+                    out,
                 });
+            });
         }
         Ok(finish(&out_t, rows, m, self.bias.as_deref(), outer))
     }
 }
 
-/// The leading dimensions of `x` (…, k) for weights (m, k), or an error naming the shapes.
-fn check_shapes<'l>(
+/// `task(first, count, out)` for blocks of [`ROWS_PER_TASK`] weight rows in parallel:
+/// weight rows `first..first + count`, whose products with the `rows` token rows go to
+/// `out` (count, rows).
+fn by_tasks(out_t: &mut [f32], rows: usize, task: impl Fn(usize, usize, &mut [f32]) + Sync) {
+    out_t
+        .par_chunks_mut(ROWS_PER_TASK * rows)
+        .enumerate()
+        .for_each(|(i, out)| task(i * ROWS_PER_TASK, out.len() / rows, out));
+}
+
+/// The leading dimensions of `x` (…, k) for weights (m, k), or an error naming the op and
+/// the shapes.
+pub(crate) fn check_shapes<'l>(
+    op: &str,
     xl: &'l Layout,
     m: usize,
     k: usize,
     bias: Option<&[f32]>,
 ) -> Result<&'l [usize]> {
     let Some((&xk, outer)) = xl.shape().dims().split_last() else {
-        candle_core::bail!("few-rows-matmul needs a matrix input");
+        candle_core::bail!("{op} needs a matrix input");
     };
     if xk != k || bias.is_some_and(|b| b.len() != m) {
-        candle_core::bail!(
-            "few-rows-matmul: shapes {:?} x ({m}, {k})ᵀ do not match",
-            xl.shape()
-        );
+        candle_core::bail!("{op}: shapes {:?} x ({m}, {k})ᵀ do not match", xl.shape());
     }
     Ok(outer)
 }
@@ -205,24 +204,19 @@ impl CustomOp2 for FewRowsMatmul {
         let x = &xs.as_slice::<f32>()?[x0..x1];
         let w = &ws.as_slice::<f32>()?[w0..w1];
         let (m, k) = wl.shape().dims2()?;
-        let outer = check_shapes(xl, m, k, self.bias.as_deref())?;
+        let outer = check_shapes(self.name(), xl, m, k, self.bias.as_deref())?;
         let rows = x.len() / k.max(1);
         let mut out_t = vec![0f32; m * rows];
         if rows > 0 && k > 0 {
-            out_t
-                .par_chunks_mut(ROWS_PER_TASK * rows)
-                .enumerate()
-                .for_each(|(task, out)| {
-                    let first = task * ROWS_PER_TASK;
-                    let count = out.len() / rows;
-                    Arch::new().dispatch(Dots {
-                        w: &w[first * k..(first + count) * k],
-                        x,
-                        k,
-                        rows,
-                        out,
-                    });
+            by_tasks(&mut out_t, rows, |first, count, out| {
+                Arch::new().dispatch(Dots {
+                    w: &w[first * k..(first + count) * k],
+                    x,
+                    k,
+                    rows,
+                    out,
                 });
+            });
         }
         Ok(finish(&out_t, rows, m, self.bias.as_deref(), outer))
     }
@@ -390,10 +384,10 @@ fn dots_f16<S: Simd, const T: usize>(
 #[allow(unsafe_code)]
 mod x86 {
     use std::arch::x86_64::{
-        __m256, __m512, _mm_add_ps, _mm_cvtss_f32, _mm_hadd_ps, _mm_loadu_si128,
-        _mm256_castps256_ps128, _mm256_cvtph_ps, _mm256_extractf128_ps, _mm256_fmadd_ps,
-        _mm256_loadu_ps, _mm256_loadu_si256, _mm256_setzero_ps, _mm512_cvtph_ps, _mm512_fmadd_ps,
-        _mm512_loadu_ps, _mm512_reduce_add_ps, _mm512_setzero_ps,
+        __m256, _mm_add_ps, _mm_cvtss_f32, _mm_hadd_ps, _mm_loadu_si128, _mm256_castps256_ps128,
+        _mm256_cvtph_ps, _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_loadu_ps,
+        _mm256_loadu_si256, _mm256_setzero_ps, _mm512_cvtph_ps, _mm512_fmadd_ps, _mm512_loadu_ps,
+        _mm512_reduce_add_ps, _mm512_setzero_ps,
     };
     use std::sync::OnceLock;
 
@@ -490,79 +484,98 @@ mod x86 {
             .sum()
     }
 
-    /// `out[t] = w · x[t]` for `T` token rows, 16 lanes.
-    #[target_feature(enable = "avx512f")]
-    fn dots_512<const T: usize>(w: &[u16], x: &[&[f32]], out: &mut [f32]) {
-        let k = w.len();
-        assert!(x.len() >= T && out.len() >= T && x[..T].iter().all(|r| r.len() == k));
-        let xs: [*const f32; T] = std::array::from_fn(|t| x[t].as_ptr());
-        let whole = k / 16 * 16;
-        let mut acc: [__m512; T] = [_mm512_setzero_ps(); T];
-        let mut i = 0;
-        while i < whole {
-            // SAFETY: i + 16 <= whole <= k, the length of `w` and of every token row.
-            let wv = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(w.as_ptr().add(i).cast()) });
-            for t in 0..T {
-                // SAFETY: as above.
-                let xv = unsafe { _mm512_loadu_ps(xs[t].add(i)) };
-                acc[t] = _mm512_fmadd_ps(wv, xv, acc[t]);
+    /// `$name::<T>(w, x, out)`: `out[t] = w · x[t]` for `T` token rows, `$lanes` lanes at a
+    /// time; `$widen` turns a pointer to `$lanes` f16 into a vector of f32, `$load` reads
+    /// `$lanes` f32, `$sum` adds a vector's lanes. One body for both widths, whose
+    /// instructions all differ.
+    macro_rules! dots_kernel {
+        (
+            $name:ident, $features:literal, $lanes:literal, $zero:expr,
+            |$wp:ident| $widen:expr, |$xp:ident| $load:expr, $fma:ident, |$acc:ident| $sum:expr
+        ) => {
+            #[target_feature(enable = $features)]
+            fn $name<const T: usize>(w: &[u16], x: &[&[f32]], out: &mut [f32]) {
+                let k = w.len();
+                assert!(x.len() >= T && out.len() >= T && x[..T].iter().all(|r| r.len() == k));
+                let xs: [*const f32; T] = std::array::from_fn(|t| x[t].as_ptr());
+                let whole = k / $lanes * $lanes;
+                let mut acc = [$zero; T];
+                let mut i = 0;
+                while i < whole {
+                    let $wp = w.as_ptr().wrapping_add(i);
+                    // SAFETY: i + lanes <= whole <= k, the length of `w` and of every
+                    // token row.
+                    let wv = unsafe { $widen };
+                    for t in 0..T {
+                        let $xp = xs[t].wrapping_add(i);
+                        // SAFETY: as above.
+                        let xv = unsafe { $load };
+                        acc[t] = $fma(wv, xv, acc[t]);
+                    }
+                    i += $lanes;
+                }
+                for t in 0..T {
+                    let $acc = acc[t];
+                    out[t] = $sum + tail(w, x[t], whole);
+                }
             }
-            i += 16;
-        }
-        for t in 0..T {
-            out[t] = _mm512_reduce_add_ps(acc[t]) + tail(w, x[t], whole);
-        }
+        };
     }
+    dots_kernel!(
+        dots_512,
+        "avx512f",
+        16,
+        _mm512_setzero_ps(),
+        |p| _mm512_cvtph_ps(_mm256_loadu_si256(p.cast())),
+        |p| _mm512_loadu_ps(p),
+        _mm512_fmadd_ps,
+        |a| _mm512_reduce_add_ps(a)
+    );
+    dots_kernel!(
+        dots_256,
+        "avx2,fma,f16c",
+        8,
+        _mm256_setzero_ps(),
+        |p| _mm256_cvtph_ps(_mm_loadu_si128(p.cast())),
+        |p| _mm256_loadu_ps(p),
+        _mm256_fmadd_ps,
+        |a| sum_256(a)
+    );
 
-    /// `out[t] = w · x[t]` for `T` token rows, 8 lanes.
-    #[target_feature(enable = "avx2,fma,f16c")]
-    fn dots_256<const T: usize>(w: &[u16], x: &[&[f32]], out: &mut [f32]) {
-        let k = w.len();
-        assert!(x.len() >= T && out.len() >= T && x[..T].iter().all(|r| r.len() == k));
-        let xs: [*const f32; T] = std::array::from_fn(|t| x[t].as_ptr());
-        let whole = k / 8 * 8;
-        let mut acc: [__m256; T] = [_mm256_setzero_ps(); T];
-        let mut i = 0;
-        while i < whole {
-            // SAFETY: i + 8 <= whole <= k, the length of `w` and of every token row.
-            let wv = _mm256_cvtph_ps(unsafe { _mm_loadu_si128(w.as_ptr().add(i).cast()) });
-            for t in 0..T {
-                // SAFETY: as above.
-                let xv = unsafe { _mm256_loadu_ps(xs[t].add(i)) };
-                acc[t] = _mm256_fmadd_ps(wv, xv, acc[t]);
-            }
-            i += 8;
-        }
-        for t in 0..T {
-            let a = acc[t];
-            let four = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
-            let two = _mm_hadd_ps(four, four);
-            let one = _mm_hadd_ps(two, two);
-            out[t] = _mm_cvtss_f32(one) + tail(w, x[t], whole);
-        }
+    /// The sum of a vector's 8 lanes.
+    #[target_feature(enable = "avx2")]
+    fn sum_256(a: __m256) -> f32 {
+        let four = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
+        let two = _mm_hadd_ps(four, four);
+        _mm_cvtss_f32(_mm_hadd_ps(two, two))
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use candle_core::{Device, Tensor};
 
     use super::{FewRowsMatmul, HalfWeights};
 
-    fn values(n: usize, seed: usize) -> Vec<f32> {
+    /// `n` values in [-1, 1) in a fixed pattern per `seed`.
+    pub(crate) fn values(n: usize, seed: usize) -> Vec<f32> {
         (0..n)
             .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
             .collect()
     }
 
-    /// Every remainder of the 8-token groups, SIMD tails (k not a multiple of 8) and task
-    /// splits (m around 64) against candle's own matmul.
-    #[test]
-    fn equals_candle_matmul_for_every_block_remainder() -> candle_core::Result<()> {
+    /// `product(x, w, bias)` against candle's own `x·wᵀ + bias` for every count of token
+    /// rows, `k` and `m` given, with and without a bias.
+    pub(crate) fn matches_candle_matmul(
+        rows_list: &[usize],
+        ks: &[usize],
+        ms: &[usize],
+        product: impl Fn(&Tensor, &Tensor, Option<Vec<f32>>) -> candle_core::Result<Tensor>,
+    ) -> candle_core::Result<()> {
         let cpu = Device::Cpu;
-        for rows in [1, 2, 3, 7, 8, 9, 16, 17, 32] {
-            for k in [1, 5, 8, 37, 512] {
-                for m in [1, 3, 64, 65, 130] {
+        for &rows in rows_list {
+            for &k in ks {
+                for &m in ms {
                     for with_bias in [false, true] {
                         let x = Tensor::from_vec(values(rows * k, 1), (1, rows, k), &cpu)?;
                         let w = Tensor::from_vec(values(m * k, 2), (m, k), &cpu)?;
@@ -571,8 +584,7 @@ mod tests {
                         if with_bias {
                             want = want.broadcast_add(&Tensor::new(bias.as_slice(), &cpu)?)?;
                         }
-                        let op = FewRowsMatmul::new(with_bias.then_some(bias));
-                        let got = x.apply_op2_no_bwd(&w, &op)?;
+                        let got = product(&x, &w, with_bias.then_some(bias))?;
                         assert_eq!(got.dims(), want.dims(), "rows {rows} k {k} m {m}");
                         let diff = (got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?;
                         let scale = want.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
@@ -585,6 +597,18 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    /// Every remainder of the 8-token groups, SIMD tails (k not a multiple of 8) and task
+    /// splits (m around 64) against candle's own matmul.
+    #[test]
+    fn equals_candle_matmul_for_every_block_remainder() -> candle_core::Result<()> {
+        matches_candle_matmul(
+            &[1, 2, 3, 7, 8, 9, 16, 17, 32],
+            &[1, 5, 8, 37, 512],
+            &[1, 3, 64, 65, 130],
+            |x, w, bias| x.apply_op2_no_bwd(w, &FewRowsMatmul::new(bias)),
+        )
     }
 
     /// With f16 weights: the products of the weights rounded to f16 (subnormals flushed),

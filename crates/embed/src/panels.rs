@@ -15,6 +15,8 @@ use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
 use pulp::{Arch, Simd, WithSimd};
 use rayon::prelude::*;
 
+use crate::few_rows::check_shapes;
+
 /// Output columns per panel: two vectors of 16 lanes, four of 8.
 const PANEL: usize = 32;
 
@@ -90,15 +92,7 @@ impl CustomOp1 for PanelWeights {
         };
         let x = &xs.as_slice::<f32>()?[x0..x1];
         let (m, k) = (self.m, self.k);
-        let Some((&xk, outer)) = xl.shape().dims().split_last() else {
-            candle_core::bail!("panel-matmul needs a matrix input");
-        };
-        if xk != k || self.bias.as_ref().is_some_and(|b| b.len() != m) {
-            candle_core::bail!(
-                "panel-matmul: shapes {:?} x ({m}, {k})ᵀ do not match",
-                xl.shape()
-            );
-        }
+        let outer = check_shapes(self.name(), xl, m, k, self.bias.as_deref())?;
         let rows = x.len() / k.max(1);
         let count = m.div_ceil(PANEL);
         // Per panel, its (rows, PANEL) block of the output.
@@ -206,46 +200,29 @@ mod tests {
     use candle_core::{Device, Tensor};
 
     use super::PanelWeights;
-
-    fn values(n: usize, seed: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
-            .collect()
-    }
+    use crate::few_rows::tests::matches_candle_matmul;
 
     /// Every block remainder (rows around 8), partial last panels (m around 32) and odd
-    /// `k`, with and without a bias, against candle's own matmul.
+    /// `k`, with and without a bias, against candle's own matmul; the panels unpack to the
+    /// matrix given.
     #[test]
     fn equals_candle_matmul_for_every_remainder() -> candle_core::Result<()> {
-        let cpu = Device::Cpu;
-        for rows in [1, 2, 3, 7, 8, 9, 16, 17, 64] {
-            for k in [1, 5, 37, 768] {
-                for m in [1, 31, 32, 33, 96] {
-                    for with_bias in [false, true] {
-                        let x = Tensor::from_vec(values(rows * k, 1), (1, rows, k), &cpu)?;
-                        let w = Tensor::from_vec(values(m * k, 2), (m, k), &cpu)?;
-                        let bias = values(m, 3);
-                        let mut want = x.broadcast_matmul(&w.t()?)?;
-                        if with_bias {
-                            want = want.broadcast_add(&Tensor::new(bias.as_slice(), &cpu)?)?;
-                        }
-                        let op = PanelWeights::new(&w, with_bias.then_some(bias))?
-                            .expect("an f32 matrix on the CPU");
-                        let unpacked = (op.weight(&cpu)? - &w)?.abs()?.max_all()?;
-                        assert_eq!(unpacked.to_scalar::<f32>()?, 0.0, "m {m} k {k}: unpacked");
-                        let got = x.apply_op1_no_bwd(&op)?;
-                        assert_eq!(got.dims(), want.dims(), "rows {rows} k {k} m {m}");
-                        let diff = (got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?;
-                        let scale = want.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
-                        assert!(
-                            diff <= 1e-5 * scale * (k as f32).sqrt(),
-                            "rows {rows} k {k} m {m} bias {with_bias}: off by {diff}"
-                        );
-                    }
-                }
-            }
-        }
-        Ok(())
+        matches_candle_matmul(
+            &[1, 2, 3, 7, 8, 9, 16, 17, 64],
+            &[1, 5, 37, 768],
+            &[1, 31, 32, 33, 96],
+            |x, w, bias| {
+                let op = PanelWeights::new(w, bias)?.expect("an f32 matrix on the CPU");
+                let unpacked = (op.weight(&Device::Cpu)? - w)?.abs()?.max_all()?;
+                assert_eq!(
+                    unpacked.to_scalar::<f32>()?,
+                    0.0,
+                    "{:?}: unpacked",
+                    w.dims()
+                );
+                x.apply_op1_no_bwd(&op)
+            },
+        )
     }
 
     #[test]
