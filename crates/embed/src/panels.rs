@@ -53,8 +53,9 @@ impl PanelWeights {
                 .par_chunks_exact_mut(k * PANEL)
                 .enumerate()
                 .for_each(|(p, panel)| {
-                    // Written in order, read as `PANEL` sequential streams: a column at a
-                    // time wrote with a 128-byte stride and took 2.7 s for SigLIP 2 B/16.
+                    // Written in order, read as `PANEL` sequential streams: writing a
+                    // column at a time (a 128-byte stride) made a SigLIP 2 B/16 load ~2.7 s
+                    // slower.
                     let rows: Vec<&[f32]> =
                         flat[p * PANEL * k..].chunks_exact(k).take(PANEL).collect();
                     for (i, dst) in panel.chunks_exact_mut(PANEL).enumerate() {
