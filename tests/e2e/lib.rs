@@ -27,6 +27,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 /// How long a process may take to open its port (tauri-driver, the app's first window).
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long the app may take from launch to a WebDriver session on its window, or to quit
+/// when the session ends: a debug build on a busy 2-core machine takes seconds, never
+/// minutes.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -146,6 +151,9 @@ fn start_xvfb() -> Result<(Group, String)> {
                 "1280x800x24",
                 "-nolisten",
                 "tcp",
+                // See .ci/test: no reset (which drops every connection) when the last
+                // client leaves, as an app quits and the next one starts.
+                "-noreset",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
@@ -200,9 +208,11 @@ impl App {
     /// Ends the session (which quits the app).
     pub async fn close(self) -> Result<()> {
         let Self { client, .. } = self;
-        client
-            .close()
+        // Bounded like the start: an app that hangs while quitting fails its test (the
+        // driver's process group is killed on drop) instead of holding up the whole run.
+        tokio::time::timeout(SESSION_TIMEOUT, client.close())
             .await
+            .with_context(|| format!("the app did not quit within {SESSION_TIMEOUT:?}"))?
             .context("closing the WebDriver session")
     }
 }
@@ -380,11 +390,19 @@ impl App {
             "tauri:options".into(),
             serde_json::json!({ "application": binary }),
         );
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .context("cannot open a WebDriver session on the app")?;
+        // WebKitWebDriver waits for the app without end when the app dies before its
+        // window opens (a CI run once spent its last 85 minutes so, after GTK could not
+        // open the display), so the wait has a bound and ends the test with a reason.
+        let url = format!("http://127.0.0.1:{port}");
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(caps);
+        let client = match tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&url)).await {
+            Ok(connected) => connected.context("cannot open a WebDriver session on the app")?,
+            Err(_) => bail!(
+                "cannot open a WebDriver session on the app: no window within \
+                 {SESSION_TIMEOUT:?} (did the app exit? its log is above)"
+            ),
+        };
         Ok(Self {
             client,
             data_dir,
