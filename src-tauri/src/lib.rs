@@ -79,6 +79,9 @@ pub fn run() -> Result<(), String> {
         "Glimpse starting"
     );
 
+    #[cfg(target_os = "linux")]
+    open_display()?;
+
     let setup_state = state.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
@@ -118,4 +121,22 @@ pub fn run() -> Result<(), String> {
         }
     });
     Ok(())
+}
+
+/// Opens GTK's display before tao does: tao panics with a backtrace when there is none,
+/// and someone who started the app over ssh or from a service should read one line that
+/// says what is missing and what works instead.
+#[cfg(target_os = "linux")]
+fn open_display() -> Result<(), String> {
+    gtk::init().map_err(|_| {
+        let var = |name| std::env::var(name).unwrap_or_else(|_| "unset".into());
+        let message = format!(
+            "cannot open a display (DISPLAY={}, WAYLAND_DISPLAY={}): the window needs a \
+             graphical session; the `glimpse` command indexes and searches without one",
+            var("DISPLAY"),
+            var("WAYLAND_DISPLAY"),
+        );
+        tracing::error!("{message}");
+        message
+    })
 }

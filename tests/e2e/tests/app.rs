@@ -485,6 +485,42 @@ async fn second_launch(app: &App) -> Result<()> {
     Ok(())
 }
 
+/// Started with no display at all (over ssh, from a service), the app says so in one
+/// line and exits 1 instead of panicking in tao with a backtrace.
+#[test]
+fn without_a_display_the_app_says_so_and_exits() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let mut cmd = std::process::Command::new(glimpse_e2e::app_binary()?);
+    for k in [
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "GDK_BACKEND",
+        "GLIMPSE_MODEL_DIR",
+        "GLIMPSE_DEMO",
+        "GLIMPSE_DEMO_DIR",
+    ] {
+        cmd.env_remove(k);
+    }
+    let out = cmd
+        .env("GLIMPSE_DATA_DIR", data.path())
+        .env("NO_AT_BRIDGE", "1")
+        .output()
+        .context("running the app")?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.code() == Some(1),
+        "exit status {:?}; stderr: {stderr}",
+        out.status
+    );
+    ensure!(
+        stderr.contains("glimpse: cannot open a display (DISPLAY=unset, WAYLAND_DISPLAY=unset)")
+            && stderr.contains("the `glimpse` command"),
+        "one line that says what is missing: {stderr}"
+    );
+    ensure!(!stderr.contains("panicked"), "no panic: {stderr}");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_without_a_model_offers_the_download() -> Result<()> {
     let _one = ONE_APP_AT_A_TIME.lock().await;
