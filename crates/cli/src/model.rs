@@ -1,5 +1,7 @@
 //! Finding the model the user asked for, with a download progress bar.
 
+use std::path::Path;
+
 use anyhow::Context;
 use glimpse_models::ModelFiles;
 use glimpse_models::ModelRef;
@@ -12,9 +14,36 @@ use crate::Cli;
 pub(crate) fn chosen(cli: &Cli) -> anyhow::Result<ModelRef> {
     Ok(match (&cli.model_dir, &cli.model) {
         (Some(dir), _) => ModelRef::Dir(dir.clone()),
-        (None, Some(name)) => name.parse()?,
+        (None, Some(name)) => named(name)?,
         (None, None) => ModelRef::default_model(),
     })
+}
+
+/// `--model` takes a catalogue name or a hub repo, but people also hand it the folder they
+/// downloaded (`--model ./clip`, `--model models/clip`): an existing folder is taken as
+/// `--model-dir` would take it rather than sent to the hub as a repo id, and a missing one
+/// that is plainly a path says where folders go instead of failing a download.
+fn named(name: &str) -> anyhow::Result<ModelRef> {
+    let parsed = name.parse::<ModelRef>();
+    if let Ok(known @ ModelRef::Known(_)) = parsed {
+        return Ok(known);
+    }
+    let path = Path::new(name.trim());
+    if path.is_dir() {
+        return Ok(ModelRef::Dir(path.to_path_buf()));
+    }
+    let trimmed = name.trim();
+    if ["/", "./", "../", "~"]
+        .iter()
+        .any(|start| trimmed.starts_with(start))
+        || trimmed.ends_with('/')
+    {
+        anyhow::bail!(
+            "no model folder at {trimmed}: a local model folder goes to --model-dir, \
+             --model takes a catalogue name (`glimpse models`) or a hub repo as org/name"
+        );
+    }
+    Ok(parsed?)
 }
 
 /// Resolves (downloading if needed) the model's files.

@@ -1131,6 +1131,51 @@ fn models_lists_the_catalogue_with_sources_and_a_default() {
     assert_clean_error(&out, "unknown model");
 }
 
+/// A model folder handed to `--model` (where catalogue names and hub repos go) is used as
+/// `--model-dir` uses it, not looked up on the hub; a path to no folder says where folders
+/// go.
+#[test]
+fn a_folder_given_to_model_is_used_as_a_model_folder() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let fixtures = fixtures();
+    let embed = |args: &[&str]| {
+        let out = run(Command::new(env!("CARGO_BIN_EXE_glimpse"))
+            .current_dir(&fixtures)
+            .arg("--data-dir")
+            .arg(data.path())
+            .env_remove("GLIMPSE_MODEL")
+            .env_remove("GLIMPSE_MODEL_DIR")
+            .env("HF_HUB_OFFLINE", "1")
+            .args(args)
+            .args(["embed", "text", "--json", "a red circle"]));
+        stdout_json(&out)
+    };
+    let by_dir = embed(&["--model-dir", "shapes-clip"]);
+    for given in [
+        "shapes-clip",
+        "./shapes-clip",
+        "clip-reference/../shapes-clip/",
+    ] {
+        let by_model = embed(&["--model", given]);
+        assert_eq!(by_model["model"], by_dir["model"], "--model {given}");
+        assert_eq!(
+            by_model["embedding"], by_dir["embedding"],
+            "--model {given}"
+        );
+    }
+    let out = run(Command::new(env!("CARGO_BIN_EXE_glimpse"))
+        .current_dir(&fixtures)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("GLIMPSE_MODEL_DIR")
+        .env("HF_HUB_OFFLINE", "1")
+        .args(["--model", "./no-such-model", "embed", "text", "hi"]));
+    assert_clean_error(
+        &out,
+        "no model folder at ./no-such-model: a local model folder goes to --model-dir",
+    );
+}
+
 /// A folder as a phone and a camera fill it: one file of every new format, a raw file with
 /// the JPEG the camera saved beside it, a damaged CR3 and a Photoshop file. `glimpse index`
 /// indexes every readable one, lists the other two with their reason (in `index` and in
