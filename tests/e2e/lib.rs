@@ -32,6 +32,15 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// minutes.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Removed from the app's environment, so that only what a test passes counts: a
+/// developer's own settings must not leak in.
+pub const DEVELOPER_ENV: [&str; 4] = [
+    "GLIMPSE_MODEL_DIR",
+    "GLIMPSE_DEMO",
+    "GLIMPSE_DEMO_DIR",
+    "HF_HUB_OFFLINE",
+];
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -371,13 +380,7 @@ impl App {
             std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
         )
         .stdout(Stdio::null());
-        // Only what the test passes: a developer's own settings must not leak in.
-        for k in [
-            "GLIMPSE_MODEL_DIR",
-            "GLIMPSE_DEMO",
-            "GLIMPSE_DEMO_DIR",
-            "HF_HUB_OFFLINE",
-        ] {
+        for k in DEVELOPER_ENV {
             cmd.env_remove(k);
         }
         for (k, v) in env {

@@ -28,11 +28,10 @@ fn named(name: &str) -> anyhow::Result<ModelRef> {
     if let Ok(known @ ModelRef::Known(_)) = parsed {
         return Ok(known);
     }
-    let path = Path::new(name.trim());
-    if path.is_dir() {
-        return Ok(ModelRef::Dir(path.to_path_buf()));
-    }
     let trimmed = name.trim();
+    if Path::new(trimmed).is_dir() {
+        return Ok(ModelRef::Dir(trimmed.into()));
+    }
     if ["/", "./", "../", "~"]
         .iter()
         .any(|start| trimmed.starts_with(start))

@@ -491,14 +491,10 @@ async fn second_launch(app: &App) -> Result<()> {
 fn without_a_display_the_app_says_so_and_exits() -> Result<()> {
     let data = tempfile::tempdir()?;
     let mut cmd = std::process::Command::new(glimpse_e2e::app_binary()?);
-    for k in [
-        "DISPLAY",
-        "WAYLAND_DISPLAY",
-        "GDK_BACKEND",
-        "GLIMPSE_MODEL_DIR",
-        "GLIMPSE_DEMO",
-        "GLIMPSE_DEMO_DIR",
-    ] {
+    for k in ["DISPLAY", "WAYLAND_DISPLAY", "GDK_BACKEND"]
+        .into_iter()
+        .chain(glimpse_e2e::DEVELOPER_ENV)
+    {
         cmd.env_remove(k);
     }
     let out = cmd
